@@ -1,0 +1,57 @@
+# KPAS platform API. `make run` and `make test` are all the set-up a bare machine needs.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
+SOURCES := app tests bench migrations
+
+export KPAS_DATABASE_URL ?= sqlite+aiosqlite:///var/kpas.db
+
+.PHONY: install run test lint format openapi migrate seed bench lock clean
+
+install: $(STAMP)
+
+$(STAMP): requirements-dev.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+run: install migrate seed  ## serve on 127.0.0.1:8000 with demo data (SQLite at var/kpas.db)
+	$(BIN)/kpas serve
+
+migrate: install
+	@mkdir -p var
+	$(BIN)/kpas migrate
+
+seed: install
+	$(BIN)/kpas seed-demo
+
+test: install lint  ## lint, type-check, then the whole suite (SQLite; PostgreSQL too when KPAS_TEST_POSTGRES_URL is set)
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
+	$(BIN)/mypy
+	$(BIN)/kpas openapi --check
+
+format: install
+	$(BIN)/ruff check --fix $(SOURCES)
+	$(BIN)/ruff format $(SOURCES)
+
+openapi: install  ## regenerate openapi/openapi.json from the app
+	$(BIN)/kpas openapi
+
+bench: install  ## run the benchmarks and write docs/benchmarks.md
+	$(BIN)/python -m bench
+
+lock:  ## re-resolve the lock files after changing dependencies in pyproject.toml
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev -c requirements.lock --python-version 3.11 --generate-hashes -o requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

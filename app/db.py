@@ -1,0 +1,161 @@
+"""Engine, sessions and the request's unit of work.
+
+Services and repositories only ever ``flush``; the request boundary (``unit_of_work``) or a
+worker's job commits once, or rolls back everything on any error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from fastapi import Depends, Request
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from app.settings import Settings
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the plain ``postgresql://`` form and pick the async driver the service uses."""
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+    return url
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """Give SQLite real transactions (savepoints, transactional DDL) and enforce foreign keys.
+
+    The stdlib driver otherwise opens transactions lazily on its own schedule; SQLAlchemy's
+    documented recipe hands BEGIN back to SQLAlchemy.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    url = normalise_database_url(settings.database_url)
+    kwargs: dict[str, Any] = {"echo": settings.database_echo}
+    if url.startswith("sqlite"):
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(
+        url, pool_size=settings.database_pool_size, pool_pre_ping=True, **kwargs
+    )
+
+
+class Database:
+    """The engine and the session factory one app (or worker) uses."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession] | None = None,
+        *,
+        migrations_dir: Path,
+    ) -> None:
+        self.engine = engine
+        self.sessions = sessions or async_sessionmaker(engine, expire_on_commit=False)
+        self.migrations_dir = migrations_dir
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(create_engine(settings), migrations_dir=settings.migrations_dir)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def alembic_config(self) -> Config:
+        return alembic_config(self.migrations_dir, str(self.engine.url))
+
+    async def upgrade(self, revision: str = "head") -> None:
+        """Run the migrations up to ``revision`` on this database."""
+        async with self.engine.begin() as conn:
+            await run_migrations(conn, self.migrations_dir, revision)
+
+    async def migrations_at_head(self) -> bool:
+        async with self.engine.connect() as conn:
+            current = await conn.run_sync(
+                lambda sync: set(MigrationContext.configure(sync).get_current_heads())
+            )
+        heads = set(ScriptDirectory.from_config(self.alembic_config()).get_heads())
+        return current == heads
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def alembic_config(migrations_dir: Path, url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir))
+    if url:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+async def run_migrations(conn: AsyncConnection, migrations_dir: Path, revision: str) -> None:
+    """Upgrade through an existing connection (tests, ``kpas migrate``)."""
+    from alembic import command
+
+    def _upgrade(sync_conn: Connection) -> None:
+        config = alembic_config(migrations_dir)
+        config.attributes["connection"] = sync_conn
+        command.upgrade(config, revision)
+
+    await conn.run_sync(_upgrade)
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+async def unit_of_work(
+    database: Annotated[Database, Depends(get_database)],
+) -> AsyncIterator[AsyncSession]:
+    """One session per request: committed when the handler returns, rolled back on any error.
+
+    Declared with ``scope="function"`` so the commit happens before the response is sent: a
+    client never sees a 2xx for work that then failed to commit.
+    """
+    async with database.sessions() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+SessionDep = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]

@@ -1,0 +1,78 @@
+"""Application factory: middleware, error handlers, routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
+
+from app import __version__
+from app.db import Database
+from app.errors import install_problem_handlers
+from app.log import configure_logging
+from app.metrics import Metrics
+from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.routers import operations
+from app.routers.v1 import schools
+from app.settings import Settings, get_settings
+
+V1_ROUTERS: list[APIRouter] = [schools.router]
+
+DESCRIPTION = """
+The system of record behind Kent County Council's PRU and Attendance Service (KPAS).
+
+Errors are RFC 9457 problem documents (`application/problem+json`). Lists are cursor
+paginated (`limit`, `cursor`, `next_cursor`). Single resources carry an `ETag`; changes
+require `If-Match`. POSTs accept `Idempotency-Key`. Every response echoes `X-Request-ID`.
+"""
+
+
+def operation_id(route: APIRoute) -> str:
+    """Operation ids are the route names (``schools_list``), so they stay stable and readable."""
+    return route.name
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    owns_database = database is None
+    database = database or Database.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_database:
+            await database.dispose()
+
+    app = FastAPI(
+        title="KPAS platform API",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        debug=False,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.metrics = Metrics()
+
+    install_problem_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+
+    app.mount("/docs/assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    app.include_router(operations.router)
+    for router in V1_ROUTERS:
+        app.include_router(router)
+    return app
+
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    return app.openapi()

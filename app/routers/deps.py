@@ -1,0 +1,138 @@
+"""Dependencies shared by the API routers: preconditions, idempotency, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from app.db import SessionDep
+from app.errors import PreconditionRequired
+from app.services.concurrency import IfMatch
+from app.services.idempotency import IdempotencyStore, StoredResponse, request_fingerprint
+from app.settings import Settings
+
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def caller_id(request: Request) -> str:
+    """Who is calling, for scoping idempotency keys: the principal's subject once known."""
+    principal = getattr(request.state, "principal", None)
+    subject = getattr(principal, "subject", None)
+    return str(subject) if subject else "anonymous"
+
+
+def require_if_match(
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description="The ETag from your last read. Required: it stops lost updates.",
+        ),
+    ] = None,
+) -> IfMatch:
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequired(
+            "Send If-Match with the ETag from your last read of this resource."
+        )
+    return IfMatch.parse(if_match)
+
+
+IfMatchDep = Annotated[IfMatch, Depends(require_if_match)]
+
+
+@dataclass(slots=True)
+class Created:
+    """What a create use case hands back to be rendered as 201 + Location."""
+
+    body: BaseModel
+    location: str
+    etag: str | None = None
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+    def headers(self) -> dict[str, str]:
+        headers = {"Location": self.location, **self.extra_headers}
+        if self.etag:
+            headers["ETag"] = self.etag
+        return headers
+
+
+class Idempotency:
+    """Runs a create at most once per caller and ``Idempotency-Key``."""
+
+    def __init__(self, request: Request, store: IdempotencyStore | None, key: str | None) -> None:
+        self.request = request
+        self.store = store
+        self.key = key
+
+    async def run(self, body: BaseModel, create: Callable[[], Awaitable[Created]]) -> JSONResponse:
+        if self.store is None or self.key is None:
+            created = await create()
+            return _created_response(created)
+        caller = caller_id(self.request)
+        fingerprint = request_fingerprint(
+            self.request.method, self.request.url.path, body.model_dump(mode="json")
+        )
+        stored = await self.store.lookup(caller=caller, key=self.key, fingerprint=fingerprint)
+        if stored is not None:
+            return JSONResponse(
+                stored.body,
+                status_code=stored.status_code,
+                headers={**stored.headers, "Idempotent-Replayed": "true"},
+            )
+        created = await create()
+        response = _created_response(created)
+        await self.store.remember(
+            caller=caller,
+            key=self.key,
+            fingerprint=fingerprint,
+            method=self.request.method,
+            path=self.request.url.path,
+            response=StoredResponse(201, jsonable_encoder(created.body), created.headers()),
+        )
+        return response
+
+
+def _created_response(created: Created) -> JSONResponse:
+    return JSONResponse(jsonable_encoder(created.body), status_code=201, headers=created.headers())
+
+
+def idempotency(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            pattern=IDEMPOTENCY_KEY_PATTERN,
+            description="Repeat a POST safely: a replay with the same key returns the first "
+            "response; the same key with a different body is refused.",
+        ),
+    ] = None,
+) -> Idempotency:
+    if idempotency_key is None:
+        return Idempotency(request, None, None)
+    store = IdempotencyStore(session, ttl=timedelta(hours=settings.idempotency_ttl_hours))
+    return Idempotency(request, store, idempotency_key)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
+
+
+def etag_headers(etag: str) -> dict[str, Any]:
+    return {"ETag": etag}

@@ -1,0 +1,105 @@
+"""The route class every API router uses.
+
+It enforces the request media type before the body is parsed, so a wrong ``Content-Type`` is
+a 415 rather than a confusing validation error, and it documents the problem responses every
+operation can return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.errors import PROBLEM_MEDIA_TYPE, UnsupportedMediaType
+from app.schemas.common import Problem
+
+JSON_MEDIA_TYPES = frozenset({"application/json"})
+MERGE_PATCH_MEDIA_TYPES = frozenset({"application/json", "application/merge-patch+json"})
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def problem_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "model": Problem,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+#: Problems any operation may answer with.
+COMMON_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: problem_response("Malformed request (for example, a body that is not JSON)."),
+    422: problem_response("Invalid fields; `errors` lists each one."),
+}
+BODY_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    413: problem_response("The request body is over the size limit."),
+    415: problem_response("The request body's media type is not accepted."),
+}
+
+
+def media_types_of(route: APIRoute) -> frozenset[str]:
+    declared = (route.openapi_extra or {}).get("x-kpas-media-types")
+    if declared:
+        return frozenset(declared)
+    if "PATCH" in (route.methods or set()):
+        return MERGE_PATCH_MEDIA_TYPES
+    return JSON_MEDIA_TYPES
+
+
+class KpasRoute(APIRoute):
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        responses = dict(kwargs.pop("responses", None) or {})
+        methods = {m.upper() for m in (kwargs.get("methods") or ())}
+        for status, spec in COMMON_PROBLEMS.items():
+            responses.setdefault(status, spec)
+        if methods & BODY_METHODS:
+            for status, spec in BODY_PROBLEMS.items():
+                responses.setdefault(status, spec)
+        super().__init__(path, endpoint, responses=responses, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if self.body_field is None:
+            return handler
+        accepted = media_types_of(self)
+
+        async def checked(request: Request) -> Response:
+            if request.method in BODY_METHODS:
+                content_type = request.headers.get("content-type", "")
+                media = content_type.split(";", 1)[0].strip().lower()
+                if media not in accepted:
+                    raise UnsupportedMediaType(
+                        f"Send the body as {' or '.join(sorted(accepted))}.",
+                        headers={"Accept-Post": ", ".join(sorted(accepted))},
+                    )
+                # Read the body here: FastAPI reports any error while reading it as a 400,
+                # which would hide the body limit's 413.
+                await request.body()
+            return await handler(request)
+
+        return checked
+
+
+def allowed_methods(app: Any, path: str) -> list[str]:
+    """The documented methods of the resource at ``path``, for a 405's ``Allow`` header.
+
+    FastAPI registers one route per method, so the router's own 405 names only the first
+    route it matched; the OpenAPI document knows them all.
+    """
+    from starlette.routing import compile_path
+
+    table: list[tuple[Any, list[str]]] | None = getattr(app.state, "allow_table", None)
+    if table is None:
+        table = []
+        for template, operations in app.openapi().get("paths", {}).items():
+            regex, _, _ = compile_path(template)
+            table.append((regex, sorted(m.upper() for m in operations)))
+        app.state.allow_table = table
+    for regex, methods in table:
+        if regex.match(path):
+            return methods
+    return []

@@ -1,0 +1,105 @@
+"""``/v1/schools``: the register of schools."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+
+from app.db import SessionDep
+from app.repositories.schools import SchoolQuery
+from app.routers.deps import Created, IdempotencyDep, IfMatchDep
+from app.routers.route import KpasRoute, problem_response
+from app.routers.v1 import PREFIX
+from app.schemas.schools import SchoolCreate, SchoolFilters, SchoolPage, SchoolRead, SchoolUpdate
+from app.services import schools
+from app.services.schools import school_etag
+
+router = APIRouter(prefix=f"{PREFIX}/schools", tags=["schools"], route_class=KpasRoute)
+
+UrnPath = Annotated[int, Path(ge=100000, le=999999, description="The school's six-digit URN.")]
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: problem_response("No school with that URN.")}
+PRECONDITIONS: Responses = {
+    412: problem_response("If-Match does not match the current ETag."),
+    428: problem_response("If-Match is missing."),
+}
+
+
+@router.get("", name="schools_list", response_model=SchoolPage)
+async def list_schools(
+    session: SessionDep, filters: Annotated[SchoolFilters, Query()]
+) -> SchoolPage:
+    query = SchoolQuery(
+        district=filters.district,
+        area_team=filters.area_team,
+        phase=filters.phase,
+        status=filters.status,
+        name=filters.name,
+    )
+    items, next_cursor = await schools.list_schools(
+        session, query=query, limit=filters.limit, cursor=filters.cursor
+    )
+    return SchoolPage(items=[SchoolRead.model_validate(s) for s in items], next_cursor=next_cursor)
+
+
+@router.post(
+    "",
+    name="schools_create",
+    status_code=201,
+    response_model=SchoolRead,
+    responses={409: problem_response("A school with that URN already exists.")},
+)
+async def create_school(
+    body: SchoolCreate, session: SessionDep, idempotency: IdempotencyDep
+) -> Response:
+    async def create() -> Created:
+        school = await schools.create_school(session, data=body)
+        return Created(
+            SchoolRead.model_validate(school),
+            location=f"/v1/schools/{school.urn}",
+            etag=school_etag(school),
+        )
+
+    return await idempotency.run(body, create)
+
+
+@router.get("/{urn}", name="schools_get", response_model=SchoolRead, responses=NOT_FOUND)
+async def get_school(urn: UrnPath, session: SessionDep, response: Response) -> SchoolRead:
+    school = await schools.get_school(session, urn=urn)
+    response.headers["ETag"] = school_etag(school)
+    return SchoolRead.model_validate(school)
+
+
+@router.patch(
+    "/{urn}",
+    name="schools_update",
+    response_model=SchoolRead,
+    responses={**NOT_FOUND, **PRECONDITIONS},
+)
+async def update_school(
+    urn: UrnPath,
+    body: SchoolUpdate,
+    if_match: IfMatchDep,
+    session: SessionDep,
+    response: Response,
+) -> SchoolRead:
+    school = await schools.update_school(session, urn=urn, changes=body, if_match=if_match)
+    response.headers["ETag"] = school_etag(school)
+    return SchoolRead.model_validate(school)
+
+
+@router.delete(
+    "/{urn}",
+    name="schools_delete",
+    status_code=204,
+    response_class=Response,
+    responses={
+        **NOT_FOUND,
+        **PRECONDITIONS,
+        409: problem_response("Records still refer to this school; close it instead."),
+    },
+)
+async def delete_school(urn: UrnPath, if_match: IfMatchDep, session: SessionDep) -> Response:
+    await schools.delete_school(session, urn=urn, if_match=if_match)
+    return Response(status_code=204)

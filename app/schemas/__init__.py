@@ -1,0 +1,1 @@
+"""Pydantic request and response shapes, separate from the ORM tables."""

@@ -1,0 +1,92 @@
+"""Building blocks every schema shares: strict input, safe text, pages, problems."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+#: No control characters: documented in the schema; ``_printable`` also refuses the rest.
+SINGLE_LINE_TEXT = r"^[^\x00-\x1f\x7f]*$"
+
+
+def _printable(value: str) -> str:
+    """Refuse text a database or a log cannot hold safely: control characters, lone surrogates."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("text must be valid Unicode") from exc
+    for ch in value:
+        if unicodedata.category(ch) in {"Cc", "Cs", "Co", "Cn"}:
+            raise ValueError("text must not contain control or unassigned characters")
+    return value
+
+
+def bounded(max_length: int, min_length: int = 1) -> StringConstraints:
+    """Single-line text, trimmed, between ``min_length`` and ``max_length`` characters.
+
+    Use with ``PRINTABLE``: ``Annotated[str, bounded(200), PRINTABLE]``.
+    """
+    return StringConstraints(
+        strip_whitespace=True,
+        min_length=min_length,
+        max_length=max_length,
+        pattern=SINGLE_LINE_TEXT,
+    )
+
+
+PRINTABLE = AfterValidator(_printable)
+
+
+class Input(BaseModel):
+    """Base for request bodies: unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a cursor-paginated list."""
+
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to fetch the next page; null on the last page."
+    )
+
+
+class ProblemFieldError(BaseModel):
+    location: str = Field(description="Where the problem is: body, query, header or path.")
+    pointer: str = Field(description="JSON pointer to the field within that location.")
+    detail: str
+    code: str
+
+
+class PolicyRefusal(BaseModel):
+    rule: str
+    purpose: str | None = None
+    reason: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[ProblemFieldError] | None = None
+    policy: PolicyRefusal | None = None
+
+
+PAGE_LIMIT_MAX = 200
+PAGE_LIMIT_DEFAULT = 50

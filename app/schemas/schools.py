@@ -1,0 +1,91 @@
+"""School shapes for the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import Field, model_validator
+
+from app.models.schools import SchoolPhase, SchoolStatus
+from app.rules.kent import AreaTeam, District
+from app.schemas.common import (
+    PAGE_LIMIT_DEFAULT,
+    PAGE_LIMIT_MAX,
+    PRINTABLE,
+    Input,
+    Output,
+    Page,
+    bounded,
+)
+
+URN = Annotated[
+    int,
+    Field(
+        ge=100000,
+        le=999999,
+        description="Unique Reference Number from Get Information about Schools: six digits.",
+        examples=[118800],
+    ),
+]
+SchoolName = Annotated[str, bounded(200), PRINTABLE]
+NameSearch = Annotated[str, bounded(100), PRINTABLE]
+Cursor = Annotated[str, bounded(500), PRINTABLE]
+
+
+class SchoolCreate(Input):
+    urn: URN
+    name: SchoolName
+    phase: SchoolPhase
+    district: District
+    status: SchoolStatus = SchoolStatus.OPEN
+
+
+class SchoolUpdate(Input):
+    """A JSON merge patch: the fields present are changed; none may be null."""
+
+    name: SchoolName | None = None
+    phase: SchoolPhase | None = None
+    district: District | None = None
+    status: SchoolStatus | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            nulls = [k for k, v in data.items() if v is None]
+            if nulls:
+                raise ValueError(f"these fields cannot be removed: {', '.join(sorted(nulls))}")
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class SchoolRead(Output):
+    urn: int
+    name: str
+    phase: SchoolPhase
+    district: District
+    area_team: AreaTeam
+    status: SchoolStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+class SchoolPage(Page[SchoolRead]):
+    pass
+
+
+class SchoolFilters(Input):
+    """Query parameters of ``GET /v1/schools``."""
+
+    district: District | None = None
+    area_team: AreaTeam | None = None
+    phase: SchoolPhase | None = None
+    status: SchoolStatus | None = None
+    name: NameSearch | None = Field(
+        default=None, description="Case-insensitive part of the school's name."
+    )
+    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
+    cursor: Cursor | None = None

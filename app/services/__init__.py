@@ -1,0 +1,1 @@
+"""Use cases. Services own business rules and state machines; they flush, never commit."""

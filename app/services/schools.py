@@ -1,0 +1,74 @@
+"""Schools: the register of establishments, maintained by administrators."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import Conflict, NotFound
+from app.models.schools import School
+from app.repositories.schools import SchoolQuery, SchoolRepository
+from app.rules.kent import area_team_for
+from app.schemas.schools import SchoolCreate, SchoolUpdate
+from app.services.concurrency import IfMatch, etag_for
+
+
+def school_etag(school: School) -> str:
+    return etag_for(school.urn, school.version, school.created_at)
+
+
+async def list_schools(
+    session: AsyncSession,
+    *,
+    query: SchoolQuery,
+    limit: int,
+    cursor: str | None,
+    visible: ColumnElement[bool] | None = None,
+) -> tuple[list[School], str | None]:
+    return await SchoolRepository(session).page(query, limit=limit, cursor=cursor, visible=visible)
+
+
+async def get_school(session: AsyncSession, *, urn: int) -> School:
+    school = await SchoolRepository(session).get(urn)
+    if school is None:
+        raise NotFound(f"No school with URN {urn}.")
+    return school
+
+
+async def create_school(session: AsyncSession, *, data: SchoolCreate) -> School:
+    schools = SchoolRepository(session)
+    if await schools.get(data.urn) is not None:
+        raise Conflict(f"A school with URN {data.urn} already exists.")
+    school = School(
+        urn=data.urn,
+        name=data.name,
+        phase=data.phase,
+        district=data.district,
+        area_team=area_team_for(data.district),
+        status=data.status,
+    )
+    return await schools.add(school)
+
+
+async def update_school(
+    session: AsyncSession, *, urn: int, changes: SchoolUpdate, if_match: IfMatch
+) -> School:
+    school = await get_school(session, urn=urn)
+    if_match.require(school_etag(school))
+    fields = changes.changes()
+    if not fields:
+        return school
+    for field, value in fields.items():
+        setattr(school, field, value)
+    if "district" in fields:
+        school.area_team = area_team_for(school.district)
+    await session.flush()
+    return school
+
+
+async def delete_school(session: AsyncSession, *, urn: int, if_match: IfMatch) -> None:
+    """Remove a school entered in error. A school with history is closed, not deleted."""
+    schools = SchoolRepository(session)
+    school = await get_school(session, urn=urn)
+    if_match.require(school_etag(school))
+    await schools.delete(school)

@@ -1,0 +1,1 @@
+"""One module per workload; each exposes ``async def run(backend, url) -> list[Result]``."""

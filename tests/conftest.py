@@ -1,0 +1,93 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL, each test inside a
+transaction that is rolled back, against a schema built by running the migrations."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.db import Database, create_engine, run_migrations
+from app.main import create_app
+from app.settings import Environment, Settings
+from tests.databases import BACKENDS, fresh_database
+
+
+def make_settings(
+    database_url: str = "sqlite+aiosqlite:///:memory:", **overrides: object
+) -> Settings:
+    values: dict[str, object] = {
+        "env": Environment.TEST,
+        "database_url": database_url,
+        "log_format": "json",
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def migrated_engine(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[AsyncEngine]:
+    """One migrated database per backend for the whole run."""
+    workdir = tmp_path_factory.mktemp(backend)
+    async with fresh_database(backend, workdir) as url:
+        settings = make_settings(url)
+        engine = create_engine(settings)
+        async with engine.begin() as conn:
+            await run_migrations(conn, settings.migrations_dir, "head")
+        yield engine
+        await engine.dispose()
+
+
+@pytest_asyncio.fixture
+async def connection(migrated_engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with migrated_engine.connect() as conn:
+        transaction = await conn.begin()
+        try:
+            yield conn
+        finally:
+            await transaction.rollback()
+
+
+@pytest.fixture
+def sessions(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    """Sessions joined to the test's transaction: their commits are savepoints."""
+    return async_sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+
+
+@pytest_asyncio.fixture
+async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sessions() as s:
+        yield s
+
+
+@pytest.fixture
+def app(migrated_engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> FastAPI:
+    settings = make_settings(str(migrated_engine.url))
+    database = Database(migrated_engine, sessions, migrations_dir=settings.migrations_dir)
+    return create_app(settings, database)
+
+
+@pytest_asyncio.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://kpas.test") as c:
+        yield c
+
+
+@pytest.fixture
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent

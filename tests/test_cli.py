@@ -1,0 +1,38 @@
+"""The ``kpas`` command: migrate, seed-demo, openapi."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from app.cli import main
+from app.demo import demo_schools
+from tests.live import kpas, service_env
+
+
+def test_migrate_and_seed_are_repeatable(tmp_path: Path) -> None:
+    database = tmp_path / "kpas.db"
+    env = service_env(f"sqlite+aiosqlite:///{database}")
+    kpas("migrate", env=env)
+    first = kpas("seed-demo", env=env)
+    assert "300 schools added" in first.stdout
+    second = kpas("seed-demo", env=env)
+    assert "0 schools added" in second.stdout
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("select count(*) from schools").fetchone() == (300,)
+
+
+def test_demo_data_is_deterministic_and_marked_synthetic() -> None:
+    assert demo_schools() == demo_schools()
+    schools = demo_schools()
+    assert all(s.name.endswith("(synthetic)") for s in schools)
+    assert len({s.district for s in schools}) == 12
+    assert len({s.urn for s in schools}) == len(schools)
+
+
+def test_openapi_check_detects_drift(tmp_path: Path) -> None:
+    target = tmp_path / "openapi.json"
+    assert main(["openapi", "--output", str(target)]) == 0
+    assert main(["openapi", "--check", "--output", str(target)]) == 0
+    target.write_text(target.read_text().replace("schools_list", "schools_lst"))
+    assert main(["openapi", "--check", "--output", str(target)]) == 1

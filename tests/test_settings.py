@@ -1,0 +1,40 @@
+"""Settings refuse unsafe production values, and every setting is documented."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from pydantic import ValidationError
+
+from app.settings import PROJECT_ROOT, Settings
+
+PG = "postgresql+asyncpg://kpas@db.internal/kpas"
+
+
+def test_production_refuses_sqlite() -> None:
+    with pytest.raises(ValidationError, match="KPAS_DATABASE_URL"):
+        Settings(env="production")
+
+
+def test_production_refuses_debug_and_query_echo() -> None:
+    with pytest.raises(ValidationError, match="KPAS_DEBUG") as raised:
+        Settings(env="production", debug=True, database_echo=True, database_url=PG)
+    assert "KPAS_DATABASE_ECHO" in str(raised.value)
+
+
+def test_production_accepts_safe_settings() -> None:
+    settings = Settings(env="production", database_url=PG)
+    assert settings.json_logs
+
+
+def test_environment_variables_are_read_with_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KPAS_MAX_BODY_BYTES", "2048")
+    assert Settings().max_body_bytes == 2048
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    documented = set(re.findall(r"`(KPAS_[A-Z_]+)`", readme))
+    declared = {f"KPAS_{name.upper()}" for name in Settings.model_fields}
+    assert declared <= documented, f"undocumented: {sorted(declared - documented)}"
