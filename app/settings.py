@@ -38,6 +38,17 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
+    token_issuer: str = "https://kpas.kent.gov.uk"
+    token_audience: str = "kpas-api"
+    token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    token_leeway_seconds: int = Field(default=30, ge=0, le=120)
+    token_max_bytes: int = Field(default=8192, ge=1024, le=65536)
+    signing_keys_dir: Path = PROJECT_ROOT / "var" / "keys"
+    signing_algorithm: Literal["RS256", "ES256"] = "RS256"
+    idp_issuer: str | None = None
+    idp_jwks_url: str | None = None
+    idp_audience: str | None = None
+    jwks_cache_seconds: int = Field(default=3600, ge=60)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

@@ -1,0 +1,1 @@
+"""Identity: token verification, principals, and the service's own client-credentials issuer."""

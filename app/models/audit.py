@@ -1,0 +1,58 @@
+"""The audit trail: append-only events in a SHA-256 hash chain.
+
+Events carry ids and codes only, never personal data. ``seq`` is assigned under the chain
+lock, so it has no gaps: a missing number is a deleted event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, JSONDocument
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_subject_seq", "subject_id", "seq"),
+        Index("ix_audit_events_actor_seq", "actor", "seq"),
+        Index("ix_audit_events_occurred_at", "occurred_at"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[uuid.UUID] = mapped_column(unique=True, default=uuid.uuid4)
+    occurred_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(40))  # "decision" or "change"
+    action: Mapped[str] = mapped_column(String(60))
+    outcome: Mapped[str | None] = mapped_column(String(10))  # allow / deny for decisions
+    decision_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    rule: Mapped[str | None] = mapped_column(String(100))
+    purpose: Mapped[str | None] = mapped_column(String(60), index=True)
+    basis: Mapped[str | None] = mapped_column(String(60))
+    actor: Mapped[str | None] = mapped_column(String(255))
+    actor_role: Mapped[str | None] = mapped_column(String(40))
+    resource_type: Mapped[str | None] = mapped_column(String(60))
+    resource_id: Mapped[str | None] = mapped_column(String(100))
+    subject_id: Mapped[uuid.UUID | None]
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditChainHead(Base):
+    """One row: the last sealed event. Locked while appending so the chain never forks."""
+
+    __tablename__ = "audit_chain_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))

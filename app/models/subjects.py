@@ -1,0 +1,68 @@
+"""Data subjects: the people whose personal data KPAS holds, and the states the policy layer
+enforces on everything about them (SPEC §4).
+
+Every personal-data record (a pupil, a carer, a licence applicant, ...) points at one
+``DataSubject``. Subject rights and retention set the state here; the policy layer applies it
+to every read and every list, so no route can forget it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, Timestamped, Versioned
+
+
+class SubjectKind(StrEnum):
+    PUPIL = "pupil"
+    CARER = "carer"
+    CHAPERONE = "chaperone"
+    REQUESTER = "requester"
+    OTHER = "other"
+
+
+class ObjectionStatus(StrEnum):
+    """An Art 21 objection: pending suspends the purpose, upheld stops it, rejected lifts it."""
+
+    PENDING = "pending"
+    UPHELD = "upheld"
+    REJECTED = "rejected"
+
+
+def _enum(cls: type[StrEnum], name: str) -> Enum:
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class DataSubject(Timestamped, Versioned, Base):
+    __tablename__ = "data_subjects"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    kind: Mapped[SubjectKind] = mapped_column(_enum(SubjectKind, "subject_kind"))
+    #: Art 18 restriction in force since this moment (None: not restricted).
+    restricted_since: Mapped[datetime | None]
+    #: Past this date the subject's records are visible only to retention management.
+    retain_until: Mapped[date | None] = mapped_column(index=True)
+
+
+class SubjectObjection(Timestamped, Base):
+    __tablename__ = "subject_objections"
+    __table_args__ = (UniqueConstraint("subject_id", "purpose"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    subject_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("data_subjects.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(60))
+    status: Mapped[ObjectionStatus] = mapped_column(_enum(ObjectionStatus, "objection_status"))
