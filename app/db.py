@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.audit.trail import record_surviving, seal, take_surviving
 from app.settings import Settings
 
 
@@ -55,7 +56,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front: every request writes (its audit event), and a
+        # deferred transaction that read first would fail to upgrade under concurrency.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -151,11 +154,16 @@ async def unit_of_work(
     async with database.sessions() as session:
         try:
             yield session
+            # Audit events enter the hash chain in this transaction, right before it commits.
+            await seal(session)
+            await session.commit()
         except BaseException:
             await session.rollback()
+            # A policy decision happened even though the request failed: keep its record.
+            surviving = take_surviving(session)
+            if surviving:
+                await record_surviving(database.sessions, surviving)
             raise
-        else:
-            await session.commit()
 
 
 SessionDep = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]

@@ -12,16 +12,24 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from app import __version__
+from app.auth.identity import Identity
 from app.db import Database
 from app.errors import install_problem_handlers
 from app.log import configure_logging
 from app.metrics import Metrics
 from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from app.routers import operations
-from app.routers.v1 import schools
+from app.policies.engine import PolicyEngine
+from app.routers import operations, wellknown
+from app.routers.v1 import audit, clients, oauth, purposes, schools
 from app.settings import Settings, get_settings
 
-V1_ROUTERS: list[APIRouter] = [schools.router]
+V1_ROUTERS: list[APIRouter] = [
+    schools.router,
+    purposes.router,
+    clients.router,
+    oauth.router,
+    audit.router,
+]
 
 DESCRIPTION = """
 The system of record behind Kent County Council's PRU and Attendance Service (KPAS).
@@ -40,6 +48,7 @@ def operation_id(route: APIRoute) -> str:
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
+    identity = Identity.from_settings(settings)  # refuses unsafe keys before anything starts
     owns_database = database is None
     database = database or Database.from_settings(settings)
 
@@ -62,6 +71,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database
     app.state.metrics = Metrics()
+    app.state.policy_engine = PolicyEngine()
+    identity.install(app)
 
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes)
@@ -69,6 +80,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     app.mount("/docs/assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
     app.include_router(operations.router)
+    app.include_router(wellknown.router)
     for router in V1_ROUTERS:
         app.include_router(router)
     return app

@@ -16,6 +16,8 @@ from app.log import get_logger
 from app.metrics import Metrics
 
 REQUEST_ID_HEADER = "x-request-id"
+#: Ids of the policy decisions behind a response, so a support desk can find them in the audit.
+DECISION_HEADER = b"kpas-decision-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 log = get_logger("kpas.http")
@@ -67,6 +69,9 @@ class RequestContextMiddleware:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                decisions = scope.get("state", {}).get("decision_ids")
+                if decisions:
+                    headers.append((DECISION_HEADER, ", ".join(decisions).encode()))
                 message = {**message, "headers": headers}
             await send(message)
 

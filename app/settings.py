@@ -38,8 +38,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
-    token_issuer: str = "https://kpas.kent.gov.uk"
-    token_audience: str = "kpas-api"
+    token_issuer: str = "https://kpas.kent.gov.uk"  # noqa: S105 - an issuer URL, not a secret
+    token_audience: str = "kpas-api"  # noqa: S105 - an audience name, not a secret
     token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     token_leeway_seconds: int = Field(default=30, ge=0, le=120)
     token_max_bytes: int = Field(default=8192, ge=1024, le=65536)

@@ -16,10 +16,16 @@ from pathlib import Path
 from app.db import normalise_database_url
 from app.settings import PROJECT_ROOT
 from bench.harness import Result, render, write_report
-from bench.workloads import schools_list
+from bench.workloads import (
+    audit_chain,
+    audited_read,
+    policy_decision,
+    schools_list,
+    token_verification,
+)
 from tests.databases import fresh_database
 
-WORKLOADS = [schools_list]
+WORKLOADS = [schools_list, token_verification, policy_decision, audited_read, audit_chain]
 
 
 async def main() -> int:

@@ -7,6 +7,7 @@ and the report gives the ratio of their throughputs. No speed claim is an absolu
 
 from __future__ import annotations
 
+import asyncio
 import platform
 import statistics
 import time
@@ -76,6 +77,42 @@ async def measure(
         started = time.perf_counter()
         await workload.subject()
         subject.samples.append(time.perf_counter() - started)
+    return Result(workload.name, backend, subject, baseline, workload.target, workload.note)
+
+
+async def measure_concurrent(
+    workload: Workload,
+    backend: str,
+    *,
+    clients: int = 32,
+    ops_per_client: int = 25,
+    rounds: int = 8,
+    warmup: int = 1,
+) -> Result:
+    """Throughput with ``clients`` concurrent callers, subject against baseline.
+
+    Each round runs ``clients`` tasks doing ``ops_per_client`` operations each, baseline and
+    subject alternately; a sample is the round's wall time divided by its operations, so the
+    medians are amortised seconds per operation and the ratio compares throughputs.
+    """
+
+    async def burst(op: Op) -> float:
+        async def caller() -> None:
+            for _ in range(ops_per_client):
+                await op()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(caller() for _ in range(clients)))
+        return (time.perf_counter() - started) / (clients * ops_per_client)
+
+    for _ in range(warmup):
+        await burst(workload.baseline)
+        await burst(workload.subject)
+    subject = Measurement("subject")
+    baseline = Measurement("baseline")
+    for _ in range(rounds):
+        baseline.samples.append(await burst(workload.baseline))
+        subject.samples.append(await burst(workload.subject))
     return Result(workload.name, backend, subject, baseline, workload.target, workload.note)
 
 

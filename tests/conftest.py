@@ -3,7 +3,8 @@ transaction that is rolled back, against a schema built by running the migration
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import tempfile
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -12,10 +13,14 @@ import pytest_asyncio
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.auth.principal import InspectionGrant, Role
 from app.db import Database, create_engine, run_migrations
 from app.main import create_app
 from app.settings import Environment, Settings
 from tests.databases import BACKENDS, fresh_database
+
+#: Signing keys for the whole test run live outside the project tree.
+TEST_KEYS_DIR = Path(tempfile.mkdtemp(prefix="kpas-test-keys-"))
 
 
 def make_settings(
@@ -25,6 +30,7 @@ def make_settings(
         "env": Environment.TEST,
         "database_url": database_url,
         "log_format": "json",
+        "signing_keys_dir": TEST_KEYS_DIR,
         **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]
@@ -91,3 +97,35 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+AuthHeaders = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def auth(app: FastAPI) -> AuthHeaders:
+    """Headers with a real token from the app's own issuer: ``auth("admin")``."""
+
+    def headers(
+        *roles: Role | str,
+        subject: str = "tester-1",
+        area_teams: tuple[str, ...] = (),
+        school_urns: tuple[int, ...] = (),
+        org: str | None = None,
+        inspection: InspectionGrant | None = None,
+        purpose: str | None = None,
+    ) -> dict[str, str]:
+        issued = app.state.token_issuer.issue(
+            subject=subject,
+            roles=[Role(r) for r in roles],
+            area_teams=area_teams,
+            school_urns=school_urns,
+            org=org,
+            inspection=inspection,
+        )
+        out = {"Authorization": f"Bearer {issued.access_token}"}
+        if purpose:
+            out["KPAS-Purpose"] = purpose
+        return out
+
+    return headers

@@ -25,7 +25,16 @@ def free_port() -> int:
 
 def service_env(database_url: str, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"KPAS_DATABASE_URL": database_url, "KPAS_ENV": "test", **extra})
+    from tests.conftest import TEST_KEYS_DIR
+
+    env.update(
+        {
+            "KPAS_DATABASE_URL": database_url,
+            "KPAS_ENV": "test",
+            "KPAS_SIGNING_KEYS_DIR": str(TEST_KEYS_DIR),
+            **extra,
+        }
+    )
     return env
 
 

@@ -1,6 +1,7 @@
 """Schemathesis over the whole OpenAPI document, against the live service on loopback.
 
-All checks, positive and negative data, every phase (examples, coverage, fuzzing, stateful).
+All checks, positive and negative data, every phase (examples, coverage, fuzzing, stateful),
+as a caller whose roles reach every route (who may do what is the authorisation matrix's job).
 The seed is fixed so a failure reproduces; set ``KPAS_CONTRACT_SEED`` to explore others and
 ``KPAS_CONTRACT_EXAMPLES`` for a deeper run.
 """
@@ -22,6 +23,19 @@ async def test_schemathesis_finds_no_failures(backend: str, tmp_path: Path) -> N
         env = service_env(url)
         kpas("migrate", env=env)
         kpas("seed-demo", env=env)
+        # One caller holding the roles that reach every route, so the run gets past 401/403.
+        token = kpas(
+            "token",
+            "--sub",
+            "contract-tester",
+            "--role",
+            "admin",
+            "--role",
+            "information_governance",
+            "--ttl",
+            "3600",
+            env=env,
+        ).stdout.strip()
         with live_server(env, tmp_path / "server.log") as base:
             result = subprocess.run(  # noqa: S603 - fixed argv
                 [
@@ -37,6 +51,8 @@ async def test_schemathesis_finds_no_failures(backend: str, tmp_path: Path) -> N
                     "--seed",
                     os.environ.get("KPAS_CONTRACT_SEED", "20240819"),
                     "--no-color",
+                    "--header",
+                    f"Authorization: Bearer {token}",
                     "--report-dir",
                     str(tmp_path / "report"),
                 ],

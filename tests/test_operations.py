@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from app.db import Database, create_engine
 from app.main import create_app
-from tests.conftest import make_settings
+from tests.conftest import AuthHeaders, make_settings
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:
@@ -55,8 +55,10 @@ async def test_readyz_is_503_when_database_unreachable(tmp_path: Path) -> None:
     assert response.status_code == 503
 
 
-async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClient) -> None:
-    await client.get("/v1/schools/999997")
+async def test_metrics_count_requests_by_route_template(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    await client.get("/v1/schools/999997", headers=auth("admin"))
     response = await client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")

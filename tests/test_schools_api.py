@@ -9,9 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import IdempotencyRecord, School
 from app.rules.kent import District
+from tests.conftest import AuthHeaders
 from tests.factories import make_school, school_body
 
 PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(autouse=True)
+def as_admin(client: httpx.AsyncClient, auth: AuthHeaders) -> None:
+    """These tests exercise the resource's HTTP behaviour as the role that may do it all;
+    who may do what is pinned down in tests/test_schools_policy.py."""
+    client.headers.update(auth("admin"))
 
 
 async def count_schools(session: AsyncSession) -> int:

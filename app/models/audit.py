@@ -47,6 +47,38 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+class AuditEventPending(Base):
+    """Events sealed by a PostgreSQL transaction that has not committed yet.
+
+    A deferred constraint trigger (migration 0002) moves each row into ``audit_events`` inside
+    COMMIT, linking it to the chain head there, so the head lock is held for the commit alone
+    and never across a round trip to the application. Empty between transactions (and
+    unlogged on PostgreSQL for that reason); unused on SQLite, whose single writer lets the
+    application link events itself.
+    """
+
+    __tablename__ = "audit_events_pending"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(60))
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    decision_id: Mapped[uuid.UUID | None]
+    rule: Mapped[str | None] = mapped_column(String(100))
+    purpose: Mapped[str | None] = mapped_column(String(60))
+    basis: Mapped[str | None] = mapped_column(String(60))
+    actor: Mapped[str | None] = mapped_column(String(255))
+    actor_role: Mapped[str | None] = mapped_column(String(40))
+    resource_type: Mapped[str | None] = mapped_column(String(60))
+    resource_id: Mapped[str | None] = mapped_column(String(100))
+    subject_id: Mapped[uuid.UUID | None]
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    #: SHA-256 of the event's canonical content, computed by the application.
+    digest: Mapped[str] = mapped_column(String(64))
+
+
 class AuditChainHead(Base):
     """One row: the last sealed event. Locked while appending so the chain never forks."""
 

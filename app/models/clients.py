@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+
 from sqlalchemy import Enum, String
 from sqlalchemy.orm import Mapped, mapped_column
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from app.models.base import Base, Timestamped, Versioned
 
@@ -66,3 +67,30 @@ class SubjectObjection(Timestamped, Base):
     )
     purpose: Mapped[str] = mapped_column(String(60))
     status: Mapped[ObjectionStatus] = mapped_column(_enum(ObjectionStatus, "objection_status"))
+
+
+class PersonalRecord:
+    """Mixin for every table that holds personal data (SPEC §3).
+
+    A row names its data subject (whose restriction, objections and retention the policy
+    layer applies to it), the purposes it was collected for (``purposes_mask``, bits from
+    ``app.policies.registry.PURPOSE_BITS``) and its Article 6 basis. The database refuses a
+    row without them, so no code path can store personal data without a lawful footing.
+    """
+
+    @declared_attr
+    def subject_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805 - a declared_attr
+        return mapped_column(ForeignKey("data_subjects.id", ondelete="RESTRICT"), index=True)
+
+    purposes_mask: Mapped[int]
+    lawful_basis: Mapped[str] = mapped_column(String(40))
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805 - a declared_attr
+        return (
+            CheckConstraint("purposes_mask > 0", name="collected_for_a_purpose"),
+            CheckConstraint(
+                "lawful_basis IN ('6(1)(c)', '6(1)(e)', '6(1)(c),6(1)(e)')",
+                name="lawful_basis_known",
+            ),
+        )

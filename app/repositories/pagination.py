@@ -50,26 +50,48 @@ def _bad_cursor() -> ValidationFailed:
 async def keyset_page(
     session: AsyncSession,
     stmt: Select[Any],
-    keys: Sequence[InstrumentedAttribute[Any]],
+    keys: Sequence[InstrumentedAttribute[Any] | Any],
     *,
     limit: int,
     cursor: str | None,
+    scalars: bool = True,
 ) -> tuple[list[Any], str | None]:
-    """Run ``stmt`` ordered by ``keys`` (unique together) from ``cursor``; one page back."""
+    """Run ``stmt`` ordered by ``keys`` (unique together) from ``cursor``; one page back.
+
+    ``scalars`` returns ORM objects; pass False for a Core select to get rows.
+    """
     if cursor is not None:
-        after = decode_cursor(cursor, len(keys))
+        after = [
+            _typed(key, value)
+            for key, value in zip(keys, decode_cursor(cursor, len(keys)), strict=True)
+        ]
         stmt = (
             stmt.where(tuple_(*keys) > tuple_(*after))
             if len(keys) > 1
             else stmt.where(keys[0] > after[0])
         )
     stmt = stmt.order_by(*keys).limit(limit + 1)
-    rows = list((await session.scalars(stmt)).all())
+    result = await session.scalars(stmt) if scalars else await session.execute(stmt)
+    rows = list(result.all())
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
     last = rows[-1]
     return rows, encode_cursor([_cursor_value(getattr(last, k.key)) for k in keys])
+
+
+def _typed(key: Any, value: Any) -> Any:
+    """Give a decoded cursor value the column's Python type (a UUID key arrives as text)."""
+    try:
+        python_type = key.type.python_type
+    except NotImplementedError:
+        return value
+    if isinstance(value, python_type):
+        return value
+    try:
+        return python_type(value)
+    except (TypeError, ValueError) as exc:
+        raise _bad_cursor() from exc
 
 
 def _cursor_value(value: Any) -> Any:

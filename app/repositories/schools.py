@@ -29,8 +29,10 @@ class SchoolRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, urn: int) -> School | None:
-        return await self.session.get(School, urn)
+    async def get(self, urn: int, *, visible: ColumnElement[bool] | None = None) -> School | None:
+        if visible is None:
+            return await self.session.get(School, urn)
+        return await self.session.scalar(select(School).where(School.urn == urn, visible))
 
     async def page(
         self,

@@ -41,6 +41,24 @@ BODY_PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _policy_problems(endpoint: Callable[..., Any], dependencies: Any) -> dict[int, Any]:
+    """Problems a route answers with because of its declared policy."""
+    from app.policies.guard import PolicyDeclaration, declared_policies
+    from app.policies.resources import RESOURCES
+
+    problems: dict[int, Any] = {}
+    for declaration in declared_policies(endpoint, dependencies):
+        if not isinstance(declaration, PolicyDeclaration):
+            continue
+        problems[401] = problem_response("No valid bearer token.")
+        problems[403] = problem_response("The policy refuses this caller; `policy` says why.")
+        if RESOURCES[declaration.resource].personal_data:
+            problems[400] = problem_response(
+                "Malformed request, or a missing or unknown KPAS-Purpose."
+            )
+    return problems
+
+
 def media_types_of(route: APIRoute) -> frozenset[str]:
     declared = (route.openapi_extra or {}).get("x-kpas-media-types")
     if declared:
@@ -59,6 +77,8 @@ class KpasRoute(APIRoute):
         if methods & BODY_METHODS:
             for status, spec in BODY_PROBLEMS.items():
                 responses.setdefault(status, spec)
+        for status, spec in _policy_problems(endpoint, kwargs.get("dependencies")).items():
+            responses.setdefault(status, spec)
         super().__init__(path, endpoint, responses=responses, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from typing import Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 #: No control characters: documented in the schema; ``_printable`` also refuses the rest.
 SINGLE_LINE_TEXT = r"^[^\x00-\x1f\x7f]*$"
@@ -39,10 +49,41 @@ def bounded(max_length: int, min_length: int = 1) -> StringConstraints:
 PRINTABLE = AfterValidator(_printable)
 
 
+_NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$")
+
+
+def _iso_only(value: Any) -> Any:
+    """Refuse numbers as timestamps: pydantic would read ``0.5`` as seconds since 1970."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.match(value)):
+        raise ValueError("expected an ISO 8601 timestamp with a UTC offset")
+    return value
+
+
+#: An ISO 8601 timestamp with an offset (``2026-11-29T10:00:00Z``); numbers are refused.
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+
+
 class Input(BaseModel):
     """Base for request bodies: unknown fields are refused, not ignored."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class MergePatch(Input):
+    """A JSON merge patch (RFC 7396): the fields present change; none may be set to null,
+    because every patchable field of our resources is required."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            nulls = [k for k, v in data.items() if v is None]
+            if nulls:
+                raise ValueError(f"these fields cannot be removed: {', '.join(sorted(nulls))}")
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
 
 
 class Output(BaseModel):
@@ -69,9 +110,12 @@ class ProblemFieldError(BaseModel):
 
 
 class PolicyRefusal(BaseModel):
+    """Which rule refused, for which purpose, and why."""
+
     rule: str
     purpose: str | None = None
     reason: str
+    allowed_purposes: list[str] | None = None
 
 
 class Problem(BaseModel):

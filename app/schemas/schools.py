@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from app.models.schools import SchoolPhase, SchoolStatus
 from app.rules.kent import AreaTeam, District
@@ -14,6 +14,7 @@ from app.schemas.common import (
     PAGE_LIMIT_MAX,
     PRINTABLE,
     Input,
+    MergePatch,
     Output,
     Page,
     bounded,
@@ -41,25 +42,13 @@ class SchoolCreate(Input):
     status: SchoolStatus = SchoolStatus.OPEN
 
 
-class SchoolUpdate(Input):
+class SchoolUpdate(MergePatch):
     """A JSON merge patch: the fields present are changed; none may be null."""
 
     name: SchoolName | None = None
     phase: SchoolPhase | None = None
     district: District | None = None
     status: SchoolStatus | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nulls(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            nulls = [k for k, v in data.items() if v is None]
-            if nulls:
-                raise ValueError(f"these fields cannot be removed: {', '.join(sorted(nulls))}")
-        return data
-
-    def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
 
 
 class SchoolRead(Output):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Conflict, NotFound
+from app.errors import Conflict
 from app.models.schools import School
+from app.policies import Access
 from app.repositories.schools import SchoolQuery, SchoolRepository
 from app.rules.kent import area_team_for
 from app.schemas.schools import SchoolCreate, SchoolUpdate
@@ -18,24 +18,21 @@ def school_etag(school: School) -> str:
 
 
 async def list_schools(
-    session: AsyncSession,
-    *,
-    query: SchoolQuery,
-    limit: int,
-    cursor: str | None,
-    visible: ColumnElement[bool] | None = None,
+    session: AsyncSession, access: Access, *, query: SchoolQuery, limit: int, cursor: str | None
 ) -> tuple[list[School], str | None]:
-    return await SchoolRepository(session).page(query, limit=limit, cursor=cursor, visible=visible)
+    return await SchoolRepository(session).page(
+        query, limit=limit, cursor=cursor, visible=access.filter()
+    )
 
 
-async def get_school(session: AsyncSession, *, urn: int) -> School:
-    school = await SchoolRepository(session).get(urn)
+async def get_school(session: AsyncSession, access: Access, *, urn: int) -> School:
+    school = await SchoolRepository(session).get(urn, visible=access.filter())
     if school is None:
-        raise NotFound(f"No school with URN {urn}.")
+        raise access.not_found(urn, f"No school with URN {urn}.")
     return school
 
 
-async def create_school(session: AsyncSession, *, data: SchoolCreate) -> School:
+async def create_school(session: AsyncSession, access: Access, *, data: SchoolCreate) -> School:
     schools = SchoolRepository(session)
     if await schools.get(data.urn) is not None:
         raise Conflict(f"A school with URN {data.urn} already exists.")
@@ -47,13 +44,20 @@ async def create_school(session: AsyncSession, *, data: SchoolCreate) -> School:
         area_team=area_team_for(data.district),
         status=data.status,
     )
-    return await schools.add(school)
+    await schools.add(school)
+    access.record_change("school.created", resource_id=school.urn)
+    return school
 
 
 async def update_school(
-    session: AsyncSession, *, urn: int, changes: SchoolUpdate, if_match: IfMatch
+    session: AsyncSession,
+    access: Access,
+    *,
+    urn: int,
+    changes: SchoolUpdate,
+    if_match: IfMatch,
 ) -> School:
-    school = await get_school(session, urn=urn)
+    school = await get_school(session, access, urn=urn)
     if_match.require(school_etag(school))
     fields = changes.changes()
     if not fields:
@@ -63,12 +67,17 @@ async def update_school(
     if "district" in fields:
         school.area_team = area_team_for(school.district)
     await session.flush()
+    access.record_change(
+        "school.updated", resource_id=urn, details={"fields": ",".join(sorted(fields))}
+    )
     return school
 
 
-async def delete_school(session: AsyncSession, *, urn: int, if_match: IfMatch) -> None:
+async def delete_school(
+    session: AsyncSession, access: Access, *, urn: int, if_match: IfMatch
+) -> None:
     """Remove a school entered in error. A school with history is closed, not deleted."""
-    schools = SchoolRepository(session)
-    school = await get_school(session, urn=urn)
+    school = await get_school(session, access, urn=urn)
     if_match.require(school_etag(school))
-    await schools.delete(school)
+    await SchoolRepository(session).delete(school)
+    access.record_change("school.deleted", resource_id=urn)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from app.db import SessionDep
+from app.policies import Access, Policy
 from app.repositories.schools import SchoolQuery
 from app.routers.deps import Created, IdempotencyDep, IfMatchDep
 from app.routers.route import KpasRoute, problem_response
@@ -28,7 +29,9 @@ PRECONDITIONS: Responses = {
 
 @router.get("", name="schools_list", response_model=SchoolPage)
 async def list_schools(
-    session: SessionDep, filters: Annotated[SchoolFilters, Query()]
+    access: Annotated[Access, Policy("school", "list")],
+    session: SessionDep,
+    filters: Annotated[SchoolFilters, Query()],
 ) -> SchoolPage:
     query = SchoolQuery(
         district=filters.district,
@@ -38,7 +41,7 @@ async def list_schools(
         name=filters.name,
     )
     items, next_cursor = await schools.list_schools(
-        session, query=query, limit=filters.limit, cursor=filters.cursor
+        session, access, query=query, limit=filters.limit, cursor=filters.cursor
     )
     return SchoolPage(items=[SchoolRead.model_validate(s) for s in items], next_cursor=next_cursor)
 
@@ -51,10 +54,13 @@ async def list_schools(
     responses={409: problem_response("A school with that URN already exists.")},
 )
 async def create_school(
-    body: SchoolCreate, session: SessionDep, idempotency: IdempotencyDep
+    access: Annotated[Access, Policy("school", "create")],
+    body: SchoolCreate,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
 ) -> Response:
     async def create() -> Created:
-        school = await schools.create_school(session, data=body)
+        school = await schools.create_school(session, access, data=body)
         return Created(
             SchoolRead.model_validate(school),
             location=f"/v1/schools/{school.urn}",
@@ -65,8 +71,13 @@ async def create_school(
 
 
 @router.get("/{urn}", name="schools_get", response_model=SchoolRead, responses=NOT_FOUND)
-async def get_school(urn: UrnPath, session: SessionDep, response: Response) -> SchoolRead:
-    school = await schools.get_school(session, urn=urn)
+async def get_school(
+    access: Annotated[Access, Policy("school", "read")],
+    urn: UrnPath,
+    session: SessionDep,
+    response: Response,
+) -> SchoolRead:
+    school = await schools.get_school(session, access, urn=urn)
     response.headers["ETag"] = school_etag(school)
     return SchoolRead.model_validate(school)
 
@@ -78,13 +89,14 @@ async def get_school(urn: UrnPath, session: SessionDep, response: Response) -> S
     responses={**NOT_FOUND, **PRECONDITIONS},
 )
 async def update_school(
+    access: Annotated[Access, Policy("school", "update")],
     urn: UrnPath,
     body: SchoolUpdate,
     if_match: IfMatchDep,
     session: SessionDep,
     response: Response,
 ) -> SchoolRead:
-    school = await schools.update_school(session, urn=urn, changes=body, if_match=if_match)
+    school = await schools.update_school(session, access, urn=urn, changes=body, if_match=if_match)
     response.headers["ETag"] = school_etag(school)
     return SchoolRead.model_validate(school)
 
@@ -100,6 +112,11 @@ async def update_school(
         409: problem_response("Records still refer to this school; close it instead."),
     },
 )
-async def delete_school(urn: UrnPath, if_match: IfMatchDep, session: SessionDep) -> Response:
-    await schools.delete_school(session, urn=urn, if_match=if_match)
+async def delete_school(
+    access: Annotated[Access, Policy("school", "delete")],
+    urn: UrnPath,
+    if_match: IfMatchDep,
+    session: SessionDep,
+) -> Response:
+    await schools.delete_school(session, access, urn=urn, if_match=if_match)
     return Response(status_code=204)

@@ -1,0 +1,108 @@
+"""Verifying the audit chain: find the first edited, deleted, reordered or inserted event.
+
+Events are streamed in ``seq`` order in batches, so a chain of any length is checked in
+constant memory. Each event must
+
+1. carry the next ``seq`` (a gap is a deleted event),
+2. name the previous event's hash as its ``prev_hash`` (otherwise events were reordered,
+   inserted or deleted and renumbered),
+3. hash, under the canonical encoding, to its stored ``hash`` (otherwise it was edited),
+
+and the chain head must name the last event (otherwise the tail was deleted, an event was
+appended outside the chain, or the head was edited). A forger who rewrites every later event
+and the head as well is caught only by comparing with an exported head digest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, cast
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.trail import CANONICAL_FIELDS, event_hash
+from app.models.audit import GENESIS_HASH, AuditChainHead, AuditEvent
+
+BATCH_SIZE: Final = 1000
+
+GAP: Final = "sequence gap (deleted)"
+UNLINKED: Final = "prev_hash mismatch (reordered, inserted or deleted)"
+EDITED: Final = "hash mismatch (edited)"
+HEAD_MISMATCH: Final = "head does not match last event (tail deleted or head edited)"
+BEYOND_HEAD: Final = "event beyond the chain head (appended outside the chain)"
+NO_HEAD: Final = "chain head row is missing"
+
+_EVENTS = cast(Table, AuditEvent.__table__)
+_COLUMNS = [_EVENTS.c[name] for name in (*CANONICAL_FIELDS, "hash")]
+_HEAD = cast(Table, AuditChainHead.__table__)
+_HEAD_ROW = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)
+_HEAD_SEQ = select(_HEAD.c.seq).where(_HEAD.c.id == 1)
+
+
+@dataclass(frozen=True, slots=True)
+class ChainVerification:
+    """The outcome of checking the chain. ``first_bad_seq`` names the first broken position."""
+
+    ok: bool
+    events_checked: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+    head_seq: int | None = None
+    head_hash: str | None = None
+
+
+async def verify_chain(session: AsyncSession, *, batch_size: int = BATCH_SIZE) -> ChainVerification:
+    """Check every event up to the chain head and report the first one that is wrong.
+
+    Events written while this runs (beyond the head read at the start) are left for the next
+    run; they cannot hide tampering with the events before them.
+    """
+    head = (await session.execute(_HEAD_ROW)).one_or_none()
+    if head is None:
+        return ChainVerification(False, 0, first_bad_seq=None, problem=NO_HEAD)
+    head_seq, head_hash = head.seq, head.hash
+
+    def broken(checked: int, seq: int, problem: str) -> ChainVerification:
+        return ChainVerification(False, checked, seq, problem, head_seq, head_hash)
+
+    expected_seq = 1
+    prev_hash = GENESIS_HASH
+    checked = 0
+    after = 0
+    while True:
+        stmt = (
+            select(*_COLUMNS)
+            .where(_EVENTS.c.seq > after, _EVENTS.c.seq <= head_seq)
+            .order_by(_EVENTS.c.seq)
+            .limit(batch_size)
+        )
+        rows = (await session.execute(stmt)).mappings().all()
+        for row in rows:
+            seq = row["seq"]
+            if seq != expected_seq:
+                return broken(checked, expected_seq, GAP)
+            if row["prev_hash"] != prev_hash:
+                return broken(checked, seq, UNLINKED)
+            if event_hash(row) != row["hash"]:
+                return broken(checked, seq, EDITED)
+            prev_hash = row["hash"]
+            expected_seq += 1
+            checked += 1
+        if len(rows) < batch_size:
+            break
+        after = rows[-1]["seq"]
+
+    last_seq = expected_seq - 1
+    if last_seq < head_seq:
+        return broken(checked, last_seq + 1, HEAD_MISMATCH)
+    if prev_hash != head_hash:
+        return broken(checked, head_seq, HEAD_MISMATCH)
+    # An event beyond the head is a forgery once the head, read afterwards, does not reach it:
+    # a real writer moves the head in the same transaction as it inserts.
+    beyond = await session.scalar(select(func.max(_EVENTS.c.seq)).where(_EVENTS.c.seq > head_seq))
+    if beyond is not None:
+        current_head = await session.scalar(_HEAD_SEQ)
+        if current_head is None or beyond > current_head:
+            return broken(checked, head_seq + 1, BEYOND_HEAD)
+    return ChainVerification(True, checked, None, None, head_seq, head_hash)

@@ -1,0 +1,333 @@
+"""The policy as routes meet it: ``Policy(resource, action)`` and ``PUBLIC``.
+
+A route declares its policy where it is defined::
+
+    async def list_schools(access: Annotated[Access, Policy("school", "list")], ...)
+
+The dependency authenticates (401 without a principal), resolves the purpose (the
+``KPAS-Purpose`` header, or the resource's default), asks the engine, records the decision in
+the audit trail (allow and deny), adds its id to the ``KPAS-Decision-Id`` response header, and
+refuses (403, or 400 for a missing or unknown purpose) before the route runs. What it returns,
+``Access``, carries the decision into the service: its SQL filter for queries, its per-record
+check, and the 404 for a record the caller may not see.
+"""
+
+from __future__ import annotations
+
+import inspect
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, get_args, get_origin
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Header, Request, Security
+from fastapi.params import Depends as DependsParam
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import ColumnElement
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.trail import PendingAuditEvent, record
+from app.auth.dependencies import current_principal
+from app.auth.principal import Principal
+from app.db import SessionDep
+from app.errors import Forbidden, InvalidRequest, NotFound, Unauthenticated
+from app.policies.engine import Decision, PolicyEngine
+from app.policies.registry import Purpose
+from app.policies.subject_state import SubjectState
+
+PURPOSE_HEADER = "KPAS-Purpose"
+DECISION_HEADER = "KPAS-Decision-Id"
+LONDON = ZoneInfo("Europe/London")
+
+PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
+
+#: Documents the bearer scheme in OpenAPI (Swagger UI's "Authorize"); verification itself
+#: is ``current_principal``'s.
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="An access token from the council identity provider (staff) or from "
+    "`POST /v1/oauth/token` (machine clients).",
+)
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)]
+
+
+def local_today(now: datetime) -> date:
+    """Retention dates and deadlines are English calendar dates."""
+    return now.astimezone(LONDON).date()
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDeclaration:
+    resource: str
+    action: str
+
+
+class Access:
+    """An allowed decision, carried into the service that acts on it."""
+
+    __slots__ = ("decision", "engine", "now", "principal", "session")
+
+    def __init__(
+        self,
+        *,
+        engine: PolicyEngine,
+        decision: Decision,
+        principal: Principal,
+        session: AsyncSession,
+        now: datetime,
+    ) -> None:
+        self.engine = engine
+        self.decision = decision
+        self.principal = principal
+        self.session = session
+        self.now = now
+
+    @property
+    def purpose(self) -> Purpose | None:
+        return self.decision.purpose
+
+    @property
+    def special_category(self) -> bool:
+        """Special category fields may be served under this decision."""
+        return self.decision.special_category
+
+    def filter(self) -> ColumnElement[bool]:
+        """The SQL filter every query for this resource must carry."""
+        return self.engine.visible(self.decision, self.principal, today=local_today(self.now))
+
+    def permits(self, item: Any, subject_state: SubjectState | None = None) -> bool:
+        return self.engine.permits(
+            self.decision,
+            self.principal,
+            item,
+            subject_state=subject_state,
+            today=local_today(self.now),
+        )
+
+    def not_found(self, resource_id: object, detail: str) -> NotFound:
+        """Record that a record was withheld and return the 404 to raise.
+
+        A record the caller may not see and one that does not exist look the same from outside.
+        """
+        _audit_decision(
+            self.session,
+            self.principal,
+            self.decision,
+            outcome="deny",
+            rule=self.decision.rule,
+            reason="not_visible_or_absent",
+            resource_id=str(resource_id),
+        )
+        return NotFound(detail)
+
+    def record_change(
+        self,
+        action: str,
+        *,
+        resource_id: object,
+        subject_id: uuid.UUID | None = None,
+        details: dict[str, str | int | bool | None] | None = None,
+    ) -> None:
+        """Record a change made under this decision, in the same transaction as the change."""
+        record(
+            self.session,
+            PendingAuditEvent(
+                kind="change",
+                action=action,
+                decision_id=self.decision.id,
+                rule=self.decision.rule,
+                purpose=self.decision.purpose.value if self.decision.purpose else None,
+                basis=self.decision.basis,
+                actor=self.principal.subject,
+                actor_role=self.decision.role.value if self.decision.role else None,
+                resource_type=self.decision.resource,
+                resource_id=str(resource_id),
+                subject_id=subject_id,
+                details=details or {},
+            ),
+        )
+
+
+def _audit_decision(
+    session: AsyncSession,
+    principal: Principal,
+    decision: Decision,
+    *,
+    outcome: str,
+    rule: str,
+    reason: str,
+    resource_id: str | None = None,
+) -> None:
+    role = decision.role.value if decision.role else ",".join(sorted(principal.roles))
+    record(
+        session,
+        PendingAuditEvent(
+            kind="decision",
+            action=f"{decision.resource}.{decision.action}",
+            outcome=outcome,
+            decision_id=decision.id,
+            rule=rule,
+            purpose=decision.purpose.value if decision.purpose else None,
+            basis=decision.basis,
+            actor=principal.subject,
+            actor_role=role[:40],
+            resource_type=decision.resource,
+            resource_id=resource_id,
+            details={"reason": reason},
+        ),
+    )
+
+
+def _remember_decision(request: Request, decision: Decision) -> None:
+    ids: list[str] = getattr(request.state, "decision_ids", None) or []
+    ids.append(str(decision.id))
+    request.state.decision_ids = ids
+
+
+def _refusal(decision: Decision) -> dict[str, Any]:
+    policy: dict[str, Any] = {
+        "rule": decision.rule,
+        "purpose": decision.purpose.value if decision.purpose else None,
+        "reason": decision.reason,
+    }
+    if decision.allowed_purposes:
+        policy["allowed_purposes"] = list(decision.allowed_purposes)
+    return policy
+
+
+def engine_of(request: Request) -> PolicyEngine:
+    engine: PolicyEngine = request.app.state.policy_engine
+    return engine
+
+
+async def _decide(
+    declaration: PolicyDeclaration,
+    request: Request,
+    session: AsyncSession,
+    principal: Principal | None,
+    purpose_text: str | None,
+) -> Access:
+    if principal is None:
+        raise Unauthenticated("A bearer token is required.")
+    engine = engine_of(request)
+    binding = engine.binding(declaration.resource)
+    purpose: Purpose | None = None
+    if binding.personal_data:
+        if purpose_text:
+            try:
+                purpose = Purpose(purpose_text.strip())
+            except ValueError:
+                raise InvalidRequest(
+                    f"{PURPOSE_HEADER} names no known purpose.",
+                    policy={
+                        "rule": "purpose.unknown",
+                        "purpose": None,
+                        "reason": "unknown purpose",
+                        "allowed_purposes": sorted(p.value for p in Purpose),
+                    },
+                ) from None
+        else:
+            purpose = binding.default_purpose
+    now = datetime.now(UTC)
+    decision = engine.decide(principal, declaration.resource, declaration.action, purpose, now=now)
+    _audit_decision(
+        session,
+        principal,
+        decision,
+        outcome=decision.outcome,
+        rule=decision.rule,
+        reason=decision.reason if not decision.allowed else "allowed",
+    )
+    _remember_decision(request, decision)
+    if not decision.allowed:
+        if decision.rule == "purpose.required":
+            raise InvalidRequest(
+                f"State the purpose of this request in the {PURPOSE_HEADER} header.",
+                policy=_refusal(decision),
+            )
+        raise Forbidden(
+            f"Refused by rule {decision.rule}: {decision.reason}.", policy=_refusal(decision)
+        )
+    return Access(engine=engine, decision=decision, principal=principal, session=session, now=now)
+
+
+class Guard:
+    """The dependency behind ``Policy`` for resources that hold no personal data."""
+
+    def __init__(self, declaration: PolicyDeclaration) -> None:
+        self.declaration = declaration
+
+    async def __call__(
+        self,
+        request: Request,
+        session: SessionDep,
+        principal: PrincipalDep,
+        _bearer: BearerDep,
+    ) -> Access:
+        return await _decide(self.declaration, request, session, principal, None)
+
+
+class PersonalDataGuard(Guard):
+    """The dependency behind ``Policy`` for personal data: it also takes the purpose."""
+
+    async def __call__(
+        self,
+        request: Request,
+        session: SessionDep,
+        principal: PrincipalDep,
+        _bearer: BearerDep,
+        purpose: Annotated[
+            str | None,
+            Header(
+                alias=PURPOSE_HEADER,
+                max_length=60,
+                description="Why you need this data: a purpose code from the registry "
+                "(`GET /v1/purposes`). Routes whose resource fixes the purpose default to it.",
+            ),
+        ] = None,
+    ) -> Access:
+        return await _decide(self.declaration, request, session, principal, purpose)
+
+
+def Policy(resource: str, action: str) -> Any:  # noqa: N802 - reads as a declaration
+    """Declare a route's policy: ``access: Annotated[Access, Policy("school", "list")]``."""
+    from app.policies.resources import RESOURCES
+
+    declaration = PolicyDeclaration(resource, action)
+    binding = RESOURCES.get(resource)
+    if binding is None:
+        raise ValueError(f"no policy resource named {resource!r}")
+    guard = (PersonalDataGuard if binding.personal_data else Guard)(declaration)
+    return Depends(guard)
+
+
+class PublicRoute:
+    """Marks a /v1 route that is public by design (token endpoint, public intake)."""
+
+    def __call__(self) -> None:
+        return None
+
+
+PUBLIC = Depends(PublicRoute())
+
+
+def declared_policies(
+    endpoint: Callable[..., Any], dependencies: list[Any] | None = None
+) -> Iterator[PolicyDeclaration | str]:
+    """The policies a route declares in its signature or ``dependencies`` (``"public"``)."""
+    candidates: list[Any] = list(dependencies or [])
+    for parameter in inspect.signature(endpoint, eval_str=True).parameters.values():
+        annotation = parameter.annotation
+        if get_origin(annotation) is Annotated:
+            candidates.extend(get_args(annotation)[1:])
+        candidates.append(parameter.default)
+    for candidate in candidates:
+        if isinstance(candidate, DependsParam):
+            call = candidate.dependency
+            if isinstance(call, Guard):
+                yield call.declaration
+            elif isinstance(call, PublicRoute):
+                yield "public"
