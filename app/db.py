@@ -7,6 +7,7 @@ worker's job commits once, or rolls back everything on any error.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,6 +39,10 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+#: Execution option for connections that only read (see ``_configure_sqlite``).
+READ_ONLY = "kpas_read_only"
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
     """Give SQLite real transactions (savepoints, transactional DDL) and enforce foreign keys.
 
@@ -57,8 +62,12 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # IMMEDIATE takes the write lock up front: every request writes (its audit event), and a
-        # deferred transaction that read first would fail to upgrade under concurrency.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # deferred transaction that read first would fail to upgrade under concurrency. Probes
+        # that only read (readiness) ask for READ_ONLY and never wait on a writer.
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -106,8 +115,14 @@ class Database:
         async with self.engine.begin() as conn:
             await run_migrations(conn, self.migrations_dir, revision)
 
-    async def migrations_at_head(self) -> bool:
+    @asynccontextmanager
+    async def read_only(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads that must never wait on a writer (health probes)."""
         async with self.engine.connect() as conn:
+            yield await conn.execution_options(**{READ_ONLY: True})
+
+    async def migrations_at_head(self) -> bool:
+        async with self.read_only() as conn:
             current = await conn.run_sync(
                 lambda sync: set(MigrationContext.configure(sync).get_current_heads())
             )

@@ -46,7 +46,7 @@ async def readyz(request: Request) -> Readiness:
     """Ready to serve: the database answers and its schema is at the latest migration."""
     database: Database = request.app.state.database
     try:
-        async with database.engine.connect() as conn:
+        async with database.read_only() as conn:
             await conn.execute(text("SELECT 1"))
     except Exception as exc:
         log.warning("readiness_database_unreachable", error_class=type(exc).__name__)
