@@ -6,8 +6,9 @@ worker's job commits once, or rolls back everything on any error.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -55,7 +56,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA busy_timeout=30000")  # other processes; ours queue in-process
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
@@ -98,6 +99,16 @@ class Database:
         self.engine = engine
         self.sessions = sessions or async_sessionmaker(engine, expire_on_commit=False)
         self.migrations_dir = migrations_dir
+        # SQLite has one writer at a time, and its busy handler retries by sleeping, so under
+        # load some waiters starve past the timeout. Requests in this process queue here
+        # instead, first come first served. PostgreSQL needs no gate.
+        self.write_gate: asyncio.Lock | None = (
+            asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        )
+
+    def writer(self) -> AbstractAsyncContextManager[object]:
+        """Hold while a read-write transaction is open (a no-op on PostgreSQL)."""
+        return self.write_gate if self.write_gate is not None else nullcontext()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -166,7 +177,7 @@ async def unit_of_work(
     Declared with ``scope="function"`` so the commit happens before the response is sent: a
     client never sees a 2xx for work that then failed to commit.
     """
-    async with database.sessions() as session:
+    async with database.writer(), database.sessions() as session:
         try:
             yield session
             # Audit events enter the hash chain in this transaction, right before it commits.

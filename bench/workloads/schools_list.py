@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import select
 
+from app.auth.principal import Role
 from app.db import Database
 from app.demo import seed_demo
 from app.main import create_app
@@ -22,11 +23,17 @@ async def run(backend: str, url: str) -> list[Result]:
     async with database.sessions() as session, session.begin():
         await seed_demo(session)
     app = create_app(settings, database)
+    token = app.state.token_issuer.issue(
+        subject="bench-officer", roles=[Role.ATTENDANCE_OFFICER], ttl_seconds=3600
+    ).access_token
+    headers = {"Authorization": f"Bearer {token}"}
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
 
         async def through_api() -> object:
-            response = await client.get("/v1/schools", params={"limit": PAGE, "district": "thanet"})
+            response = await client.get(
+                "/v1/schools", params={"limit": PAGE, "district": "thanet"}, headers=headers
+            )
             assert response.status_code == 200
             return response
 
@@ -46,8 +53,9 @@ async def run(backend: str, url: str) -> list[Result]:
                 subject=through_api,
                 baseline=direct_query,
                 target="report only (foundation)",
-                note="GET /v1/schools through the ASGI app (middleware, validation, "
-                "serialisation) against the same SELECT on a pooled session.",
+                note="GET /v1/schools through the ASGI app (token, policy decision, audit "
+                "event and commit, middleware, validation, serialisation) against the same "
+                "SELECT on a pooled session.",
             ),
             backend,
         )
