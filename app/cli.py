@@ -50,21 +50,21 @@ def _migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-async def _seed_async() -> int:
+async def _seed_async() -> tuple[int, int]:
     from app.db import Database
-    from app.demo import seed_demo
+    from app.demo import seed_demo, seed_demo_agreements
 
     database = Database.from_settings(get_settings())
     try:
         async with database.sessions() as session, session.begin():
-            return await seed_demo(session)
+            return await seed_demo(session), await seed_demo_agreements(session)
     finally:
         await database.dispose()
 
 
 def _seed_demo(_args: argparse.Namespace) -> int:
-    added = asyncio.run(_seed_async())
-    print(f"demo data loaded: {added} schools added")
+    schools, agreements = asyncio.run(_seed_async())
+    print(f"demo data loaded: {schools} schools added, {agreements} sharing agreements added")
     return 0
 
 

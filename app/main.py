@@ -20,7 +20,15 @@ from app.metrics import Metrics
 from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.policies.engine import PolicyEngine
 from app.routers import operations, wellknown
-from app.routers.v1 import audit, clients, oauth, purposes, schools
+from app.routers.v1 import (
+    audit,
+    clients,
+    oauth,
+    purposes,
+    recipients,
+    schools,
+    sharing_agreements,
+)
 from app.settings import Settings, get_settings
 
 V1_ROUTERS: list[APIRouter] = [
@@ -29,6 +37,8 @@ V1_ROUTERS: list[APIRouter] = [
     clients.router,
     oauth.router,
     audit.router,
+    recipients.router,
+    sharing_agreements.router,
 ]
 
 DESCRIPTION = """

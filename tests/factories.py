@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import itertools
+import uuid
+from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.schools import School, SchoolPhase, SchoolStatus
+from app.models.sharing import DataCategory, Recipient, RecipientKind, SharingAgreement
+from app.policies.registry import Purpose
 from app.rules.kent import District, area_team_for
 
 _urns = itertools.count(400000)
+_codes = itertools.count(1)
 
 
 async def make_school(
@@ -40,6 +46,74 @@ def school_body(urn: int, **overrides: object) -> dict[str, object]:
         "name": "Larkspur Primary School",
         "phase": "primary",
         "district": "thanet",
+    }
+    body.update(overrides)
+    return body
+
+
+async def make_recipient(
+    session: AsyncSession,
+    *,
+    code: str | None = None,
+    name: str = "Test Recipient",
+    kind: RecipientKind = RecipientKind.COMMISSIONED_PROVIDER,
+    notice_wording: str = "commissioned providers of local authority services",
+    active: bool = True,
+) -> Recipient:
+    recipient = Recipient(
+        code=code if code is not None else f"test-recipient-{next(_codes)}",
+        name=name,
+        kind=kind,
+        notice_wording=notice_wording,
+        active=active,
+    )
+    session.add(recipient)
+    await session.flush()
+    return recipient
+
+
+async def make_agreement(
+    session: AsyncSession,
+    recipient: Recipient,
+    *,
+    name: str = "Kent and Medway Information Sharing Agreement",
+    purposes: Sequence[Purpose] = (Purpose.PROSECUTION, Purpose.LEGAL_DISCLOSURE),
+    data_categories: Sequence[DataCategory] = (DataCategory.ATTENDANCE,),
+    starts_on: date = date(2026, 1, 1),
+    ends_on: date | None = None,
+) -> SharingAgreement:
+    agreement = SharingAgreement(
+        recipient=recipient,
+        name=name,
+        purposes=[p.value for p in purposes],
+        data_categories=[c.value for c in data_categories],
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
+    session.add(agreement)
+    await session.flush()
+    return agreement
+
+
+def recipient_body(code: str, **overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "code": code,
+        "name": "Synthetic Mentoring Provider",
+        "kind": "commissioned_provider",
+        "notice_wording": "commissioned providers of local authority services",
+    }
+    body.update(overrides)
+    return body
+
+
+def agreement_body(recipient_id: uuid.UUID | str, **overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "recipient_id": str(recipient_id),
+        "name": "Kent and Medway Information Sharing Agreement",
+        "reference": "KMISA-2026",
+        "purposes": ["prosecution", "legal_disclosure"],
+        "data_categories": ["identity_contact", "attendance"],
+        "starts_on": "2026-01-01",
     }
     body.update(overrides)
     return body

@@ -15,11 +15,12 @@ def test_migrate_and_seed_are_repeatable(tmp_path: Path) -> None:
     env = service_env(f"sqlite+aiosqlite:///{database}")
     kpas("migrate", env=env)
     first = kpas("seed-demo", env=env)
-    assert "300 schools added" in first.stdout
+    assert "300 schools added, 4 sharing agreements added" in first.stdout
     second = kpas("seed-demo", env=env)
-    assert "0 schools added" in second.stdout
+    assert "0 schools added, 0 sharing agreements added" in second.stdout
     with sqlite3.connect(database) as conn:
         assert conn.execute("select count(*) from schools").fetchone() == (300,)
+        assert conn.execute("select count(*) from sharing_agreements").fetchone() == (4,)
 
 
 def test_demo_data_is_deterministic_and_marked_synthetic() -> None:

@@ -5,6 +5,7 @@ from app.models.base import Base
 from app.models.clients import ApiClient
 from app.models.idempotency import IdempotencyRecord
 from app.models.schools import School, SchoolPhase, SchoolStatus
+from app.models.sharing import DataCategory, Recipient, RecipientKind, SharingAgreement
 from app.models.subjects import DataSubject, ObjectionStatus, SubjectKind, SubjectObjection
 
 __all__ = [
@@ -12,12 +13,16 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "DataCategory",
     "DataSubject",
     "IdempotencyRecord",
     "ObjectionStatus",
+    "Recipient",
+    "RecipientKind",
     "School",
     "SchoolPhase",
     "SchoolStatus",
+    "SharingAgreement",
     "SubjectKind",
     "SubjectObjection",
 ]

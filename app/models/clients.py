@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Enum, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.auth.principal import Role
-from app.models.base import Base, JSONDocument, Timestamped, Versioned
+from app.models.base import Base, JSONDocument, Timestamped, Versioned, text_enum
 
 
 class ApiClient(Timestamped, Versioned, Base):
@@ -18,16 +18,7 @@ class ApiClient(Timestamped, Versioned, Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(
-        Enum(
-            Role,
-            name="client_role",
-            native_enum=False,
-            create_constraint=True,
-            length=32,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    role: Mapped[Role] = mapped_column(text_enum(Role, "client_role"))
     org: Mapped[str | None] = mapped_column(String(100))
     school_urns: Mapped[list[int]] = mapped_column(JSONDocument, default=list)
     secret_hash: Mapped[str] = mapped_column(String(255))

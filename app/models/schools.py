@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Enum, Index, String
+from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamped, Versioned
+from app.models.base import Base, Timestamped, Versioned, text_enum
 from app.rules.kent import AreaTeam, District
 
 
@@ -32,18 +32,6 @@ class SchoolStatus(StrEnum):
     PROPOSED_TO_CLOSE = "proposed_to_close"
 
 
-def _enum(cls: type[StrEnum], name: str) -> Enum:
-    # Stored as VARCHAR with a CHECK constraint: portable, and new values need only a migration.
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda e: [m.value for m in e],
-    )
-
-
 class School(Timestamped, Versioned, Base):
     __tablename__ = "schools"
     __table_args__ = (
@@ -53,7 +41,7 @@ class School(Timestamped, Versioned, Base):
 
     urn: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     name: Mapped[str] = mapped_column(String(200))
-    phase: Mapped[SchoolPhase] = mapped_column(_enum(SchoolPhase, "school_phase"))
-    district: Mapped[District] = mapped_column(_enum(District, "district"))
-    area_team: Mapped[AreaTeam] = mapped_column(_enum(AreaTeam, "area_team"), index=True)
-    status: Mapped[SchoolStatus] = mapped_column(_enum(SchoolStatus, "school_status"))
+    phase: Mapped[SchoolPhase] = mapped_column(text_enum(SchoolPhase, "school_phase"))
+    district: Mapped[District] = mapped_column(text_enum(District, "district"))
+    area_team: Mapped[AreaTeam] = mapped_column(text_enum(AreaTeam, "area_team"), index=True)
+    status: Mapped[SchoolStatus] = mapped_column(text_enum(SchoolStatus, "school_status"))

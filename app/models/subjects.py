@@ -13,10 +13,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from app.models.base import Base, Timestamped, Versioned
+from app.models.base import Base, Timestamped, Versioned, text_enum
 
 
 class SubjectKind(StrEnum):
@@ -35,22 +35,11 @@ class ObjectionStatus(StrEnum):
     REJECTED = "rejected"
 
 
-def _enum(cls: type[StrEnum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda e: [m.value for m in e],
-    )
-
-
 class DataSubject(Timestamped, Versioned, Base):
     __tablename__ = "data_subjects"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    kind: Mapped[SubjectKind] = mapped_column(_enum(SubjectKind, "subject_kind"))
+    kind: Mapped[SubjectKind] = mapped_column(text_enum(SubjectKind, "subject_kind"))
     #: Art 18 restriction in force since this moment (None: not restricted).
     restricted_since: Mapped[datetime | None]
     #: Past this date the subject's records are visible only to retention management.
@@ -66,7 +55,7 @@ class SubjectObjection(Timestamped, Base):
         ForeignKey("data_subjects.id", ondelete="CASCADE"), index=True
     )
     purpose: Mapped[str] = mapped_column(String(60))
-    status: Mapped[ObjectionStatus] = mapped_column(_enum(ObjectionStatus, "objection_status"))
+    status: Mapped[ObjectionStatus] = mapped_column(text_enum(ObjectionStatus, "objection_status"))
 
 
 class PersonalRecord:

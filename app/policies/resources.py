@@ -59,5 +59,7 @@ RESOURCES: dict[str, ResourceBinding] = {
         ResourceBinding("api_client", personal_data=False),
         ResourceBinding("audit_event", personal_data=False),
         ResourceBinding("purpose_registry", personal_data=False),
+        ResourceBinding("recipient", personal_data=False),
+        ResourceBinding("sharing_agreement", personal_data=False),
     )
 }

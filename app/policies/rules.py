@@ -27,6 +27,8 @@ STAFF = frozenset(
     }
 )
 
+SHARING_READERS = frozenset({Role.INFORMATION_GOVERNANCE, Role.ADMIN, Role.ATTENDANCE_MANAGER})
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:
@@ -63,6 +65,12 @@ RULES: tuple[Rule, ...] = (
         "purpose_registry",
         frozenset({"findings"}),
     ),
+    # Recipients and sharing agreements hold no personal data: administrators maintain them;
+    # those who decide on disclosures read them.
+    Rule("recipients.read", SHARING_READERS, "recipient", READ),
+    Rule("recipients.manage", frozenset({Role.ADMIN}), "recipient", WRITE),
+    Rule("sharing_agreements.read", SHARING_READERS, "sharing_agreement", READ),
+    Rule("sharing_agreements.manage", frozenset({Role.ADMIN}), "sharing_agreement", WRITE),
 )
 
 #: Purposes each role may state at all, whatever the resource (SPEC §4).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
@@ -61,6 +62,17 @@ def _iso_only(value: Any) -> Any:
 
 #: An ISO 8601 timestamp with an offset (``2026-11-29T10:00:00Z``); numbers are refused.
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+
+
+def _iso_date_only(value: Any) -> Any:
+    """Refuse numbers as dates: pydantic would read ``0`` as 1970-01-01."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.match(value)):
+        raise ValueError("expected an ISO 8601 date (YYYY-MM-DD)")
+    return value
+
+
+#: An ISO 8601 calendar date (``2026-11-29``); numbers are refused.
+CalendarDate = Annotated[date, BeforeValidator(_iso_date_only)]
 
 
 class Input(BaseModel):

@@ -1,0 +1,182 @@
+"""Recipient and sharing agreement shapes for the API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Self, TypeVar
+
+from pydantic import Field, model_validator
+
+from app.models.sharing import DataCategory, RecipientKind
+from app.policies.registry import Purpose
+from app.schemas.common import (
+    PAGE_LIMIT_DEFAULT,
+    PAGE_LIMIT_MAX,
+    PRINTABLE,
+    CalendarDate,
+    Input,
+    MergePatch,
+    Output,
+    Page,
+    bounded,
+)
+
+RecipientCode = Annotated[
+    str,
+    Field(
+        min_length=2,
+        max_length=64,
+        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        description="A stable lower-case slug naming the recipient.",
+        examples=["kent-police"],
+    ),
+]
+Name = Annotated[str, bounded(200), PRINTABLE]
+NoticeWording = Annotated[str, bounded(500), PRINTABLE]
+Reference = Annotated[str, bounded(100), PRINTABLE]
+Cursor = Annotated[str, bounded(500), PRINTABLE]
+Purposes = Annotated[
+    list[Purpose],
+    Field(min_length=1, max_length=len(Purpose), description="Purpose codes of the registry."),
+]
+DataCategories = Annotated[list[DataCategory], Field(min_length=1, max_length=len(DataCategory))]
+
+
+T = TypeVar("T")
+
+
+def _distinct(values: list[T] | None) -> list[T] | None:
+    if values is None:
+        return None
+    return list(dict.fromkeys(values))
+
+
+class RecipientCreate(Input):
+    code: RecipientCode
+    name: Name
+    kind: RecipientKind
+    notice_wording: NoticeWording = Field(
+        description="The phrase of the privacy notice that names this recipient."
+    )
+    active: bool = True
+
+
+class RecipientUpdate(MergePatch):
+    """A JSON merge patch: the fields present are changed; none may be null. The code is fixed."""
+
+    name: Name | None = None
+    kind: RecipientKind | None = None
+    notice_wording: NoticeWording | None = None
+    active: bool | None = None
+
+
+class RecipientRead(Output):
+    id: uuid.UUID
+    code: str
+    name: str
+    kind: RecipientKind
+    notice_wording: str
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class RecipientPage(Page[RecipientRead]):
+    pass
+
+
+class RecipientFilters(Input):
+    """Query parameters of ``GET /v1/recipients``."""
+
+    kind: RecipientKind | None = None
+    active: bool | None = None
+    code: RecipientCode | None = None
+    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
+    cursor: Cursor | None = None
+
+
+class SharingAgreementCreate(Input):
+    recipient_id: uuid.UUID
+    name: Name = Field(examples=["Kent and Medway Information Sharing Agreement"])
+    reference: Reference | None = None
+    purposes: Purposes
+    data_categories: DataCategories
+    starts_on: CalendarDate
+    ends_on: CalendarDate | None = Field(
+        default=None, description="Last day in force; open if absent."
+    )
+
+    @model_validator(mode="after")
+    def _tidy(self) -> Self:
+        if self.ends_on is not None and self.ends_on < self.starts_on:
+            raise ValueError("ends_on must be on or after starts_on")
+        self.purposes = _distinct(self.purposes) or []
+        self.data_categories = _distinct(self.data_categories) or []
+        return self
+
+
+class SharingAgreementUpdate(MergePatch):
+    """A JSON merge patch. ``ends_on`` may be null (open-ended); the other fields may not.
+
+    The recipient is fixed: make a new agreement for another recipient.
+    """
+
+    name: Name | None = None
+    reference: Reference | None = None
+    purposes: Purposes | None = None
+    data_categories: DataCategories | None = None
+    starts_on: CalendarDate | None = None
+    ends_on: CalendarDate | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: object) -> object:
+        # ``reference`` and ``ends_on`` are optional and may be removed with null.
+        if isinstance(data, dict):
+            nulls = [k for k, v in data.items() if v is None and k not in {"reference", "ends_on"}]
+            if nulls:
+                raise ValueError(f"these fields cannot be removed: {', '.join(sorted(nulls))}")
+        return data
+
+    @model_validator(mode="after")
+    def _tidy(self) -> Self:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValueError("ends_on must be on or after starts_on")
+        if self.purposes is not None:
+            self.purposes = _distinct(self.purposes)
+        if self.data_categories is not None:
+            self.data_categories = _distinct(self.data_categories)
+        return self
+
+
+class SharingAgreementRead(Output):
+    id: uuid.UUID
+    recipient_id: uuid.UUID
+    name: str
+    reference: str | None
+    purposes: list[Purpose]
+    data_categories: list[DataCategory]
+    starts_on: date
+    ends_on: date | None
+    active: bool = Field(
+        description="In force today (Europe/London): started, not ended, recipient active."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class SharingAgreementPage(Page[SharingAgreementRead]):
+    pass
+
+
+class SharingAgreementFilters(Input):
+    """Query parameters of ``GET /v1/sharing-agreements``."""
+
+    recipient_id: uuid.UUID | None = None
+    purpose: Purpose | None = None
+    active_on: CalendarDate | None = Field(
+        default=None, description="Only agreements in force on this day (recipient active)."
+    )
+    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
+    cursor: Cursor | None = None
