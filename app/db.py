@@ -114,10 +114,6 @@ class Database:
     def from_settings(cls, settings: Settings) -> Database:
         return cls(create_engine(settings), migrations_dir=settings.migrations_dir)
 
-    @property
-    def dialect(self) -> str:
-        return self.engine.dialect.name
-
     def alembic_config(self) -> Config:
         return alembic_config(self.migrations_dir, str(self.engine.url))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
@@ -94,7 +93,3 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for router in V1_ROUTERS:
         app.include_router(router)
     return app
-
-
-def openapi_document(app: FastAPI) -> dict[str, Any]:
-    return app.openapi()

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, true
 
 from app.auth.principal import Principal, Role
 from app.policies.conditions import NEVER, Condition
 from app.policies.registry import PURPOSE_BITS, REGISTRY, Purpose
 from app.policies.resources import RESOURCES, ResourceBinding
-from app.policies.rules import ROLE_PURPOSES, RULES, Rule, validate
+from app.policies.rules import RULES, Rule, validate
 from app.policies.subject_state import SubjectState, refusal, visible_subjects
 
 
@@ -252,16 +252,7 @@ def _collected_for(mask: int, purpose: Purpose) -> bool:
 
 
 def _collected_for_clause(binding: ResourceBinding, purpose: Purpose) -> ColumnElement[bool]:
-    from sqlalchemy import true
-
     if REGISTRY[purpose].governance:
         return true()
     clause = binding.collected_for(PURPOSE_BITS[purpose])
     return clause if clause is not None else true()
-
-
-def role_purposes(principal: Principal) -> frozenset[Purpose]:
-    out: frozenset[Purpose] = frozenset()
-    for role in principal.roles:
-        out |= ROLE_PURPOSES[role]
-    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
@@ -132,7 +132,3 @@ def idempotency(
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
-
-
-def etag_headers(etag: str) -> dict[str, Any]:
-    return {"ETag": etag}
