@@ -21,10 +21,17 @@ from app.policies.engine import PolicyEngine
 from app.routers import operations, wellknown
 from app.routers.v1 import (
     audit,
+    carers,
     clients,
+    disclosures,
+    duplicates,
+    inspection_grants,
     oauth,
+    pupil_sensitive,
+    pupils,
     purposes,
     recipients,
+    roll,
     schools,
     sharing_agreements,
 )
@@ -38,6 +45,13 @@ V1_ROUTERS: list[APIRouter] = [
     audit.router,
     recipients.router,
     sharing_agreements.router,
+    pupils.router,
+    pupil_sensitive.router,
+    carers.router,
+    roll.router,
+    duplicates.router,
+    disclosures.router,
+    inspection_grants.router,
 ]
 
 DESCRIPTION = """

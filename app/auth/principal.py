@@ -43,6 +43,9 @@ class Principal:
     area_teams: frozenset[str] = field(default_factory=frozenset)
     school_urns: frozenset[int] = field(default_factory=frozenset)
     org: str | None = None
+    #: Kent districts a partner's sharing agreement covers (set by the policy layer from the
+    #: agreement, never from the token).
+    districts: frozenset[str] = field(default_factory=frozenset)
     inspection: InspectionGrant | None = None
     client_id: str | None = None
     token_id: str | None = None

@@ -3,7 +3,26 @@
 from app.models.audit import AuditChainHead, AuditEvent
 from app.models.base import Base
 from app.models.clients import ApiClient
+from app.models.disclosures import Disclosure, DisclosureChannel, DisclosureSubject, InspectionGrant
 from app.models.idempotency import IdempotencyRecord
+from app.models.people import (
+    Carer,
+    CarerRelationship,
+    DocumentKind,
+    DuplicateReason,
+    DuplicateStatus,
+    Enrolment,
+    EnrolmentSource,
+    Gender,
+    PersonKind,
+    PossibleDuplicate,
+    Pupil,
+    PupilDocument,
+    RelationshipType,
+    SensitiveCategory,
+    SensitiveEntry,
+    SubjectKey,
+)
 from app.models.schools import School, SchoolPhase, SchoolStatus
 from app.models.sharing import DataCategory, Recipient, RecipientKind, SharingAgreement
 from app.models.subjects import DataSubject, ObjectionStatus, SubjectKind, SubjectObjection
@@ -13,16 +32,36 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "Carer",
+    "CarerRelationship",
     "DataCategory",
     "DataSubject",
+    "Disclosure",
+    "DisclosureChannel",
+    "DisclosureSubject",
+    "DocumentKind",
+    "DuplicateReason",
+    "DuplicateStatus",
+    "Enrolment",
+    "EnrolmentSource",
+    "Gender",
     "IdempotencyRecord",
+    "InspectionGrant",
     "ObjectionStatus",
+    "PersonKind",
+    "PossibleDuplicate",
+    "Pupil",
+    "PupilDocument",
     "Recipient",
     "RecipientKind",
+    "RelationshipType",
     "School",
     "SchoolPhase",
     "SchoolStatus",
+    "SensitiveCategory",
+    "SensitiveEntry",
     "SharingAgreement",
+    "SubjectKey",
     "SubjectKind",
     "SubjectObjection",
 ]

@@ -77,6 +77,8 @@ class SharingAgreement(Timestamped, Versioned, Base):
     purposes: Mapped[list[str]] = mapped_column(JSONDocument)
     #: ``DataCategory`` codes the recipient may receive.
     data_categories: Mapped[list[str]] = mapped_column(JSONDocument)
+    #: Kent districts whose pupils the agreement covers; empty means the whole county.
+    districts: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
 

@@ -74,8 +74,10 @@ class PersonalRecord:
     purposes_mask: Mapped[int]
     lawful_basis: Mapped[str] = mapped_column(String(40))
 
-    @declared_attr.directive
-    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805 - a declared_attr
+    @staticmethod
+    def table_checks() -> tuple[CheckConstraint, ...]:
+        """The checks every personal-data table carries; a table that declares its own
+        ``__table_args__`` includes these."""
         return (
             CheckConstraint("purposes_mask > 0", name="collected_for_a_purpose"),
             CheckConstraint(
@@ -83,3 +85,7 @@ class PersonalRecord:
                 name="lawful_basis_known",
             ),
         )
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805 - a declared_attr
+        return PersonalRecord.table_checks()

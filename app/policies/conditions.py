@@ -117,6 +117,22 @@ class AtOwnSchools:
 
 
 @dataclass(frozen=True, slots=True)
+class InDistricts:
+    """The record belongs to one of the districts the caller's sharing agreement covers."""
+
+    attribute: str = "district"
+    name: str = "in_agreement_districts"
+
+    def check(self, principal: Principal, record: Any, binding: Binding) -> bool:
+        return _overlaps(principal.districts, binding.attribute(self.attribute), record)
+
+    def clause(self, principal: Principal, binding: Binding) -> ColumnElement[bool]:
+        if not principal.districts:
+            return false()
+        return binding.attribute(self.attribute).within(principal.districts)
+
+
+@dataclass(frozen=True, slots=True)
 class OwnedByCaller:
     """The record names the caller (an assigned officer, the referrer)."""
 

@@ -107,18 +107,18 @@ class PolicyEngine:
         # Each entry also carries what the decision will say, computed once here.
         self._by_purpose: dict[tuple[Role, str, str, Purpose | None], _Allowance] = {}
         for (role, resource, action), matching in self._by_action.items():
+            special_only = self.resources[resource].special_category_only
             for rule in matching:
                 for purpose in rule.purposes or (None,):
                     spec = REGISTRY[purpose] if purpose is not None else None
+                    special = (
+                        rule.special_category and spec is not None and spec.article9 is not None
+                    )
+                    if special_only and not special:
+                        continue  # no Article 9 condition: nothing of this resource is reachable
                     self._by_purpose.setdefault(
                         (role, resource, action, purpose),
-                        _Allowance(
-                            rule,
-                            spec.basis_label if spec is not None else None,
-                            rule.special_category
-                            and spec is not None
-                            and spec.article9 is not None,
-                        ),
+                        _Allowance(rule, spec.basis_label if spec is not None else None, special),
                     )
 
     def binding(self, resource: str) -> ResourceBinding:

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import inspect
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, get_args, get_origin
 from zoneinfo import ZoneInfo
@@ -33,9 +33,11 @@ from app.auth.dependencies import current_principal
 from app.auth.principal import Principal
 from app.db import SessionDep
 from app.errors import Forbidden, InvalidRequest, NotFound, Unauthenticated
+from app.policies import release as releases
 from app.policies.engine import Decision, PolicyEngine
 from app.policies.registry import Purpose
-from app.policies.subject_state import SubjectState
+from app.policies.release import Release
+from app.policies.subject_state import SubjectState, visible_subjects
 
 PURPOSE_HEADER = "KPAS-Purpose"
 DECISION_HEADER = "KPAS-Decision-Id"
@@ -68,7 +70,7 @@ class PolicyDeclaration:
 class Access:
     """An allowed decision, carried into the service that acts on it."""
 
-    __slots__ = ("decision", "engine", "now", "principal", "session")
+    __slots__ = ("decision", "engine", "now", "principal", "release", "session")
 
     def __init__(
         self,
@@ -78,12 +80,16 @@ class Access:
         principal: Principal,
         session: AsyncSession,
         now: datetime,
+        release: Release | None = None,
     ) -> None:
         self.engine = engine
         self.decision = decision
         self.principal = principal
         self.session = session
         self.now = now
+        #: Set when the caller is outside KPAS (a partner or an inspector): what may be
+        #: released to them, and the agreement or grant that allows it.
+        self.release = release
 
     @property
     def purpose(self) -> Purpose | None:
@@ -105,6 +111,45 @@ class Access:
             item,
             subject_state=subject_state,
             today=local_today(self.now),
+        )
+
+    @property
+    def today(self) -> date:
+        return local_today(self.now)
+
+    def visible_subjects(self, subject_column: Any) -> ColumnElement[bool]:
+        """SQL: the data subjects in ``subject_column`` may be processed for this purpose today
+        (for personal data reached through another record, e.g. a pupil's carers)."""
+        if self.decision.purpose is None:
+            raise ValueError("subject filters apply to personal-data decisions only")
+        return visible_subjects(subject_column, self.decision.purpose, self.today)
+
+    def releasable(self, categories: frozenset[str]) -> frozenset[str]:
+        """Of these data categories, those this caller may receive (all, inside KPAS)."""
+        return categories if self.release is None else categories & self.release.categories
+
+    def record_release(
+        self,
+        *,
+        subject_ids: Iterable[uuid.UUID],
+        categories: Iterable[str],
+        content: bytes,
+        resource_id: object | None = None,
+    ) -> None:
+        """Write the disclosure for what a partner or inspector is about to receive (a no-op
+        for callers inside KPAS). ``content`` is exactly the bytes released."""
+        if self.release is None:
+            return
+        releases.record_release(
+            self.session,
+            release=self.release,
+            decision=self.decision,
+            principal=self.principal,
+            subject_ids=subject_ids,
+            categories=categories,
+            content=content,
+            resource_id=None if resource_id is None else str(resource_id),
+            now=self.now,
         )
 
     def not_found(self, resource_id: object, detail: str) -> NotFound:
@@ -233,6 +278,15 @@ async def _decide(
             purpose = binding.default_purpose
     now = datetime.now(UTC)
     decision = engine.decide(principal, declaration.resource, declaration.action, purpose, now=now)
+    release: Release | None = None
+    if decision.allowed and releases.needs_release(decision, binding):
+        resolved = await releases.resolve(
+            session, principal, decision, binding, now, local_today(now)
+        )
+        if isinstance(resolved, releases.Refused):
+            decision = replace(decision, allowed=False, rule=resolved.rule, reason=resolved.reason)
+        else:
+            principal, release = resolved
     _audit_decision(
         session,
         principal,
@@ -251,7 +305,14 @@ async def _decide(
         raise Forbidden(
             f"Refused by rule {decision.rule}: {decision.reason}.", policy=_refusal(decision)
         )
-    return Access(engine=engine, decision=decision, principal=principal, session=session, now=now)
+    return Access(
+        engine=engine,
+        decision=decision,
+        principal=principal,
+        session=session,
+        now=now,
+        release=release,
+    )
 
 
 class Guard:

@@ -11,9 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, exists, select
 
+from app.models.disclosures import Disclosure
+from app.models.people import Carer, CarerRelationship, Enrolment, Pupil
 from app.models.schools import School
+from app.models.sharing import DataCategory
 from app.policies.conditions import Attribute, column_attribute
 from app.policies.registry import Purpose
 
@@ -31,6 +34,12 @@ class ResourceBinding:
     default_purpose: Purpose | None = None
     #: Names of fields that hold special category data.
     special_category_fields: frozenset[str] = frozenset()
+    #: Every field is special category data: only purposes with an Article 9 condition, under
+    #: rules that grant special category access, may reach it at all.
+    special_category_only: bool = False
+    #: Categories of data (``DataCategory``) the resource holds: a partner's agreement or an
+    #: inspection grant must cover one of them before anything is released.
+    data_categories: frozenset[str] = frozenset()
 
     def attribute(self, name: str) -> Attribute:
         try:
@@ -44,6 +53,73 @@ class ResourceBinding:
         clause: ColumnElement[bool] = self.purposes_column.op("&")(mask_bit) != 0
         return clause
 
+
+# Where a pupil is on roll now. Conditions read these in Python (from loaded enrolments) and
+# in SQL (as EXISTS over the open enrolments), so lists filter inside the query.
+
+
+def _open_enrolment(pupil_id: Any) -> Any:
+    return select(Enrolment.id).where(
+        Enrolment.pupil_id == pupil_id, Enrolment.off_roll_on.is_(None)
+    )
+
+
+def _pupil_attribute(get: str, school_column: Any = None) -> Attribute:
+    def within(values: frozenset[Any]) -> ColumnElement[bool]:
+        query = _open_enrolment(Pupil.id)
+        if school_column is None:
+            query = query.where(Enrolment.school_urn.in_(values))
+        else:
+            query = query.join(School, School.urn == Enrolment.school_urn).where(
+                school_column.in_(values)
+            )
+        return exists(query)
+
+    return Attribute(get=lambda pupil: getattr(pupil, get), within=within)
+
+
+def _carer_attribute(get: str, school_column: Any = None) -> Attribute:
+    def within(values: frozenset[Any]) -> ColumnElement[bool]:
+        query = (
+            select(CarerRelationship.id)
+            .join(Enrolment, Enrolment.pupil_id == CarerRelationship.pupil_id)
+            .where(CarerRelationship.carer_id == Carer.id, Enrolment.off_roll_on.is_(None))
+        )
+        if school_column is None:
+            query = query.where(Enrolment.school_urn.in_(values))
+        else:
+            query = query.join(School, School.urn == Enrolment.school_urn).where(
+                school_column.in_(values)
+            )
+        return exists(query)
+
+    return Attribute(get=lambda carer: getattr(carer, get), within=within)
+
+
+PUPIL_ATTRIBUTES: Mapping[str, Attribute] = {
+    "school_urn": _pupil_attribute("current_school_urns"),
+    "area_team": _pupil_attribute("current_area_teams", School.area_team),
+    "district": _pupil_attribute("current_districts", School.district),
+}
+
+CARER_ATTRIBUTES: Mapping[str, Attribute] = {
+    "school_urn": _carer_attribute("school_urns"),
+    "area_team": _carer_attribute("area_teams", School.area_team),
+    "district": _carer_attribute("districts", School.district),
+}
+
+IDENTITY = frozenset({DataCategory.IDENTITY_CONTACT.value})
+
+#: Special category data about a pupil, by the data category a sharing agreement names.
+SPECIAL_CATEGORIES = frozenset(
+    {
+        DataCategory.SPECIAL_CATEGORY_ETHNICITY.value,
+        DataCategory.SPECIAL_CATEGORY_HEALTH.value,
+        DataCategory.SPECIAL_CATEGORY_SEND.value,
+        DataCategory.SOCIAL_CARE.value,
+        DataCategory.IDENTIFICATION_DOCUMENTS.value,
+    }
+)
 
 RESOURCES: dict[str, ResourceBinding] = {
     binding.name: binding
@@ -61,5 +137,47 @@ RESOURCES: dict[str, ResourceBinding] = {
         ResourceBinding("purpose_registry", personal_data=False),
         ResourceBinding("recipient", personal_data=False),
         ResourceBinding("sharing_agreement", personal_data=False),
+        ResourceBinding(
+            "pupil",
+            personal_data=True,
+            attributes=PUPIL_ATTRIBUTES,
+            subject_column=Pupil.subject_id,
+            purposes_column=Pupil.purposes_mask,
+            data_categories=IDENTITY,
+        ),
+        # A pupil's special category data and identity documents. Decisions are about the
+        # pupil (the same attributes), and reach nothing without an Article 9 condition.
+        ResourceBinding(
+            "pupil_sensitive",
+            personal_data=True,
+            attributes=PUPIL_ATTRIBUTES,
+            subject_column=Pupil.subject_id,
+            purposes_column=Pupil.purposes_mask,
+            special_category_only=True,
+            data_categories=SPECIAL_CATEGORIES,
+        ),
+        ResourceBinding(
+            "carer",
+            personal_data=True,
+            attributes=CARER_ATTRIBUTES,
+            subject_column=Carer.subject_id,
+            purposes_column=Carer.purposes_mask,
+            data_categories=IDENTITY,
+        ),
+        # A school's whole roll, pushed by its information system: the record is the school.
+        ResourceBinding(
+            "school_roll",
+            personal_data=True,
+            attributes={"school_urn": column_attribute(School.urn, "urn")},
+            default_purpose=Purpose.ATTENDANCE_DUTY,
+        ),
+        # Possible duplicates hold two record ids and a reason; merging is a pupil action.
+        ResourceBinding("possible_duplicate", personal_data=False),
+        ResourceBinding(
+            "disclosure",
+            personal_data=False,
+            attributes={"recorded_by": column_attribute(Disclosure.recorded_by)},
+        ),
+        ResourceBinding("inspection_grant", personal_data=False),
     )
 }

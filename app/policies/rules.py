@@ -11,7 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.auth.principal import Role
-from app.policies.conditions import ALWAYS, Condition
+from app.policies.conditions import (
+    ALWAYS,
+    AtOwnSchools,
+    Condition,
+    InAreaTeams,
+    InDistricts,
+    OwnedByCaller,
+)
 from app.policies.registry import Purpose
 
 READ = frozenset({"read", "list"})
@@ -28,6 +35,39 @@ STAFF = frozenset(
 )
 
 SHARING_READERS = frozenset({Role.INFORMATION_GOVERNANCE, Role.ADMIN, Role.ATTENDANCE_MANAGER})
+
+MANAGERS = frozenset({Role.ATTENDANCE_MANAGER})
+GOVERNANCE = frozenset({Role.INFORMATION_GOVERNANCE})
+SCHOOLS = frozenset({Role.SCHOOL_STAFF})
+PARTNERS = frozenset({Role.PARTNER})
+INSPECTORS = frozenset({Role.INSPECTOR})
+
+#: The attendance service's own purposes (SPEC §3), as its managers use them.
+ATTENDANCE_PURPOSES = frozenset(
+    {
+        Purpose.ATTENDANCE_DUTY,
+        Purpose.INTERVENTION,
+        Purpose.PROSECUTION,
+        Purpose.SCHOOL_ATTENDANCE_ORDER,
+        Purpose.EXCLUSION_SUPPORT,
+    }
+)
+#: What a school uses its own pupils' records for.
+SCHOOL_PURPOSES = frozenset(
+    {Purpose.ATTENDANCE_DUTY, Purpose.INTERVENTION, Purpose.EXCLUSION_SUPPORT}
+)
+#: Governance purposes information governance reads records under (never for casework).
+GOVERNANCE_READS = frozenset(
+    {
+        Purpose.SUBJECT_RIGHTS,
+        Purpose.BREACH_MANAGEMENT,
+        Purpose.RETENTION_MANAGEMENT,
+        Purpose.LEGAL_DISCLOSURE,
+    }
+)
+#: Purposes a partner may ever be given by an agreement. Which of them a partner has, and
+#: over which districts and categories, is the active agreement's to say (checked per request).
+PARTNER_PURPOSES = ATTENDANCE_PURPOSES | {Purpose.LEGAL_DISCLOSURE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +111,147 @@ RULES: tuple[Rule, ...] = (
     Rule("recipients.manage", frozenset({Role.ADMIN}), "recipient", WRITE),
     Rule("sharing_agreements.read", SHARING_READERS, "sharing_agreement", READ),
     Rule("sharing_agreements.manage", frozenset({Role.ADMIN}), "sharing_agreement", WRITE),
+    # Pupils. Attendance managers: pupils on roll in their area teams. Attendance officers reach
+    # pupils only through their cases (casework), so no rule here gives them any.
+    Rule("pupils.manager.read", MANAGERS, "pupil", READ, ATTENDANCE_PURPOSES, InAreaTeams()),
+    Rule(
+        "pupils.manager.write",
+        MANAGERS,
+        "pupil",
+        frozenset({"create", "update", "merge"}),
+        ATTENDANCE_PURPOSES,
+        InAreaTeams(),
+    ),
+    Rule("pupils.school.read", SCHOOLS, "pupil", READ, SCHOOL_PURPOSES, AtOwnSchools()),
+    Rule("pupils.governance.read", GOVERNANCE, "pupil", READ, GOVERNANCE_READS),
+    # Rectification and merging duplicates are subject-rights work for governance.
+    Rule(
+        "pupils.governance.rectify",
+        GOVERNANCE,
+        "pupil",
+        frozenset({"update", "merge"}),
+        frozenset({Purpose.SUBJECT_RIGHTS}),
+    ),
+    Rule("pupils.partner.read", PARTNERS, "pupil", READ, PARTNER_PURPOSES, InDistricts()),
+    Rule(
+        "pupils.inspector.read",
+        INSPECTORS,
+        "pupil",
+        READ,
+        frozenset({Purpose.STATUTORY_INSPECTION}),
+        AtOwnSchools(),
+    ),
+    # Special category data and identity documents: LA-held, so never school staff or MIS.
+    Rule(
+        "sensitive.manager",
+        MANAGERS,
+        "pupil_sensitive",
+        READ | {"create", "delete"},
+        ATTENDANCE_PURPOSES,
+        InAreaTeams(),
+        special_category=True,
+    ),
+    Rule(
+        "sensitive.governance.read",
+        GOVERNANCE,
+        "pupil_sensitive",
+        READ,
+        GOVERNANCE_READS,
+        special_category=True,
+    ),
+    Rule(
+        "sensitive.governance.rectify",
+        GOVERNANCE,
+        "pupil_sensitive",
+        frozenset({"delete"}),
+        frozenset({Purpose.SUBJECT_RIGHTS}),
+        special_category=True,
+    ),
+    Rule(
+        "sensitive.partner.read",
+        PARTNERS,
+        "pupil_sensitive",
+        READ,
+        PARTNER_PURPOSES,
+        InDistricts(),
+        special_category=True,
+    ),
+    Rule(
+        "sensitive.inspector.read",
+        INSPECTORS,
+        "pupil_sensitive",
+        READ,
+        frozenset({Purpose.STATUTORY_INSPECTION}),
+        AtOwnSchools(),
+        special_category=True,
+    ),
+    # Carers, reached through their pupils.
+    Rule("carers.manager.read", MANAGERS, "carer", READ, ATTENDANCE_PURPOSES, InAreaTeams()),
+    Rule(
+        "carers.manager.write",
+        MANAGERS,
+        "carer",
+        frozenset({"create", "update", "merge"}),
+        ATTENDANCE_PURPOSES,
+        InAreaTeams(),
+    ),
+    Rule("carers.school.read", SCHOOLS, "carer", READ, SCHOOL_PURPOSES, AtOwnSchools()),
+    Rule("carers.governance.read", GOVERNANCE, "carer", READ, GOVERNANCE_READS),
+    Rule(
+        "carers.governance.rectify",
+        GOVERNANCE,
+        "carer",
+        frozenset({"update", "merge"}),
+        frozenset({Purpose.SUBJECT_RIGHTS}),
+    ),
+    Rule("carers.partner.read", PARTNERS, "carer", READ, PARTNER_PURPOSES, InDistricts()),
+    Rule(
+        "carers.inspector.read",
+        INSPECTORS,
+        "carer",
+        READ,
+        frozenset({Purpose.STATUTORY_INSPECTION}),
+        AtOwnSchools(),
+    ),
+    # A school's information system replaces its own school's roll, and nothing else.
+    Rule(
+        "roll.mis.replace",
+        frozenset({Role.MIS_INTEGRATION}),
+        "school_roll",
+        frozenset({"replace"}),
+        frozenset({Purpose.ATTENDANCE_DUTY}),
+        AtOwnSchools(),
+    ),
+    # Possible duplicates: managers and governance review them.
+    Rule(
+        "duplicates.review",
+        MANAGERS | GOVERNANCE,
+        "possible_duplicate",
+        READ | {"update"},
+    ),
+    # Disclosures: governance sees and records all; managers record releases they approve and
+    # see the ones they recorded.
+    Rule(
+        "disclosures.governance",
+        GOVERNANCE,
+        "disclosure",
+        READ | {"create"},
+    ),
+    Rule("disclosures.manager.record", MANAGERS, "disclosure", frozenset({"create"})),
+    Rule(
+        "disclosures.manager.read",
+        MANAGERS,
+        "disclosure",
+        READ,
+        condition=OwnedByCaller("recorded_by"),
+    ),
+    # Inspection grants are issued and revoked by information governance.
+    Rule(
+        "inspection_grants.manage",
+        GOVERNANCE,
+        "inspection_grant",
+        READ | {"create", "update"},
+    ),
 )
 
 #: Purposes each role may state at all, whatever the resource (SPEC §4).

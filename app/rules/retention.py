@@ -1,0 +1,26 @@
+"""Retention periods from the privacy notice, in one place.
+
+"Pupil-linked records from date of birth until the 25th birthday, then made inaccessible to
+system users or securely destroyed" (KPAS privacy notice, "How long we keep your information").
+A record is kept up to and including the retention date, and is past retention the day after.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+#: Pupil-linked records are kept until the pupil's 25th birthday.
+PUPIL_RECORD_YEARS = 25
+
+
+def birthday(born: date, years: int) -> date:
+    """The ``years``-th birthday. A 29 February birthday falls on 1 March in common years
+    (the day after 28 February, which is when a leap-day child has completed the year)."""
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:  # 29 February in a common year
+        return date(born.year + years, 3, 1)
+
+
+def pupil_retain_until(date_of_birth: date) -> date:
+    return birthday(date_of_birth, PUPIL_RECORD_YEARS)
