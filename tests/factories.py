@@ -9,10 +9,22 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.models.people import (
+    Carer,
+    CarerRelationship,
+    Enrolment,
+    EnrolmentSource,
+    Gender,
+    Pupil,
+    RelationshipType,
+)
 from app.models.schools import School, SchoolPhase, SchoolStatus
 from app.models.sharing import DataCategory, Recipient, RecipientKind, SharingAgreement
 from app.policies.registry import Purpose
 from app.rules.kent import District, area_team_for
+from app.rules.retention import pupil_retain_until
+from app.rules.upn import check_letter
+from app.services.people import new_carer, new_pupil
 
 _urns = itertools.count(400000)
 _codes = itertools.count(1)
@@ -117,3 +129,92 @@ def agreement_body(recipient_id: uuid.UUID | str, **overrides: object) -> dict[s
     }
     body.update(overrides)
     return body
+
+
+# People
+
+_serials = itertools.count(1)
+
+
+def make_upn(la: int = 886, establishment: int = 2000, year: int = 12) -> str:
+    """A fresh valid UPN (Kent is LA 886), unique within the test run."""
+    serial = next(_serials)
+    body = f"{la:03d}{establishment + serial // 1000:04d}{year:02d}{serial % 1000:03d}"
+    return check_letter(body) + body
+
+
+async def make_pupil(
+    session: AsyncSession,
+    *,
+    school: School | None = None,
+    on_roll_from: date = date(2024, 9, 1),
+    off_roll_on: date | None = None,
+    legal_forename: str = "Alex",
+    legal_surname: str = "Example",
+    date_of_birth: date = date(2014, 5, 17),
+    gender: Gender = Gender.NOT_KNOWN,
+    upn: str | None = "",
+    postcode: str | None = "CT16 1AA",
+    **fields: object,
+) -> Pupil:
+    """A pupil (with a fresh valid UPN unless one is given; None for none), enrolled at
+    ``school`` when one is given."""
+    pupil = new_pupil(
+        session,
+        legal_forename=legal_forename,
+        legal_surname=legal_surname,
+        date_of_birth=date_of_birth,
+        gender=gender,
+        upn=make_upn() if upn == "" else upn,
+        postcode=postcode,
+        **fields,
+    )
+    await session.flush()
+    if school is not None:
+        session.add(
+            Enrolment(
+                pupil_id=pupil.id,
+                school_urn=school.urn,
+                on_roll_from=on_roll_from,
+                off_roll_on=off_roll_on,
+                source=EnrolmentSource.MANUAL,
+            )
+        )
+        await session.flush()
+    return pupil
+
+
+async def make_carer(
+    session: AsyncSession,
+    *,
+    pupil: Pupil | None = None,
+    forename: str = "Sam",
+    surname: str = "Example",
+    relationship: RelationshipType = RelationshipType.MOTHER,
+    parental_responsibility: bool = True,
+    lives_with: bool = True,
+    contact_priority: int | None = 1,
+    **fields: object,
+) -> Carer:
+    """A carer, linked to ``pupil`` when one is given."""
+    carer = new_carer(
+        session,
+        forename=forename,
+        surname=surname,
+        retain_until=pupil_retain_until(pupil.date_of_birth) if pupil else None,
+        **fields,
+    )
+    await session.flush()
+    if pupil is not None:
+        session.add(
+            CarerRelationship(
+                pupil_id=pupil.id,
+                carer_id=carer.id,
+                relationship_type=relationship,
+                parental_responsibility=parental_responsibility,
+                lives_with=lives_with,
+                contact_priority=contact_priority,
+            )
+        )
+        await session.flush()
+    return carer
