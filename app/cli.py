@@ -50,21 +50,28 @@ def _migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-async def _seed_async() -> tuple[int, int]:
+async def _seed_async() -> tuple[int, int, int]:
     from app.db import Database
-    from app.demo import seed_demo, seed_demo_agreements
+    from app.demo import seed_demo, seed_demo_agreements, seed_demo_people
 
     database = Database.from_settings(get_settings())
     try:
         async with database.sessions() as session, session.begin():
-            return await seed_demo(session), await seed_demo_agreements(session)
+            return (
+                await seed_demo(session),
+                await seed_demo_agreements(session),
+                await seed_demo_people(session),
+            )
     finally:
         await database.dispose()
 
 
 def _seed_demo(_args: argparse.Namespace) -> int:
-    schools, agreements = asyncio.run(_seed_async())
-    print(f"demo data loaded: {schools} schools added, {agreements} sharing agreements added")
+    schools, agreements, pupils = asyncio.run(_seed_async())
+    print(
+        f"demo data loaded: {schools} schools, {agreements} sharing agreements "
+        f"and {pupils} pupils added"
+    )
     return 0
 
 

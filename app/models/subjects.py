@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from app.models.base import Base, Timestamped, Versioned, text_enum
 
@@ -70,6 +70,11 @@ class PersonalRecord:
     @declared_attr
     def subject_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805 - a declared_attr
         return mapped_column(ForeignKey("data_subjects.id", ondelete="RESTRICT"), index=True)
+
+    @declared_attr
+    def subject(cls) -> Mapped[DataSubject]:  # noqa: N805 - a declared_attr
+        # Also orders INSERTs: the subject is written before the record that names it.
+        return relationship(DataSubject, lazy="raise")
 
     purposes_mask: Mapped[int]
     lawful_basis: Mapped[str] = mapped_column(String(40))

@@ -54,6 +54,7 @@ def new_pupil(
     subject = new_subject(session, SubjectKind.PUPIL, pupil_retain_until(date_of_birth))
     pupil = Pupil(
         id=uuid.uuid4(),
+        subject=subject,
         subject_id=subject.id,
         upn=upn,
         legal_forename=legal_forename,
@@ -93,6 +94,7 @@ def new_carer(
     subject = new_subject(session, SubjectKind.CARER, retain_until)
     carer = Carer(
         id=uuid.uuid4(),
+        subject=subject,
         subject_id=subject.id,
         forename=forename,
         surname=surname,
