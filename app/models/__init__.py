@@ -5,6 +5,7 @@ from app.models.base import Base
 from app.models.clients import ApiClient
 from app.models.disclosures import Disclosure, DisclosureChannel, DisclosureSubject, InspectionGrant
 from app.models.idempotency import IdempotencyRecord
+from app.models.messages import Channel, MessageStatus, OutboundMessage
 from app.models.people import (
     Carer,
     CarerRelationship,
@@ -34,6 +35,7 @@ __all__ = [
     "Base",
     "Carer",
     "CarerRelationship",
+    "Channel",
     "DataCategory",
     "DataSubject",
     "Disclosure",
@@ -47,7 +49,9 @@ __all__ = [
     "Gender",
     "IdempotencyRecord",
     "InspectionGrant",
+    "MessageStatus",
     "ObjectionStatus",
+    "OutboundMessage",
     "PersonKind",
     "PossibleDuplicate",
     "Pupil",
