@@ -122,6 +122,14 @@ class ValidationFailed(ProblemError):
     title = "The request has invalid fields"
 
 
+class Gone(ProblemError):
+    """The resource existed and was destroyed on purpose (e.g. a crypto-shredded document)."""
+
+    status = 410
+    slug = "gone"
+    title = "No longer available"
+
+
 class IdempotencyKeyReused(ProblemError):
     status = 422
     slug = "idempotency-key-reused"
@@ -168,6 +176,7 @@ BY_STATUS: dict[int, type[ProblemError]] = {
         NotAcceptable,
         Conflict,
         PreconditionFailed,
+        Gone,
         PayloadTooLarge,
         UnsupportedMediaType,
         ValidationFailed,

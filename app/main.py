@@ -12,6 +12,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from app import __version__
 from app.auth.identity import Identity
+from app.crypto import KeyEncryptionKeys
 from app.db import Database
 from app.errors import install_problem_handlers
 from app.log import configure_logging
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     settings = settings or get_settings()
     configure_logging(settings)
     identity = Identity.from_settings(settings)  # refuses unsafe keys before anything starts
+    document_keys = KeyEncryptionKeys.from_settings(settings)  # likewise for document keys
     owns_database = database is None
     database = database or Database.from_settings(settings)
 
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.metrics = Metrics()
     app.state.policy_engine = PolicyEngine()
     identity.install(app)
+    app.state.document_keys = document_keys
 
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes)

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge
 from app.log import get_logger
 from app.metrics import Metrics
+from app.routers.route import body_limit_setting_of
 
 REQUEST_ID_HEADER = "x-request-id"
 #: Ids of the policy decisions behind a response, so a support desk can find them in the audit.
@@ -95,6 +96,11 @@ class BodyLimitMiddleware:
     """Refuse bodies over the limit with 413, by ``Content-Length`` or while streaming.
 
     ``limits`` maps a path prefix to a larger allowance for routes that take bulk uploads.
+    An upload route can instead declare its own allowance in its ``openapi_extra``
+    (``x-kpas-body-limit-setting``: the ``Settings`` field with its file limit): its bodies
+    may be that much over the default limit, and the route holds its file to the exact limit
+    while reading it. The matched route is known only once the body is first read, so before
+    routing a body is measured against the largest allowance any route declares.
     """
 
     def __init__(
@@ -103,36 +109,54 @@ class BodyLimitMiddleware:
         self.app = app
         self.default_limit = default_limit
         self.limits = sorted((limits or {}).items(), key=lambda kv: -len(kv[0]))
+        self._largest_allowance: int | None = None
 
-    def limit_for(self, path: str) -> int:
+    def limit_for(self, path: str, route: Any = None, settings: Any = None) -> int:
         for prefix, limit in self.limits:
             if path.startswith(prefix):
                 return limit
-        return self.default_limit
+        return self.default_limit + _allowance(route, settings)
+
+    def _ceiling(self, path: str, app: Any, settings: Any) -> int:
+        """The most any route at ``path`` could accept (before routing has picked one)."""
+        for prefix, limit in self.limits:
+            if path.startswith(prefix):
+                return limit
+        if self._largest_allowance is None:
+            routes = _all_routes(getattr(app, "routes", ()))
+            self._largest_allowance = max((_allowance(r, settings) for r in routes), default=0)
+        return self.default_limit + self._largest_allowance
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["path"])
+        app = scope.get("app")
+        settings = getattr(getattr(app, "state", None), "settings", None)
+        ceiling = self._ceiling(scope["path"], app, settings)
         declared = _header(scope, b"content-length")
         if declared is not None:
             if not declared.isdigit():
                 await _send_problem(send, scope, 400, "invalid-request", "Bad Content-Length.")
                 return
-            if int(declared) > limit:
+            if int(declared) > ceiling:
                 await _send_problem(
                     send,
                     scope,
                     413,
                     PayloadTooLarge.slug,
-                    f"The request body exceeds the limit of {limit} bytes.",
+                    f"The request body exceeds the limit of {ceiling} bytes.",
                 )
                 return
         received = 0
+        limit: int | None = None
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, limit
+            if limit is None:  # first read: routing has picked the route by now
+                limit = self.limit_for(scope["path"], scope.get("route"), settings)
+                if declared is not None and int(declared) > limit:
+                    raise PayloadTooLarge(f"The request body exceeds the limit of {limit} bytes.")
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
@@ -141,6 +165,28 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, counting_receive, send)
+
+
+def _allowance(route: Any, settings: Any) -> int:
+    """A route's declared allowance over the default body limit (0 if none)."""
+    setting = body_limit_setting_of(route) if route is not None else None
+    if setting is None or settings is None:
+        return 0
+    return int(getattr(settings, setting))
+
+
+def _all_routes(routes: Any) -> list[Any]:
+    """Every route of an application, through included routers and mounts."""
+    found: list[Any] = []
+    for route in routes:
+        nested = getattr(getattr(route, "original_router", None), "routes", None)
+        if nested is None and not hasattr(route, "endpoint"):
+            nested = getattr(route, "routes", None)
+        if nested is None:
+            found.append(route)
+        else:
+            found.extend(_all_routes(nested))
+    return found
 
 
 async def _send_problem(send: Send, scope: Scope, status: int, slug: str, detail: str) -> None:

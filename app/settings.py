@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import uuid
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: The offline demo's Notify key and receipt token: accepted by the fake Notify only, and
+#: refused in production.
+DEMO_NOTIFY_API_KEY = (
+    "kpas_demo-f2ae7c86-db15-404a-9040-1a9a2d03102c-bfe8fe7c-4de1-4db9-8925-d1e234420408"
+)
+DEV_NOTIFY_CALLBACK_TOKEN = "development-notify-callback-token"  # noqa: S105 - demo only
+
+#: Identification documents and photographs: 10 MiB by default (a phone photo of a passport
+#: page), never more than 50 MiB (the whole upload is held in memory while it is checked).
+DOCUMENT_MAX_BYTES_DEFAULT = 10 * 1024 * 1024
+DOCUMENT_MAX_BYTES_CEILING = 50 * 1024 * 1024
 
 
 class Environment(StrEnum):
@@ -37,6 +50,8 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    #: Extra allowance for a school roll push: a 2,000-pupil roll with carers is about 1.5 MB.
+    roll_max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     token_issuer: str = "https://kpas.kent.gov.uk"  # noqa: S105 - an issuer URL, not a secret
     token_audience: str = "kpas-api"  # noqa: S105 - an audience name, not a secret
@@ -45,12 +60,31 @@ class Settings(BaseSettings):
     token_max_bytes: int = Field(default=8192, ge=1024, le=65536)
     signing_keys_dir: Path = PROJECT_ROOT / "var" / "keys"
     signing_algorithm: Literal["RS256", "ES256"] = "RS256"
+    document_keys_dir: Path = PROJECT_ROOT / "var" / "document-keys"
+    document_max_bytes: int = Field(
+        default=DOCUMENT_MAX_BYTES_DEFAULT, ge=1024, le=DOCUMENT_MAX_BYTES_CEILING
+    )
     idp_issuer: str | None = None
     idp_jwks_url: str | None = None
     idp_audience: str | None = None
     jwks_cache_seconds: int = Field(default=3600, ge=60)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    notify_base_url: str = "http://127.0.0.1:8025"
+    #: ``{name}-{service uuid}-{secret uuid}``. The default is the offline demo's key, which
+    #: only the fake Notify accepts; production refuses it.
+    notify_api_key: SecretStr = SecretStr(DEMO_NOTIFY_API_KEY)
+    #: The bearer token Notify sends with delivery receipts (set in Notify's service settings).
+    notify_callback_token: SecretStr = SecretStr(DEV_NOTIFY_CALLBACK_TOKEN)
+    notify_rate_limit_per_minute: int = Field(default=3000, ge=1, le=1_000_000)
+    #: Notify template ids by ``"{message type}.{channel}"`` (JSON); unset ones use the demo ids.
+    notify_templates: dict[str, uuid.UUID] = Field(default_factory=dict)
+    outbox_max_attempts: int = Field(default=10, ge=1, le=100)
+    outbox_retry_base_seconds: float = Field(default=2.0, gt=0, le=3600)
+    outbox_retry_max_seconds: float = Field(default=900.0, gt=0, le=86400)
+    outbox_claim_seconds: int = Field(default=120, ge=5, le=3600)
+    #: Days a final message keeps its recipient and personalisation before they are cleared.
+    outbox_personal_data_days: int = Field(default=30, ge=0, le=365)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -62,6 +96,13 @@ class Settings(BaseSettings):
                 problems.append("KPAS_DATABASE_URL must point at PostgreSQL, not SQLite")
             if self.database_echo:
                 problems.append("KPAS_DATABASE_ECHO would log query parameters")
+            if self.notify_api_key.get_secret_value() == DEMO_NOTIFY_API_KEY:
+                problems.append("KPAS_NOTIFY_API_KEY must be the service's own key")
+            callback_token = self.notify_callback_token.get_secret_value()
+            if callback_token == DEV_NOTIFY_CALLBACK_TOKEN or len(callback_token) < 32:
+                problems.append(
+                    "KPAS_NOTIFY_CALLBACK_TOKEN must be a random secret of 32+ characters"
+                )
             if problems:
                 raise ValueError("unsafe production settings: " + "; ".join(problems))
         return self

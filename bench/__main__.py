@@ -20,12 +20,22 @@ from bench.workloads import (
     audit_chain,
     audited_read,
     policy_decision,
+    pupil_search,
+    roll_push,
     schools_list,
     token_verification,
 )
 from tests.databases import fresh_database
 
-WORKLOADS = [schools_list, token_verification, policy_decision, audited_read, audit_chain]
+WORKLOADS = [
+    schools_list,
+    token_verification,
+    policy_decision,
+    audited_read,
+    audit_chain,
+    pupil_search,
+    roll_push,
+]
 
 
 async def main() -> int:

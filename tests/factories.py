@@ -93,12 +93,15 @@ async def make_agreement(
     data_categories: Sequence[DataCategory] = (DataCategory.ATTENDANCE,),
     starts_on: date = date(2026, 1, 1),
     ends_on: date | None = None,
+    districts: Sequence[District] = (),
 ) -> SharingAgreement:
+    """An agreement with ``recipient``; no districts means county-wide."""
     agreement = SharingAgreement(
         recipient=recipient,
         name=name,
         purposes=[p.value for p in purposes],
         data_categories=[c.value for c in data_categories],
+        districts=[d.value for d in districts],
         starts_on=starts_on,
         ends_on=ends_on,
     )

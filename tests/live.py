@@ -32,6 +32,7 @@ def service_env(database_url: str, **extra: str) -> dict[str, str]:
             "KPAS_DATABASE_URL": database_url,
             "KPAS_ENV": "test",
             "KPAS_SIGNING_KEYS_DIR": str(TEST_KEYS_DIR),
+            "KPAS_DOCUMENT_KEYS_DIR": str(TEST_KEYS_DIR / "documents"),
             **extra,
         }
     )

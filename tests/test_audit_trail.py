@@ -41,6 +41,13 @@ from tests.audit_support import (
 )
 from tests.factories import make_school
 
+
+@pytest.fixture
+def app(own_app: FastAPI) -> FastAPI:
+    """Tests here add routes of their own, so each gets an application of its own."""
+    return own_app
+
+
 GOLDEN_CONTENT = {
     "id": uuid.UUID("00000000-0000-4000-8000-000000000001"),
     "occurred_at": datetime(2026, 11, 29, 9, 30, 0, 123456, tzinfo=UTC),

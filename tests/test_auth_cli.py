@@ -9,7 +9,7 @@ from pathlib import Path
 from app.auth.identity import Identity
 from app.auth.principal import Role
 from app.settings import PROJECT_ROOT
-from tests.conftest import make_settings
+from tests.conftest import PRODUCTION_NOTIFY, make_settings
 from tests.live import kpas, service_env
 
 
@@ -55,7 +55,10 @@ async def test_token_for_an_inspector_carries_the_grant(tmp_path: Path) -> None:
 
 def test_token_is_refused_in_production(tmp_path: Path) -> None:
     env = _env(
-        tmp_path, KPAS_ENV="production", KPAS_DATABASE_URL="postgresql://kpas@db.example/kpas"
+        tmp_path,
+        KPAS_ENV="production",
+        KPAS_DATABASE_URL="postgresql://kpas@db.example/kpas",
+        **{f"KPAS_{k.upper()}": str(v) for k, v in PRODUCTION_NOTIFY.items()},
     )
     result = subprocess.run(
         [sys.executable, "-m", "app.cli", "token", "--role", "admin", "--sub", "x"],

@@ -22,6 +22,7 @@ from app.auth.keys import (
 )
 from app.auth.principal import Role
 from app.auth.tokens import InvalidToken, TokenVerifier, TrustedIssuer
+from app.crypto import DocumentKeysError, write_kek
 from app.db import Database
 from app.main import create_app
 from app.settings import Environment, Settings
@@ -32,7 +33,13 @@ POSTGRES_URL = "postgresql://kpas@db.example/kpas"  # never connected to: app cr
 
 
 def production(keys: Path) -> Settings:
-    return make_settings(POSTGRES_URL, env=Environment.PRODUCTION, signing_keys_dir=keys)
+    """Production settings whose signing keys are in ``keys`` (document keys beside them)."""
+    return make_settings(
+        POSTGRES_URL,
+        env=Environment.PRODUCTION,
+        signing_keys_dir=keys,
+        document_keys_dir=keys.parent / f"{keys.name}-documents",
+    )
 
 
 class TestThumbprint:
@@ -101,8 +108,15 @@ class TestProduction:
 
     def test_starts_with_real_keys(self, tmp_path: Path) -> None:
         rotate_keys(tmp_path, "RS256")
-        app = create_app(production(tmp_path), _unused_database(tmp_path))
+        settings = production(tmp_path)
+        write_kek(settings.document_keys_dir, development=False)
+        app = create_app(settings, _unused_database(tmp_path))
         assert not app.state.identity.key_ring.signing_key.development
+
+    def test_refuses_to_start_without_document_keys(self, tmp_path: Path) -> None:
+        rotate_keys(tmp_path, "RS256")
+        with pytest.raises(DocumentKeysError, match="no key-encryption keys"):
+            create_app(production(tmp_path), _unused_database(tmp_path))
 
 
 def _unused_database(tmp_path: Path) -> Database:

@@ -1,7 +1,8 @@
 """Schemathesis over the whole OpenAPI document, against the live service on loopback.
 
 All checks, positive and negative data, every phase (examples, coverage, fuzzing, stateful),
-as a caller whose roles reach every route (who may do what is the authorisation matrix's job).
+as a caller whose roles reach every route (who may do what is the authorisation matrix's job),
+stating a purpose those roles may use.
 The seed is fixed so a failure reproduces; set ``KPAS_CONTRACT_SEED`` to explore others and
 ``KPAS_CONTRACT_EXAMPLES`` for a deeper run.
 """
@@ -53,6 +54,10 @@ async def test_schemathesis_finds_no_failures(backend: str, tmp_path: Path) -> N
                     "--no-color",
                     "--header",
                     f"Authorization: Bearer {token}",
+                    # Personal-data routes need a purpose; subject rights is one governance
+                    # may state everywhere it reads (a refusal elsewhere is an expected 403).
+                    "--header",
+                    "KPAS-Purpose: subject_rights",
                     "--report-dir",
                     str(tmp_path / "report"),
                 ],

@@ -15,6 +15,12 @@ from app.main import create_app
 from tests.conftest import AuthHeaders, make_settings
 
 
+@pytest.fixture
+def app(own_app: FastAPI) -> FastAPI:
+    """Tests here add routes of their own, so each gets an application of its own."""
+    return own_app
+
+
 async def test_healthz(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200

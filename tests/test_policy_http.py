@@ -24,6 +24,12 @@ from tests.policy_probe import PROBE, probe_engine, probe_metadata, probe_record
 
 
 @pytest.fixture
+def app(own_app: FastAPI) -> FastAPI:
+    """Tests here add routes of their own, so each gets an application of its own."""
+    return own_app
+
+
+@pytest.fixture
 def probe_app(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
     monkeypatch.setitem(RESOURCES, "probe", PROBE)
     app.state.policy_engine = probe_engine()

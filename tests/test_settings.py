@@ -10,6 +10,13 @@ from pydantic import ValidationError
 from app.settings import PROJECT_ROOT, Settings
 
 PG = "postgresql+asyncpg://kpas@db.internal/kpas"
+#: What production needs besides a database: the service's own Notify key and receipt token.
+NOTIFY = {
+    "notify_api_key": (
+        "kpas_live-26785a09-ab16-4eb0-8407-a37497a57506-3d1ce039-5476-414c-99b2-fac1e6add62c"
+    ),
+    "notify_callback_token": "x" * 40,
+}
 
 
 def test_production_refuses_sqlite() -> None:
@@ -24,8 +31,16 @@ def test_production_refuses_debug_and_query_echo() -> None:
 
 
 def test_production_accepts_safe_settings() -> None:
-    settings = Settings(env="production", database_url=PG)
+    settings = Settings(env="production", database_url=PG, **NOTIFY)
     assert settings.json_logs
+
+
+def test_production_refuses_the_demo_notify_key_and_a_weak_receipt_token() -> None:
+    with pytest.raises(ValidationError, match="KPAS_NOTIFY_API_KEY") as raised:
+        Settings(env="production", database_url=PG)
+    assert "KPAS_NOTIFY_CALLBACK_TOKEN" in str(raised.value)
+    with pytest.raises(ValidationError, match="KPAS_NOTIFY_CALLBACK_TOKEN"):
+        Settings(env="production", database_url=PG, **{**NOTIFY, "notify_callback_token": "short"})
 
 
 def test_environment_variables_are_read_with_prefix(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import Recipient, SharingAgreement
 from app.models.sharing import london_today
 from app.policies.registry import Purpose
+from app.repositories.sharing import AgreementQuery, AgreementRepository
+from app.rules.kent import District
 from app.services.sharing import active_agreements
 from tests.conftest import AuthHeaders
 from tests.factories import agreement_body, make_agreement, make_recipient, recipient_body
@@ -432,3 +434,69 @@ class TestActiveAgreements:
         police.active = False
         await session.flush()
         assert await found(Purpose.PROSECUTION, date(2026, 6, 1)) == []
+
+
+class TestDistricts:
+    async def test_districts_are_validated_distinct_and_patchable(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        recipient = await police_id(client)
+        county = await client.post("/v1/sharing-agreements", json=agreement_body(recipient))
+        assert county.json()["districts"] == []  # the whole county
+
+        body = agreement_body(recipient, districts=["thanet", "dover", "thanet"])
+        created = await client.post("/v1/sharing-agreements", json=body)
+        assert created.status_code == 201, created.text
+        assert created.json()["districts"] == ["thanet", "dover"]
+        path = f"/v1/sharing-agreements/{created.json()['id']}"
+        assert (await client.get(path)).json()["districts"] == ["thanet", "dover"]
+
+        for districts in (["medway"], ["Dover"], "dover", [None]):
+            bad = agreement_body(recipient, districts=districts)
+            assert_problem(await client.post("/v1/sharing-agreements", json=bad), 422)
+        etag = created.headers["etag"]
+        assert_problem(
+            await client.patch(path, json={"districts": None}, headers={"If-Match": etag}), 422
+        )
+        assert_problem(
+            await client.patch(path, json={"districts": ["kent"]}, headers={"If-Match": etag}),
+            422,
+        )
+        widened = await client.patch(path, json={"districts": []}, headers={"If-Match": etag})
+        assert widened.status_code == 200, widened.text
+        assert widened.json()["districts"] == []
+        narrowed = await client.patch(
+            path,
+            json={"districts": ["swale", "swale"]},
+            headers={"If-Match": widened.headers["etag"]},
+        )
+        assert narrowed.json()["districts"] == ["swale"]
+
+        # The list filter: agreements reaching a district are county-wide ones and those
+        # naming it.
+        reaching = await client.get("/v1/sharing-agreements", params={"district": "swale"})
+        ids = {a["id"] for a in reaching.json()["items"]}
+        assert {county.json()["id"], created.json()["id"]} <= ids
+        elsewhere = await client.get("/v1/sharing-agreements", params={"district": "dover"})
+        ids = {a["id"] for a in elsewhere.json()["items"]}
+        assert county.json()["id"] in ids and created.json()["id"] not in ids
+        assert_problem(
+            await client.get("/v1/sharing-agreements", params={"district": "medway"}), 422
+        )
+
+    async def test_agreements_reaching_a_district(self, session: AsyncSession) -> None:
+        recipient = await make_recipient(session)
+        county = await make_agreement(session, recipient)
+        east = await make_agreement(session, recipient)
+        east.districts = [District.THANET.value, District.SWALE.value]
+        west = await make_agreement(session, recipient)
+        west.districts = [District.MAIDSTONE.value]
+        await session.flush()
+
+        async def reaching(district: District) -> set[uuid.UUID]:
+            query = AgreementQuery(recipient_id=recipient.id, district=district)
+            return {a.id for a in await AgreementRepository(session).all(query)}
+
+        assert await reaching(District.THANET) == {county.id, east.id}
+        assert await reaching(District.MAIDSTONE) == {county.id, west.id}
+        assert await reaching(District.DOVER) == {county.id}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,6 +12,12 @@ from app.errors import Conflict
 from app.models import School
 from app.rules.kent import District
 from tests.factories import make_school
+
+
+@pytest.fixture
+def app(own_app: FastAPI) -> FastAPI:
+    """Tests here add routes of their own, so each gets an application of its own."""
+    return own_app
 
 
 async def test_error_after_a_flush_rolls_everything_back(

@@ -12,6 +12,7 @@ P-256 key only ES256. That tie, not the token's header, decides how a signature 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -185,6 +186,10 @@ class SigningKey:
 
     @classmethod
     def from_file(cls, path: Path) -> SigningKey:
+        return _load_signing_key(path.resolve(), *_file_version(path))
+
+    @classmethod
+    def parse_file(cls, path: Path) -> SigningKey:
         try:
             private = serialization.load_pem_private_key(path.read_bytes(), password=None)
         except (ValueError, TypeError) as exc:
@@ -213,6 +218,18 @@ class SigningKey:
             verification=verification,
             jwk=jwk,
         )
+
+
+def _file_version(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+@functools.lru_cache(maxsize=64)
+def _load_signing_key(path: Path, _mtime_ns: int, _size: int) -> SigningKey:
+    """Parse a key file once per version of it. Loading an RSA private key validates it, which
+    takes tens of milliseconds; a file changed in place (new mtime or size) is parsed again."""
+    return SigningKey.parse_file(path)
 
 
 def _created(path: Path) -> datetime:

@@ -96,6 +96,12 @@ class PersonKind(StrEnum):
     CARER = "carer"
 
 
+#: Name keys compare byte-wise on PostgreSQL (``COLLATE "C"``), so the prefix range
+#: ``key >= 'smi' AND key < 'smj'`` matches exactly what starts with "smi" and uses the index,
+#: whatever the database's default collation. SQLite compares byte-wise already.
+NameKey = String(100).with_variant(String(100, collation="C"), "postgresql")
+
+
 class _Contactable:
     """Address and contact fields shared by pupils and carers."""
 
@@ -128,8 +134,8 @@ class Pupil(PersonalRecord, _Contactable, Timestamped, Versioned, Base):
     date_of_birth: Mapped[date] = mapped_column(Date)
     gender: Mapped[Gender] = mapped_column(text_enum(Gender, "gender"))
     #: Search keys: legal names folded to lower-case ASCII (``app.rules.names.name_key``).
-    surname_key: Mapped[str] = mapped_column(String(100))
-    forename_key: Mapped[str] = mapped_column(String(100))
+    surname_key: Mapped[str] = mapped_column(NameKey)
+    forename_key: Mapped[str] = mapped_column(NameKey)
     #: Set when this record was merged into another; both histories are kept.
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pupils.id"))
 
@@ -201,8 +207,8 @@ class Carer(PersonalRecord, _Contactable, Timestamped, Versioned, Base):
     title: Mapped[str | None] = mapped_column(String(20))
     forename: Mapped[str] = mapped_column(String(100))
     surname: Mapped[str] = mapped_column(String(100))
-    surname_key: Mapped[str] = mapped_column(String(100))
-    forename_key: Mapped[str] = mapped_column(String(100))
+    surname_key: Mapped[str] = mapped_column(NameKey)
+    forename_key: Mapped[str] = mapped_column(NameKey)
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("carers.id"))
 
     relationships: Mapped[list[CarerRelationship]] = relationship(

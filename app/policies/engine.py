@@ -230,10 +230,19 @@ class PolicyEngine:
         return True
 
     def visible(
-        self, decision: Decision, principal: Principal, *, today: date
+        self,
+        decision: Decision,
+        principal: Principal,
+        *,
+        today: date,
+        through: str | None = None,
     ) -> ColumnElement[bool]:
-        """The same test as ``permits``, as a SQL filter for list and single-record queries."""
-        binding = self.resources[decision.resource]
+        """The same test as ``permits``, as a SQL filter for list and single-record queries.
+
+        ``through`` names another resource whose records this decision reaches (a message's
+        pupil): the same condition, purpose and subject tests, on that resource's table.
+        """
+        binding = self.resources[through or decision.resource]
         if not decision.allowed:
             return NEVER.clause(principal, binding)
         clauses = [decision.condition.clause(principal, binding)]

@@ -100,9 +100,13 @@ class Access:
         """Special category fields may be served under this decision."""
         return self.decision.special_category
 
-    def filter(self) -> ColumnElement[bool]:
-        """The SQL filter every query for this resource must carry."""
-        return self.engine.visible(self.decision, self.principal, today=local_today(self.now))
+    def filter(self, through: str | None = None) -> ColumnElement[bool]:
+        """The SQL filter every query for this resource must carry. ``through`` names another
+        resource the decision reaches (e.g. the pupil a message is about): the same tests,
+        on that resource's table."""
+        return self.engine.visible(
+            self.decision, self.principal, today=local_today(self.now), through=through
+        )
 
     def permits(self, item: Any, subject_state: SubjectState | None = None) -> bool:
         return self.engine.permits(
@@ -345,6 +349,9 @@ class PersonalDataGuard(Guard):
             Header(
                 alias=PURPOSE_HEADER,
                 max_length=60,
+                # Documented as the registry's codes; an unknown code is still answered by the
+                # policy layer (400, naming the known purposes), not by the framework.
+                json_schema_extra={"enum": sorted(p.value for p in Purpose)},
                 description="Why you need this data: a purpose code from the registry "
                 "(`GET /v1/purposes`). Routes whose resource fixes the purpose default to it.",
             ),

@@ -75,8 +75,10 @@ async def _partner(
     binding: ResourceBinding,
     today: date,
 ) -> tuple[Principal, Release] | Refused:
-    if not principal.org or decision.purpose is None:
+    if not principal.org:
         return Refused("sharing.no_agreement", "the token names no partner organisation")
+    if decision.purpose is None:
+        return Refused("sharing.no_agreement", "a partner read must state its purpose")
     rows = await session.scalars(
         select(SharingAgreement)
         .join(Recipient, Recipient.id == SharingAgreement.recipient_id)
@@ -99,18 +101,27 @@ async def _partner(
             "sharing.no_agreement",
             f"no active sharing agreement covers {decision.purpose.value} for this data",
         )
-    categories = frozenset().union(*(set(a.data_categories) for a in covering))
-    districts = (
-        ALL_DISTRICTS
-        if any(not a.districts for a in covering)
-        else frozenset().union(*(set(a.districts) for a in covering))
-    )
+    agreement = max(covering, key=lambda a: _reach(a, binding))
+    districts = frozenset(agreement.districts) or ALL_DISTRICTS
     release = Release(
-        recipient_id=covering[0].recipient_id,
-        categories=categories & binding.data_categories,
-        agreement_id=covering[0].id,
+        recipient_id=agreement.recipient_id,
+        categories=frozenset(agreement.data_categories) & binding.data_categories,
+        agreement_id=agreement.id,
     )
     return replace(principal, districts=districts), release
+
+
+def _reach(agreement: SharingAgreement, binding: ResourceBinding) -> tuple[int, int, date, str]:
+    """How much of this resource an agreement releases: categories first, then districts
+    (county-wide is all twelve), then the most recent agreement; the id breaks ties.
+
+    One agreement decides a read, and the disclosure names it. Agreements are not merged:
+    the categories of one and the districts of another would together release what neither
+    allows (identity data county-wide when only health data was agreed county-wide).
+    """
+    categories = len(binding.data_categories & set(agreement.data_categories))
+    districts = len(agreement.districts) or len(ALL_DISTRICTS)
+    return categories, districts, agreement.starts_on, str(agreement.id)
 
 
 async def _inspector(
@@ -124,7 +135,14 @@ async def _inspector(
         except ValueError:
             grant_id = None
         if grant_id is not None:
-            grant = await session.get(InspectionGrant, grant_id)
+            # The grant as it is now (a revocation takes effect at once), and only while the
+            # inspectorate it was issued to is still an active recipient.
+            grant = await session.scalar(
+                select(InspectionGrant)
+                .join(Recipient, Recipient.id == InspectionGrant.recipient_id)
+                .where(InspectionGrant.id == grant_id, Recipient.active.is_(True))
+                .execution_options(populate_existing=True)
+            )
     if grant is None or grant.inspector != principal.subject or not grant.active_at(now):
         return Refused("inspection.no_grant", "no active inspection grant for this inspector")
     categories = frozenset(grant.data_categories) & binding.data_categories
@@ -148,7 +166,15 @@ def record_release(
     resource_id: str | None,
     now: datetime,
 ) -> Disclosure:
-    """Write the disclosure for a read (in the read's transaction)."""
+    """Write the disclosure for a read (in the read's transaction).
+
+    Releasing a category the agreement or grant does not cover is a programming error, and
+    fails the request (nothing is released) rather than being recorded as if allowed.
+    """
+    released = frozenset(categories)
+    beyond = released - release.categories
+    if beyond:
+        raise ValueError(f"release of categories not covered: {sorted(beyond)}")
     disclosure = Disclosure(
         id=uuid.uuid4(),
         recipient_id=release.recipient_id,
@@ -156,7 +182,7 @@ def record_release(
         inspection_grant_id=release.inspection_grant_id,
         purpose=decision.purpose.value if decision.purpose else "",
         lawful_basis=decision.basis or "",
-        data_categories=sorted(set(categories)),
+        data_categories=sorted(released),
         channel=DisclosureChannel.API,
         automatic=True,
         recorded_by=principal.subject,

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, select
 
 from app.models.disclosures import Disclosure
+from app.models.messages import OutboundMessage
 from app.models.people import Carer, CarerRelationship, Enrolment, Pupil
 from app.models.schools import School
 from app.models.sharing import DataCategory
@@ -64,9 +65,9 @@ def _open_enrolment(pupil_id: Any) -> Any:
     )
 
 
-def _pupil_attribute(get: str, school_column: Any = None) -> Attribute:
+def _pupil_attribute(get: str, school_column: Any = None, pupil_id: Any = Pupil.id) -> Attribute:
     def within(values: frozenset[Any]) -> ColumnElement[bool]:
-        query = _open_enrolment(Pupil.id)
+        query = _open_enrolment(pupil_id)
         if school_column is None:
             query = query.where(Enrolment.school_urn.in_(values))
         else:
@@ -106,6 +107,17 @@ CARER_ATTRIBUTES: Mapping[str, Attribute] = {
     "school_urn": _carer_attribute("school_urns"),
     "area_team": _carer_attribute("area_teams", School.area_team),
     "district": _carer_attribute("districts", School.district),
+}
+
+#: Records about a pupil (a message, later a case) reach need-to-know through the pupil.
+MESSAGE_ATTRIBUTES: Mapping[str, Attribute] = {
+    "school_urn": _pupil_attribute("current_school_urns", pupil_id=OutboundMessage.pupil_id),
+    "area_team": _pupil_attribute(
+        "current_area_teams", School.area_team, pupil_id=OutboundMessage.pupil_id
+    ),
+    "district": _pupil_attribute(
+        "current_districts", School.district, pupil_id=OutboundMessage.pupil_id
+    ),
 }
 
 IDENTITY = frozenset({DataCategory.IDENTITY_CONTACT.value})
@@ -179,5 +191,14 @@ RESOURCES: dict[str, ResourceBinding] = {
             attributes={"recorded_by": column_attribute(Disclosure.recorded_by)},
         ),
         ResourceBinding("inspection_grant", personal_data=False),
+        # Letters, texts and emails to a pupil's carers, through the Notify outbox.
+        ResourceBinding(
+            "message",
+            personal_data=True,
+            attributes=MESSAGE_ATTRIBUTES,
+            subject_column=OutboundMessage.subject_id,
+            purposes_column=OutboundMessage.purposes_mask,
+            data_categories=IDENTITY,
+        ),
     )
 }

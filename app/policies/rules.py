@@ -245,6 +245,17 @@ RULES: tuple[Rule, ...] = (
         READ,
         condition=OwnedByCaller("recorded_by"),
     ),
+    # Messages to a pupil's carers through the Notify outbox: managers send and follow them
+    # for pupils in their area teams; governance reads them (a subject access request).
+    Rule(
+        "messages.manager",
+        MANAGERS,
+        "message",
+        READ | {"create", "retry"},
+        ATTENDANCE_PURPOSES,
+        InAreaTeams(),
+    ),
+    Rule("messages.governance.read", GOVERNANCE, "message", READ, GOVERNANCE_READS),
     # Inspection grants are issued and revoked by information governance.
     Rule(
         "inspection_grants.manage",

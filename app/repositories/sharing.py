@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, cast, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models.sharing import Recipient, RecipientKind, SharingAgreement
 from app.policies.registry import Purpose
 from app.repositories.pagination import keyset_page
+from app.rules.kent import District
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,8 @@ class AgreementQuery:
     recipient_code: str | None = None
     purpose: Purpose | None = None
     active_on: date | None = None
+    #: Agreements that reach this district: county-wide ones, and those that name it.
+    district: District | None = None
 
 
 def in_force_on(day: date) -> ColumnElement[bool]:
@@ -101,12 +105,23 @@ class AgreementRepository:
             select(SharingAgreement).where(SharingAgreement.id == agreement_id, visible)
         )
 
-    def _covers(self, purpose: Purpose) -> ColumnElement[bool]:
-        """The agreement's JSON list of purposes holds ``purpose`` (inside SQL, both backends)."""
+    def _lists(self, column: Any, value: str) -> ColumnElement[bool]:
+        """The agreement's JSON list in ``column`` holds ``value`` (inside SQL, both backends)."""
         if self.session.get_bind().dialect.name == "postgresql":
-            return cast(SharingAgreement.purposes, JSONB).contains([purpose.value])
-        listed = func.json_each(SharingAgreement.purposes).table_valued("value")
-        return exists(select(1).select_from(listed).where(listed.c.value == purpose.value))
+            return cast(column, JSONB).contains([value])
+        listed = func.json_each(column).table_valued("value")
+        return exists(select(1).select_from(listed).where(listed.c.value == value))
+
+    def _covers(self, purpose: Purpose) -> ColumnElement[bool]:
+        return self._lists(SharingAgreement.purposes, purpose.value)
+
+    def _reaches(self, district: District) -> ColumnElement[bool]:
+        """County-wide (no districts named) or naming ``district``."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            county_wide = func.jsonb_array_length(cast(SharingAgreement.districts, JSONB)) == 0
+        else:
+            county_wide = func.json_array_length(SharingAgreement.districts) == 0
+        return or_(county_wide, self._lists(SharingAgreement.districts, district.value))
 
     def _select(self, query: AgreementQuery) -> Select[SharingAgreement]:
         stmt = select(SharingAgreement)
@@ -120,6 +135,8 @@ class AgreementRepository:
             )
         if query.purpose is not None:
             stmt = stmt.where(self._covers(query.purpose))
+        if query.district is not None:
+            stmt = stmt.where(self._reaches(query.district))
         if query.active_on is not None:
             stmt = stmt.where(in_force_on(query.active_on))
         return stmt

@@ -20,6 +20,10 @@ from app.schemas.common import Problem
 JSON_MEDIA_TYPES = frozenset({"application/json"})
 MERGE_PATCH_MEDIA_TYPES = frozenset({"application/json", "application/merge-patch+json"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+#: ``openapi_extra`` key of an upload route that may take a body over the service-wide limit:
+#: the name of the ``Settings`` field holding its file allowance (the value itself is per
+#: deployment, so the document names the setting). ``BodyLimitMiddleware`` reads it.
+BODY_LIMIT_SETTING = "x-kpas-body-limit-setting"
 
 
 def problem_response(description: str) -> dict[str, Any]:
@@ -59,6 +63,12 @@ def _policy_problems(endpoint: Callable[..., Any], dependencies: Any) -> dict[in
     return problems
 
 
+def body_limit_setting_of(route: Any) -> str | None:
+    """The ``Settings`` field with a route's extra body allowance, if it declares one."""
+    declared = (getattr(route, "openapi_extra", None) or {}).get(BODY_LIMIT_SETTING)
+    return str(declared) if declared else None
+
+
 def media_types_of(route: APIRoute) -> frozenset[str]:
     declared = (route.openapi_extra or {}).get("x-kpas-media-types")
     if declared:
@@ -83,7 +93,12 @@ class KpasRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        if self.body_field is None:
+        # A route that reads its body itself (in more than one format) declares its media
+        # types in ``x-kpas-media-types``: the check applies to it as well.
+        reads_body = self.body_field is not None or "x-kpas-media-types" in (
+            self.openapi_extra or {}
+        )
+        if not reads_body:
             return handler
         accepted = media_types_of(self)
 

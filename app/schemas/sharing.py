@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from app.models.sharing import DataCategory, RecipientKind
 from app.policies.registry import Purpose
+from app.rules.kent import District
 from app.schemas.common import (
     PAGE_LIMIT_DEFAULT,
     PAGE_LIMIT_MAX,
@@ -41,6 +42,14 @@ Purposes = Annotated[
     Field(min_length=1, max_length=len(Purpose), description="Purpose codes of the registry."),
 ]
 DataCategories = Annotated[list[DataCategory], Field(min_length=1, max_length=len(DataCategory))]
+Districts = Annotated[
+    list[District],
+    Field(
+        max_length=len(District),
+        description="Kent districts whose pupils the agreement covers (where they are on roll "
+        "now); an empty list covers the whole county.",
+    ),
+]
 
 
 T = TypeVar("T")
@@ -102,6 +111,7 @@ class SharingAgreementCreate(Input):
     reference: Reference | None = None
     purposes: Purposes
     data_categories: DataCategories
+    districts: Districts = Field(default_factory=list)
     starts_on: CalendarDate
     ends_on: CalendarDate | None = Field(
         default=None, description="Last day in force; open if absent."
@@ -113,6 +123,7 @@ class SharingAgreementCreate(Input):
             raise ValueError("ends_on must be on or after starts_on")
         self.purposes = _distinct(self.purposes) or []
         self.data_categories = _distinct(self.data_categories) or []
+        self.districts = _distinct(self.districts) or []
         return self
 
 
@@ -126,6 +137,7 @@ class SharingAgreementUpdate(MergePatch):
     reference: Reference | None = None
     purposes: Purposes | None = None
     data_categories: DataCategories | None = None
+    districts: Districts | None = None
     starts_on: CalendarDate | None = None
     ends_on: CalendarDate | None = None
 
@@ -147,6 +159,8 @@ class SharingAgreementUpdate(MergePatch):
             self.purposes = _distinct(self.purposes)
         if self.data_categories is not None:
             self.data_categories = _distinct(self.data_categories)
+        if self.districts is not None:
+            self.districts = _distinct(self.districts)
         return self
 
 
@@ -157,6 +171,9 @@ class SharingAgreementRead(Output):
     reference: str | None
     purposes: list[Purpose]
     data_categories: list[DataCategory]
+    districts: list[District] = Field(
+        description="Kent districts the agreement covers; empty means the whole county."
+    )
     starts_on: date
     ends_on: date | None
     active: bool = Field(
@@ -177,6 +194,9 @@ class SharingAgreementFilters(Input):
     purpose: Purpose | None = None
     active_on: CalendarDate | None = Field(
         default=None, description="Only agreements in force on this day (recipient active)."
+    )
+    district: District | None = Field(
+        default=None, description="Only agreements that reach this district (or the county)."
     )
     limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
     cursor: Cursor | None = None

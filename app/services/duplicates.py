@@ -3,18 +3,32 @@
 Nothing is merged automatically. A pair is flagged when two live (unmerged) pupils share a
 UPN, or share legal forename, surname, date of birth and postcode (compared by name key, so
 case and accents do not hide a match). A pair is flagged once, whatever its reason.
+
+Managers and information governance review the queue: a pair is dismissed (not the same
+person) or merged (``app.services.pupils.merge_pupils``).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.models.people import DuplicateReason, PersonKind, PossibleDuplicate, Pupil
+from app.errors import Conflict, ValidationFailed
+from app.models.people import (
+    DuplicateReason,
+    DuplicateStatus,
+    PersonKind,
+    PossibleDuplicate,
+    Pupil,
+)
+from app.policies import Access
+from app.repositories.people import anchored_page
 
 #: Ids per query: well under SQLite's bound-parameter limit.
 CHUNK = 500
@@ -83,3 +97,137 @@ async def flag_pupil_duplicates(session: AsyncSession, pupil_ids: Collection[uui
     session.add_all(fresh)
     await session.flush()
     return len(fresh)
+
+
+# --- reviewing possible duplicates -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateQuery:
+    status: DuplicateStatus | None = None
+    kind: PersonKind | None = None
+
+
+async def list_duplicates(
+    session: AsyncSession,
+    access: Access,
+    *,
+    query: DuplicateQuery,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[PossibleDuplicate], str | None]:
+    """Possible duplicates, oldest first (the order a person works through them)."""
+    stmt = select(PossibleDuplicate).where(access.filter())
+    if query.status is not None:
+        stmt = stmt.where(PossibleDuplicate.status == query.status)
+    if query.kind is not None:
+        stmt = stmt.where(PossibleDuplicate.kind == query.kind)
+    keys = (PossibleDuplicate.detected_at, PossibleDuplicate.id)
+    return await anchored_page(session, stmt, keys, limit=limit, cursor=cursor)
+
+
+async def get_duplicate(
+    session: AsyncSession, access: Access, *, duplicate_id: uuid.UUID
+) -> PossibleDuplicate:
+    duplicate = await session.scalar(
+        select(PossibleDuplicate).where(PossibleDuplicate.id == duplicate_id, access.filter())
+    )
+    if duplicate is None:
+        raise access.not_found(duplicate_id, "No possible duplicate with that id.")
+    return duplicate
+
+
+async def _resolve(
+    session: AsyncSession,
+    duplicate: PossibleDuplicate,
+    *,
+    status: DuplicateStatus,
+    resolved_by: str,
+    resolved_at: datetime,
+    survivor_id: uuid.UUID | None = None,
+) -> None:
+    """Close an open possible duplicate, once: of two people resolving it at the same moment,
+    the second is told it is no longer open."""
+    result = await session.execute(
+        update(PossibleDuplicate)
+        .where(
+            PossibleDuplicate.id == duplicate.id,
+            PossibleDuplicate.status == DuplicateStatus.OPEN,
+        )
+        .values(
+            status=status,
+            resolved_at=resolved_at,
+            resolved_by=resolved_by,
+            survivor_id=survivor_id,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise _not_open()
+    await session.refresh(duplicate)
+
+
+def _not_open() -> Conflict:
+    return Conflict("This possible duplicate has already been resolved.")
+
+
+async def dismiss_duplicate(
+    session: AsyncSession, access: Access, *, duplicate_id: uuid.UUID
+) -> PossibleDuplicate:
+    """Record that the two records are different people."""
+    duplicate = await get_duplicate(session, access, duplicate_id=duplicate_id)
+    if duplicate.status is not DuplicateStatus.OPEN:
+        raise _not_open()
+    await _resolve(
+        session,
+        duplicate,
+        status=DuplicateStatus.NOT_DUPLICATE,
+        resolved_by=access.principal.subject,
+        resolved_at=access.now,
+    )
+    access.record_change("possible_duplicate.dismissed", resource_id=duplicate.id)
+    return duplicate
+
+
+async def open_pupil_duplicate(
+    session: AsyncSession, *, duplicate_id: uuid.UUID, pupil_ids: tuple[uuid.UUID, uuid.UUID]
+) -> PossibleDuplicate:
+    """The open possible duplicate naming exactly these two pupils (for a merge), or a
+    problem saying why not."""
+    duplicate = await session.get(PossibleDuplicate, duplicate_id)
+    if (
+        duplicate is None
+        or duplicate.kind is not PersonKind.PUPIL
+        or {duplicate.first_id, duplicate.second_id} != set(pupil_ids)
+    ):
+        raise ValidationFailed(
+            "The possible duplicate does not name these two pupils.",
+            errors=[
+                {
+                    "location": "body",
+                    "pointer": "/duplicate_id",
+                    "detail": "no possible duplicate of these two pupils has this id",
+                    "code": "duplicate_mismatch",
+                }
+            ],
+        )
+    if duplicate.status is not DuplicateStatus.OPEN:
+        raise _not_open()
+    return duplicate
+
+
+async def resolve_as_merged(
+    session: AsyncSession,
+    access: Access,
+    duplicate: PossibleDuplicate,
+    *,
+    survivor_id: uuid.UUID,
+) -> None:
+    await _resolve(
+        session,
+        duplicate,
+        status=DuplicateStatus.MERGED,
+        resolved_by=access.principal.subject,
+        resolved_at=access.now,
+        survivor_id=survivor_id,
+    )

@@ -174,6 +174,7 @@ async def create_agreement(
         reference=data.reference,
         purposes=[p.value for p in data.purposes],
         data_categories=[c.value for c in data.data_categories],
+        districts=[d.value for d in data.districts],
         starts_on=data.starts_on,
         ends_on=data.ends_on,
     )
@@ -200,7 +201,7 @@ async def update_agreement(
     if ends_on is not None and ends_on < starts_on:
         raise _dates_refused()
     for field, value in fields.items():
-        if field in {"purposes", "data_categories"}:
+        if field in {"purposes", "data_categories", "districts"}:
             value = [str(v) for v in value]
         setattr(agreement, field, value)
     await session.flush()

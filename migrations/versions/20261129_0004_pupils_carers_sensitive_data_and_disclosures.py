@@ -20,6 +20,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+#: Byte-wise comparison on PostgreSQL, so prefix ranges on name keys are exact and indexed.
+NAME_KEY = sa.String(length=100).with_variant(sa.String(100, collation="C"), "postgresql")
 
 
 def upgrade() -> None:
@@ -99,8 +101,8 @@ def upgrade() -> None:
         sa.Column("title", sa.String(length=20), nullable=True),
         sa.Column("forename", sa.String(length=100), nullable=False),
         sa.Column("surname", sa.String(length=100), nullable=False),
-        sa.Column("surname_key", sa.String(length=100), nullable=False),
-        sa.Column("forename_key", sa.String(length=100), nullable=False),
+        sa.Column("surname_key", NAME_KEY, nullable=False),
+        sa.Column("forename_key", NAME_KEY, nullable=False),
         sa.Column("merged_into_id", sa.Uuid(), nullable=True),
         sa.Column("purposes_mask", sa.Integer(), nullable=False),
         sa.Column("lawful_basis", sa.String(length=40), nullable=False),
@@ -188,8 +190,8 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("surname_key", sa.String(length=100), nullable=False),
-        sa.Column("forename_key", sa.String(length=100), nullable=False),
+        sa.Column("surname_key", NAME_KEY, nullable=False),
+        sa.Column("forename_key", NAME_KEY, nullable=False),
         sa.Column("merged_into_id", sa.Uuid(), nullable=True),
         sa.Column("purposes_mask", sa.Integer(), nullable=False),
         sa.Column("lawful_basis", sa.String(length=40), nullable=False),

@@ -2,9 +2,91 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated, Any
 
-from app.routers.route import KpasRoute
+from fastapi import APIRouter, Path, Query, Response
+
+from app.db import SessionDep
+from app.policies import Access, Policy
+from app.repositories.people import CarerQuery
+from app.routers.deps import IfMatchDep
+from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
+from app.routers.v1.pupils import released
+from app.schemas.people import CarerFilters, CarerPage, CarerRead, CarerSummary, CarerUpdate
+from app.services import carers
+from app.services.carers import CarerRecord, carer_etag
+from app.services.pupils import name_prefix
 
 router = APIRouter(prefix=f"{PREFIX}/carers", tags=["carers"], route_class=KpasRoute)
+
+CarerIdPath = Annotated[uuid.UUID, Path(description="The carer's id.")]
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: problem_response("No carer with that id that you may see.")}
+PRECONDITIONS: Responses = {
+    412: problem_response("If-Match does not match the current ETag."),
+    428: problem_response("If-Match is missing."),
+}
+
+
+def _read(record: CarerRecord) -> CarerRead:
+    return CarerRead.of_visible(record.carer, record.relationships, record.retain_until)
+
+
+@router.get("", name="carers_list", response_model=CarerPage)
+async def list_carers(
+    access: Annotated[Access, Policy("carer", "list")],
+    session: SessionDep,
+    filters: Annotated[CarerFilters, Query()],
+) -> Response:
+    query = CarerQuery(
+        name=name_prefix(filters.name) if filters.name else None,
+        include_merged=filters.include_merged,
+    )
+    items, next_cursor = await carers.list_carers(
+        session, access, query=query, limit=filters.limit, cursor=filters.cursor
+    )
+    page = CarerPage(items=[CarerSummary.of(c) for c in items], next_cursor=next_cursor)
+    return released(access, page, subject_ids=[c.subject_id for c in items])
+
+
+@router.get("/{carer_id}", name="carers_get", response_model=CarerRead, responses=NOT_FOUND)
+async def get_carer(
+    access: Annotated[Access, Policy("carer", "read")],
+    carer_id: CarerIdPath,
+    session: SessionDep,
+) -> Response:
+    record = await carers.get_carer(session, access, carer_id=carer_id)
+    return released(
+        access,
+        _read(record),
+        subject_ids=record.subject_ids,
+        resource_id=record.carer.id,
+        etag=carer_etag(record.carer),
+    )
+
+
+@router.patch(
+    "/{carer_id}",
+    name="carers_update",
+    response_model=CarerRead,
+    responses={
+        **NOT_FOUND,
+        **PRECONDITIONS,
+        409: problem_response("The record was merged into another."),
+    },
+)
+async def update_carer(
+    access: Annotated[Access, Policy("carer", "update")],
+    carer_id: CarerIdPath,
+    body: CarerUpdate,
+    if_match: IfMatchDep,
+    session: SessionDep,
+    response: Response,
+) -> CarerRead:
+    record = await carers.update_carer(
+        session, access, carer_id=carer_id, changes=body, if_match=if_match
+    )
+    response.headers["ETag"] = carer_etag(record.carer)
+    return _read(record)

@@ -1,10 +1,95 @@
-"""`/v1/disclosures`: Releases of personal data outside KPAS."""
+"""``/v1/disclosures``: releases of personal data outside KPAS.
+
+Partner and inspector reads write theirs automatically; staff record the releases they make
+any other way. Disclosures are records of fact: there is no PATCH or DELETE.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated, Any
 
-from app.routers.route import KpasRoute
+from fastapi import APIRouter, Path, Query, Response
+
+from app.db import SessionDep
+from app.policies import Access, Policy
+from app.routers.deps import Created, IdempotencyDep
+from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
+from app.schemas.disclosures import (
+    DisclosureCreate,
+    DisclosureDetail,
+    DisclosureFilters,
+    DisclosurePage,
+    DisclosureRead,
+)
+from app.services import disclosures
+from app.services.disclosures import disclosure_etag
 
 router = APIRouter(prefix=f"{PREFIX}/disclosures", tags=["disclosures"], route_class=KpasRoute)
+
+DisclosureIdPath = Annotated[uuid.UUID, Path(description="The disclosure's id.")]
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: problem_response("No disclosure with that id that you may see.")}
+
+
+@router.get("", name="disclosures_list", response_model=DisclosurePage)
+async def list_disclosures(
+    access: Annotated[Access, Policy("disclosure", "list")],
+    session: SessionDep,
+    filters: Annotated[DisclosureFilters, Query()],
+) -> DisclosurePage:
+    items, next_cursor = await disclosures.list_disclosures(
+        session,
+        access,
+        query=disclosures.list_query(filters),
+        limit=filters.limit,
+        cursor=filters.cursor,
+    )
+    return DisclosurePage(
+        items=[DisclosureRead.of(disclosure, subject_count=count) for disclosure, count in items],
+        next_cursor=next_cursor,
+    )
+
+
+@router.post(
+    "",
+    name="disclosures_create",
+    status_code=201,
+    response_model=DisclosureDetail,
+    responses={422: problem_response("Invalid fields; `errors` lists each one.")},
+)
+async def create_disclosure(
+    access: Annotated[Access, Policy("disclosure", "create")],
+    body: DisclosureCreate,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    async def create() -> Created:
+        disclosure, subject_ids = await disclosures.record_disclosure(session, access, data=body)
+        return Created(
+            DisclosureDetail.with_subjects(disclosure, subject_ids),
+            location=f"/v1/disclosures/{disclosure.id}",
+            etag=disclosure_etag(disclosure),
+        )
+
+    return await idempotency.run(body, create)
+
+
+@router.get(
+    "/{disclosure_id}",
+    name="disclosures_get",
+    response_model=DisclosureDetail,
+    responses=NOT_FOUND,
+)
+async def get_disclosure(
+    access: Annotated[Access, Policy("disclosure", "read")],
+    disclosure_id: DisclosureIdPath,
+    session: SessionDep,
+    response: Response,
+) -> DisclosureDetail:
+    disclosure, subject_ids = await disclosures.get_disclosure(
+        session, access, disclosure_id=disclosure_id
+    )
+    response.headers["ETag"] = disclosure_etag(disclosure)
+    return DisclosureDetail.with_subjects(disclosure, subject_ids)

@@ -2,9 +2,79 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated, Any
 
-from app.routers.route import KpasRoute
+from fastapi import APIRouter, Path, Query
+
+from app.db import SessionDep
+from app.policies import Access, Policy
+from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
+from app.schemas.people import (
+    PossibleDuplicateFilters,
+    PossibleDuplicatePage,
+    PossibleDuplicateRead,
+)
+from app.services import duplicates
+from app.services.duplicates import DuplicateQuery
 
-router = APIRouter(prefix=f"{PREFIX}/possible-duplicates", tags=["possible duplicates"], route_class=KpasRoute)
+router = APIRouter(
+    prefix=f"{PREFIX}/possible-duplicates", tags=["possible duplicates"], route_class=KpasRoute
+)
+
+DuplicateIdPath = Annotated[uuid.UUID, Path(description="The possible duplicate's id.")]
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: problem_response("No possible duplicate with that id.")}
+
+
+@router.get("", name="possible_duplicates_list", response_model=PossibleDuplicatePage)
+async def list_duplicates(
+    access: Annotated[Access, Policy("possible_duplicate", "list")],
+    session: SessionDep,
+    filters: Annotated[PossibleDuplicateFilters, Query()],
+) -> PossibleDuplicatePage:
+    """Pairs of records that may be the same person, oldest first. Ids only: read the records
+    themselves under a purpose."""
+    items, next_cursor = await duplicates.list_duplicates(
+        session,
+        access,
+        query=DuplicateQuery(status=filters.status, kind=filters.kind),
+        limit=filters.limit,
+        cursor=filters.cursor,
+    )
+    return PossibleDuplicatePage(
+        items=[PossibleDuplicateRead.of(d) for d in items], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/{duplicate_id}",
+    name="possible_duplicates_get",
+    response_model=PossibleDuplicateRead,
+    responses=NOT_FOUND,
+)
+async def get_duplicate(
+    access: Annotated[Access, Policy("possible_duplicate", "read")],
+    duplicate_id: DuplicateIdPath,
+    session: SessionDep,
+) -> PossibleDuplicateRead:
+    duplicate = await duplicates.get_duplicate(session, access, duplicate_id=duplicate_id)
+    return PossibleDuplicateRead.of(duplicate)
+
+
+@router.post(
+    "/{duplicate_id}/dismissal",
+    name="possible_duplicates_dismiss",
+    response_model=PossibleDuplicateRead,
+    responses={**NOT_FOUND, 409: problem_response("The possible duplicate is already resolved.")},
+)
+async def dismiss_duplicate(
+    access: Annotated[Access, Policy("possible_duplicate", "update")],
+    duplicate_id: DuplicateIdPath,
+    session: SessionDep,
+) -> PossibleDuplicateRead:
+    """Record that the two records are different people (merging is `POST
+    /v1/pupils/{pupil_id}/merge`)."""
+    duplicate = await duplicates.dismiss_duplicate(session, access, duplicate_id=duplicate_id)
+    return PossibleDuplicateRead.of(duplicate)

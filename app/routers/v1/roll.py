@@ -2,9 +2,150 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
-from app.routers.route import KpasRoute
+from fastapi import APIRouter, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+
+from app.db import SessionDep
+from app.errors import PROBLEM_MEDIA_TYPE
+from app.policies import Access, Policy
+from app.routers.deps import Idempotency, IdempotencyDep, caller_id
+from app.routers.route import BODY_LIMIT_SETTING, KpasRoute, problem_response
 from app.routers.v1 import PREFIX
+from app.routers.v1.schools import UrnPath
+from app.schemas.common import CalendarDate
+from app.schemas.roll import (
+    CSV_CARERS,
+    MAX_ROLL_PUPILS,
+    RollProblem,
+    RollPush,
+    RollSummary,
+    read_csv_roll,
+    read_json_roll,
+    roll_request_body,
+)
+from app.services import roll
+from app.services.idempotency import StoredResponse, request_fingerprint
 
 router = APIRouter(prefix=f"{PREFIX}/schools", tags=["school roll"], route_class=KpasRoute)
+
+ROLL_MEDIA_TYPES = ["application/json", "text/csv"]
+
+DESCRIPTION = f"""
+Replace the school's whole roll: for the school's information system, for its own school.
+
+All or nothing. Every row is checked first; if any is refused, nothing is changed and the 422
+lists each problem with its `row` (array index + 1; in CSV, 1 is the first row after the
+header), `field` (or CSV column) and `problem`. Pupils are matched by UPN: unknown pupils are
+created, changed fields updated (a field left out keeps its stored value; `null` or an empty
+CSV cell clears it), and pupils on this school's roll whom the roll leaves out come off it on
+`as_of`. Carers are matched by name among the pupil's carers, else created and linked.
+Pushing the same roll again changes nothing. Repeat a push safely with `Idempotency-Key`.
+The response counts what changed; it carries no personal data.
+
+**JSON**: `{{"as_of": "2026-11-30", "pupils": [...]}}`; an empty `pupils` list takes every
+pupil off roll. At most {MAX_ROLL_PUPILS} pupils.
+
+**CSV** (`text/csv`, UTF-8, a byte order mark and CRLF line endings allowed): `as_of` is a
+query parameter; a header row names the columns (any order, case-insensitive), then one row
+per pupil. Required columns: `upn`, `legal_forename`, `legal_surname`, `date_of_birth`,
+`gender`, `on_roll_from`. Optional: `legal_middle_names`, `preferred_forename`,
+`preferred_surname`, `address_line_1` to `address_line_6`, `postcode`, `phone`, `email`.
+Carers ({CSV_CARERS} per row), for `n` in 1 and 2: `carer_n_forename`, `carer_n_surname`,
+`carer_n_title`, `carer_n_relationship`, `carer_n_parental_responsibility`,
+`carer_n_lives_with`, `carer_n_contact_priority`, `carer_n_address_line_1` to
+`carer_n_address_line_6`, `carer_n_postcode`, `carer_n_phone`, `carer_n_email`; a carer whose
+cells are all empty is not given. Dates are `YYYY-MM-DD`; `gender` is `female`, `male`,
+`not_known` or the CBDS letters `F`, `M`, `U`; yes/no columns take `true`/`false`,
+`yes`/`no` or `1`/`0`. Unknown columns are refused.
+"""
+
+ROLL_PROBLEM: dict[str, Any] = {
+    "model": RollProblem,
+    "description": "The roll was refused and nothing changed; `errors` lists each problem "
+    "with its row and field.",
+    "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/RollProblem"}}},
+}
+
+
+@router.put(
+    "/{urn}/roll",
+    name="school_roll_replace",
+    response_model=RollSummary,
+    description=DESCRIPTION,
+    responses={
+        404: problem_response("No school with that URN."),
+        422: ROLL_PROBLEM,
+    },
+    openapi_extra={
+        "x-kpas-media-types": ROLL_MEDIA_TYPES,
+        "requestBody": roll_request_body(),
+        BODY_LIMIT_SETTING: "roll_max_body_bytes",
+    },
+)
+async def replace_roll(
+    access: Annotated[Access, Policy("school_roll", "replace")],
+    urn: UrnPath,
+    request: Request,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+    as_of: Annotated[
+        CalendarDate | None,
+        Query(description="The date a CSV roll describes (a JSON roll gives it in the body)."),
+    ] = None,
+) -> JSONResponse:
+    school = await roll.school_for_roll(session, access, urn=urn)
+    raw = await request.body()
+    media, charset = _content_type(request.headers.get("content-type", ""))
+    if media == "text/csv":
+        pushed = read_csv_roll(raw, charset=charset, as_of_query=as_of, today=access.today)
+    else:
+        pushed = read_json_roll(raw, as_of_query=as_of, today=access.today)
+
+    async def apply() -> RollSummary:
+        return await roll.replace_roll(session, access, school=school, roll=pushed)
+
+    return await _at_most_once(idempotency, pushed, apply)
+
+
+def _content_type(header: str) -> tuple[str, str | None]:
+    media, _, params = header.partition(";")
+    charset = None
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"') or None
+    return media.strip().lower(), charset
+
+
+async def _at_most_once(
+    idempotency: Idempotency, pushed: RollPush, apply: Callable[[], Awaitable[RollSummary]]
+) -> JSONResponse:
+    """Apply the roll, or with an ``Idempotency-Key`` already used for this roll, replay the
+    first response."""
+    store, key, request = idempotency.store, idempotency.key, idempotency.request
+    if store is None or key is None:
+        return JSONResponse(jsonable_encoder(await apply()))
+    caller = caller_id(request)
+    body: Any = pushed.model_dump(mode="json", exclude_unset=True)
+    fingerprint = request_fingerprint(request.method, request.url.path, body)
+    stored = await store.lookup(caller=caller, key=key, fingerprint=fingerprint)
+    if stored is not None:
+        return JSONResponse(
+            stored.body,
+            status_code=stored.status_code,
+            headers={**stored.headers, "Idempotent-Replayed": "true"},
+        )
+    summary = jsonable_encoder(await apply())
+    await store.remember(
+        caller=caller,
+        key=key,
+        fingerprint=fingerprint,
+        method=request.method,
+        path=request.url.path,
+        response=StoredResponse(200, summary, {}),
+    )
+    return JSONResponse(summary)

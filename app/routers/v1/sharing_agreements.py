@@ -42,7 +42,10 @@ async def list_agreements(
     filters: Annotated[SharingAgreementFilters, Query()],
 ) -> SharingAgreementPage:
     query = AgreementQuery(
-        recipient_id=filters.recipient_id, purpose=filters.purpose, active_on=filters.active_on
+        recipient_id=filters.recipient_id,
+        purpose=filters.purpose,
+        active_on=filters.active_on,
+        district=filters.district,
     )
     items, next_cursor = await sharing.list_agreements(
         session, access, query=query, limit=filters.limit, cursor=filters.cursor

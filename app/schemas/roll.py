@@ -1,0 +1,592 @@
+"""The school roll a school's information system pushes: its shapes, and how a JSON or CSV
+roll is read and checked before anything is written.
+
+Every row is checked, and every problem reported with its row and field, before the service
+touches the database: a roll is applied whole or not at all. Problems never repeat the value
+that was sent (it may be personal data).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+
+from app.errors import InvalidRequest, ValidationFailed
+from app.models.people import Gender, RelationshipType
+from app.rules.names import name_key
+from app.rules.retention import PUPIL_RECORD_YEARS, birthday
+from app.schemas.common import PRINTABLE, CalendarDate, Input, Output, PolicyRefusal, bounded
+from app.schemas.contact import AddressLines, Email, MiddleNames, PersonName, Phone, Postcode, Upn
+
+#: More pupils than any school in Kent has on roll; the body limit bounds a roll first.
+MAX_ROLL_PUPILS = 5000
+#: Carers a roll may give for one pupil (the CSV has columns for two).
+MAX_ROLL_CARERS = 6
+CSV_CARERS = 2
+ADDRESS_LINES = 6
+#: A refused roll reports at most this many problems (the total is in ``detail``).
+MAX_REPORTED_PROBLEMS = 500
+
+Title = Annotated[str, bounded(20), PRINTABLE]
+
+
+class RollCarer(Input):
+    """A parent or carer of the pupil, and how they are related to them.
+
+    Matched to the pupil's carers by name; fields left out keep their stored value, and
+    ``null`` clears an optional field.
+    """
+
+    forename: PersonName
+    surname: PersonName
+    title: Title | None = None
+    relationship: RelationshipType
+    parental_responsibility: bool
+    lives_with: bool
+    contact_priority: int | None = Field(
+        default=None, ge=1, le=9, description="1 is contacted first."
+    )
+    address_lines: AddressLines | None = None
+    postcode: Postcode | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+
+
+class RollPupil(Input):
+    """One pupil on the roll. Optional fields left out keep their stored value; ``null``
+    clears them."""
+
+    upn: Upn
+    legal_forename: PersonName
+    legal_middle_names: MiddleNames | None = None
+    legal_surname: PersonName
+    preferred_forename: PersonName | None = None
+    preferred_surname: PersonName | None = None
+    date_of_birth: CalendarDate
+    gender: Gender
+    address_lines: AddressLines | None = None
+    postcode: Postcode | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+    on_roll_from: CalendarDate = Field(description="The first day on this school's roll.")
+    carers: list[RollCarer] = Field(default_factory=list, max_length=MAX_ROLL_CARERS)
+
+
+class RollPush(Input):
+    """The school's whole roll on one date. Pupils on the school's roll who are not in it
+    come off roll on ``as_of``; an empty ``pupils`` list takes everyone off roll."""
+
+    as_of: CalendarDate = Field(description="The date the roll describes; not in the future.")
+    pupils: list[RollPupil] = Field(max_length=MAX_ROLL_PUPILS)
+
+
+class RollSummary(Output):
+    """What a roll push did. Counts only: the response carries no personal data."""
+
+    as_of: date
+    pupils_on_roll: int = Field(description="Rows in the roll.")
+    created: int = Field(description="Pupils new to KPAS.")
+    updated: int = Field(
+        description="Rows that changed something: the pupil's record, their place on this "
+        "school's roll, or their carers."
+    )
+    unchanged: int = Field(
+        description="Rows that changed nothing: the stored records already matched, or may not "
+        "be changed at present."
+    )
+    left: int = Field(description="Pupils taken off this school's roll on `as_of`.")
+    carers_created: int
+    carers_updated: int = Field(description="Carers whose record or relationship changed.")
+
+
+class RollFieldError(BaseModel):
+    location: str = Field(description="Where the problem is: body, query, header or path.")
+    pointer: str = Field(
+        description="JSON pointer into the roll as JSON (a CSV row n is `/pupils/{n-1}`)."
+    )
+    detail: str
+    code: str
+    row: int | None = Field(
+        description="The data row: array index + 1 in JSON; in CSV, 1 is the row after the "
+        "header. Null for problems outside the rows (the header, `as_of`)."
+    )
+    field: str | None = Field(description="The field (JSON) or column (CSV).")
+    problem: str
+
+
+class RollProblem(BaseModel):
+    """RFC 9457 problem details for a refused roll: one entry per problem."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[RollFieldError] | None = None
+    policy: PolicyRefusal | None = None
+
+
+# --- reading ------------------------------------------------------------------------------
+
+_PUPIL = TypeAdapter(RollPupil)
+_AS_OF: TypeAdapter[date] = TypeAdapter(CalendarDate)
+
+
+@dataclass(slots=True)
+class _Problems:
+    """Problems found so far, in the order found."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(
+        self,
+        *,
+        location: str,
+        pointer: str,
+        code: str,
+        problem: str,
+        row: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        where = ", ".join(part for part in (f"Row {row}" if row else None, field) if part)
+        self.items.append(
+            {
+                "location": location,
+                "pointer": pointer,
+                "detail": f"{where or 'Roll'}: {problem}.",
+                "code": code,
+                "row": row,
+                "field": field,
+                "problem": problem,
+            }
+        )
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        total = len(self.items)
+        shown = self.items[:MAX_REPORTED_PROBLEMS]
+        more = f" (the first {len(shown)} are listed)" if total > len(shown) else ""
+        raise ValidationFailed(
+            f"The roll was not applied: {total} problem(s){more}. Nothing was changed.",
+            errors=shown,
+        )
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    text = str(error.get("msg", "invalid"))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+    return text.rstrip(".")
+
+
+def _pointer(parts: Iterable[object]) -> str:
+    return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+@dataclass(slots=True)
+class _Row:
+    """One row as sent, and how to name its fields in problems."""
+
+    number: int
+    data: Any
+    #: CSV only: the column each field came from, by its path in the JSON shape.
+    columns: dict[tuple[object, ...], str] | None = None
+
+    def field_name(self, loc: tuple[object, ...]) -> str:
+        if self.columns is not None:
+            for size in range(len(loc), 0, -1):
+                column = self.columns.get(loc[:size])
+                if column is not None:
+                    return column
+        return ".".join(str(p) for p in loc)
+
+
+def _report(
+    problems: _Problems, row: _Row, loc: tuple[object, ...], code: str, problem: str
+) -> None:
+    problems.add(
+        location="body",
+        pointer=_pointer(("pupils", row.number - 1, *loc)),
+        code=code,
+        problem=problem,
+        row=row.number,
+        field=row.field_name(loc) if loc else None,
+    )
+
+
+def _check_rows(rows: list[_Row], *, as_of: date | None, problems: _Problems) -> list[RollPupil]:
+    """Validate each row, then the rules across rows and against ``as_of``."""
+    pupils: list[RollPupil] = []
+    first_row_of_upn: dict[str, int] = {}
+    for row in rows:
+        try:
+            pupil = _PUPIL.validate_python(row.data)
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False, include_input=False):
+                code = str(error.get("type", "invalid"))
+                _report(problems, row, tuple(error.get("loc", ())), code, _message(error))
+            continue
+        pupils.append(pupil)
+        first = first_row_of_upn.setdefault(pupil.upn, row.number)
+        if first != row.number:
+            _report(problems, row, ("upn",), "duplicate_upn", f"the same UPN is in row {first}")
+        for loc, code, problem in _date_problems(pupil, as_of):
+            _report(problems, row, loc, code, problem)
+        seen_carers: set[tuple[str, str]] = set()
+        for index, carer in enumerate(pupil.carers):
+            key = (name_key(carer.forename), name_key(carer.surname))
+            if key in seen_carers:
+                loc = ("carers", index, "forename")
+                _report(problems, row, loc, "duplicate_carer", "the same carer twice")
+            seen_carers.add(key)
+    return pupils
+
+
+def _date_problems(
+    pupil: RollPupil, as_of: date | None
+) -> list[tuple[tuple[object, ...], str, str]]:
+    """Dates no pupil on a roll can have."""
+    found: list[tuple[tuple[object, ...], str, str]] = []
+    if pupil.on_roll_from < pupil.date_of_birth:
+        found.append((("on_roll_from",), "before_birth", "on roll before the date of birth"))
+    if as_of is None:
+        return found
+    if pupil.date_of_birth > as_of:
+        found.append((("date_of_birth",), "impossible_date", "after the roll's as_of date"))
+    elif birthday(pupil.date_of_birth, PUPIL_RECORD_YEARS) <= as_of:
+        # Pupil records are kept until the 25th birthday: an older "pupil" is a wrong date.
+        found.append(
+            (
+                ("date_of_birth",),
+                "impossible_date",
+                f"the pupil would be {PUPIL_RECORD_YEARS} or older on the roll's as_of date",
+            )
+        )
+    if pupil.on_roll_from > as_of:
+        found.append(
+            (
+                ("on_roll_from",),
+                "after_as_of",
+                "after the roll's as_of date (a roll lists the pupils on roll on that date)",
+            )
+        )
+    return found
+
+
+def _check_as_of(value: Any, *, today: date, location: str, problems: _Problems) -> date | None:
+    def report(code: str, problem: str) -> None:
+        problems.add(location=location, pointer="/as_of", code=code, problem=problem, field="as_of")
+
+    try:
+        as_of = _AS_OF.validate_python(value)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False, include_input=False)[0]
+        report(str(error.get("type", "invalid")), _message(error))
+        return None
+    if as_of > today:
+        report("future_date", "in the future")
+        return None
+    return as_of
+
+
+def read_json_roll(raw: bytes, *, as_of_query: date | None, today: date) -> RollPush:
+    """The roll from a JSON body, or the problems that refuse it (all of them at once)."""
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InvalidRequest("The request body is not valid JSON.") from None
+    problems = _Problems()
+    if as_of_query is not None:
+        problems.add(
+            location="query",
+            pointer="/as_of",
+            code="extra_forbidden",
+            problem="a JSON roll gives as_of in its body, not in the query",
+            field="as_of",
+        )
+    if not isinstance(document, dict):
+        problems.add(location="body", pointer="", code="model_type", problem="not an object")
+        problems.raise_if_any()
+        raise AssertionError("unreachable")
+    for name in sorted(set(document) - {"as_of", "pupils"}):
+        problems.add(
+            location="body",
+            pointer=_pointer((name,)),
+            code="extra_forbidden",
+            problem="not a field of a roll",
+            field=name,
+        )
+    as_of: date | None = None
+    if "as_of" in document:
+        as_of = _check_as_of(document["as_of"], today=today, location="body", problems=problems)
+    else:
+        problems.add(
+            location="body",
+            pointer="/as_of",
+            code="missing",
+            problem="Field required",
+            field="as_of",
+        )
+    rows = document.get("pupils")
+    if not isinstance(rows, list):
+        problems.add(
+            location="body",
+            pointer="/pupils",
+            code="missing" if rows is None else "list_type",
+            problem="a list of pupils is required (an empty list takes everyone off roll)",
+            field="pupils",
+        )
+        rows = []
+    elif len(rows) > MAX_ROLL_PUPILS:
+        problems.add(
+            location="body",
+            pointer="/pupils",
+            code="too_long",
+            problem=f"at most {MAX_ROLL_PUPILS} pupils",
+            field="pupils",
+        )
+        rows = []
+    pupils = _check_rows(
+        [_Row(number, data) for number, data in enumerate(rows, start=1)],
+        as_of=as_of,
+        problems=problems,
+    )
+    problems.raise_if_any()
+    assert as_of is not None
+    return RollPush.model_construct(as_of=as_of, pupils=pupils)
+
+
+# --- CSV ----------------------------------------------------------------------------------
+
+_PUPIL_TEXT = (
+    "upn",
+    "legal_forename",
+    "legal_middle_names",
+    "legal_surname",
+    "preferred_forename",
+    "preferred_surname",
+    "date_of_birth",
+    "gender",
+)
+_CONTACT = ("postcode", "phone", "email")
+_CARER_TEXT = (
+    "forename",
+    "surname",
+    "title",
+    "relationship",
+    "parental_responsibility",
+    "lives_with",
+    "contact_priority",
+)
+_ADDRESS = tuple(f"address_line_{n}" for n in range(1, ADDRESS_LINES + 1))
+
+PUPIL_COLUMNS = (*_PUPIL_TEXT, *_ADDRESS, *_CONTACT, "on_roll_from")
+REQUIRED_COLUMNS = frozenset(
+    {"upn", "legal_forename", "legal_surname", "date_of_birth", "gender", "on_roll_from"}
+)
+
+
+def _carer_columns(n: int) -> tuple[str, ...]:
+    return tuple(f"carer_{n}_{name}" for name in (*_CARER_TEXT, *_ADDRESS, *_CONTACT))
+
+
+CSV_COLUMNS = (
+    *PUPIL_COLUMNS,
+    *(column for n in range(1, CSV_CARERS + 1) for column in _carer_columns(n)),
+)
+CARER_REQUIRED = ("forename", "surname", "relationship", "parental_responsibility", "lives_with")
+#: CBDS gender codes, as school census files carry them.
+CBDS_GENDER = {"F": Gender.FEMALE.value, "M": Gender.MALE.value, "U": Gender.NOT_KNOWN.value}
+CSV_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii"})
+
+
+def _fields(
+    cells: Mapping[str, str],
+    header: frozenset[str],
+    prefix: str,
+    names: Iterable[str],
+    path: tuple[object, ...],
+    columns: dict[tuple[object, ...], str],
+) -> dict[str, Any]:
+    """The JSON-shaped fields of one pupil or carer from its cells. A column left out of the
+    header leaves the field out (stored value kept); an empty cell is null (cleared)."""
+    out: dict[str, Any] = {}
+    for name in names:
+        column = prefix + name
+        if column not in header:
+            continue
+        columns[(*path, name)] = column
+        value = cells[column].strip()
+        out[name] = value or None
+    address_columns = [prefix + line for line in _ADDRESS if prefix + line in header]
+    if address_columns:
+        lines: list[str] = []
+        for column in address_columns:
+            value = cells[column].strip()
+            if value:
+                columns[(*path, "address_lines", len(lines))] = column
+                lines.append(value)
+        columns[(*path, "address_lines")] = address_columns[0]
+        out["address_lines"] = lines or None
+    return out
+
+
+def _row_from_cells(cells: Mapping[str, str], header: frozenset[str], number: int) -> _Row:
+    columns: dict[tuple[object, ...], str] = {}
+    pupil = _fields(cells, header, "", (*_PUPIL_TEXT, *_CONTACT, "on_roll_from"), (), columns)
+    # A required field's empty cell is missing ("Field required"), not null.
+    for name in REQUIRED_COLUMNS:
+        if pupil.get(name) is None:
+            pupil.pop(name, None)
+    gender = pupil.get("gender")
+    if isinstance(gender, str):
+        pupil["gender"] = CBDS_GENDER.get(gender.upper(), gender.lower())
+    carers: list[dict[str, Any]] = []
+    for n in range(1, CSV_CARERS + 1):
+        prefix = f"carer_{n}_"
+        if not any(cells[c].strip() for c in _carer_columns(n) if c in header):
+            continue
+        index = len(carers)
+        path: tuple[object, ...] = ("carers", index)
+        columns[path] = f"carer_{n}"
+        carer = _fields(cells, header, prefix, (*_CARER_TEXT, *_CONTACT), path, columns)
+        for name in CARER_REQUIRED:
+            if carer.get(name) is None:
+                carer.pop(name, None)
+        relationship = carer.get("relationship")
+        if isinstance(relationship, str):
+            carer["relationship"] = relationship.lower()
+        carers.append(carer)
+    if carers:
+        pupil["carers"] = carers
+    return _Row(number, pupil, columns)
+
+
+def _check_header(header: list[str], problems: _Problems) -> None:
+    if not header:
+        problems.add(location="body", pointer="", code="missing", problem="no header row")
+        return
+    for name in sorted(set(header) - set(CSV_COLUMNS)):
+        problems.add(
+            location="body",
+            pointer="",
+            code="unknown_column",
+            problem="not a column of a roll",
+            field=name,
+        )
+    for name in sorted(n for n, times in Counter(header).items() if times > 1):
+        problems.add(
+            location="body", pointer="", code="duplicate_column", problem="twice", field=name
+        )
+    for name in sorted(REQUIRED_COLUMNS - set(header)):
+        problems.add(
+            location="body", pointer="", code="missing_column", problem="missing", field=name
+        )
+
+
+def read_csv_roll(
+    raw: bytes, *, charset: str | None, as_of_query: date | None, today: date
+) -> RollPush:
+    """The roll from a CSV body (UTF-8, a byte order mark allowed, CRLF or LF line endings),
+    or the problems that refuse it."""
+    if charset is not None and charset.lower() not in CSV_CHARSETS:
+        raise InvalidRequest("Send the CSV roll encoded as UTF-8.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidRequest("The CSV roll is not valid UTF-8.") from None
+    try:
+        records = [r for r in csv.reader(io.StringIO(text, newline=""), strict=True) if r]
+    except csv.Error:
+        raise InvalidRequest("The request body is not a readable CSV file.") from None
+    problems = _Problems()
+    as_of: date | None = None
+    if as_of_query is None:
+        problems.add(
+            location="query",
+            pointer="/as_of",
+            code="missing",
+            problem="a CSV roll needs the as_of query parameter",
+            field="as_of",
+        )
+    else:
+        as_of = _check_as_of(as_of_query, today=today, location="query", problems=problems)
+    header = [name.strip().lower() for name in records[0]] if records else []
+    _check_header(header, problems)
+    if any(p["location"] == "body" for p in problems.items):
+        problems.raise_if_any()
+    data = records[1:]
+    if len(data) > MAX_ROLL_PUPILS:
+        problems.add(
+            location="body",
+            pointer="/pupils",
+            code="too_long",
+            problem=f"at most {MAX_ROLL_PUPILS} pupils",
+        )
+        problems.raise_if_any()
+    columns = frozenset(header)
+    rows: list[_Row] = []
+    for number, record in enumerate(data, start=1):
+        if len(record) != len(header):
+            problems.add(
+                location="body",
+                pointer=_pointer(("pupils", number - 1)),
+                code="cell_count",
+                problem=f"{len(record)} cells where the header has {len(header)}",
+                row=number,
+            )
+            continue
+        rows.append(_row_from_cells(dict(zip(header, record, strict=True)), columns, number))
+    pupils = _check_rows(rows, as_of=as_of, problems=problems)
+    problems.raise_if_any()
+    assert as_of is not None
+    return RollPush.model_construct(as_of=as_of, pupils=pupils)
+
+
+# --- documentation --------------------------------------------------------------------------
+
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON schema with its ``$defs`` written in place, to embed in an OpenAPI operation."""
+    definitions: dict[str, Any] = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                target = resolve(definitions[ref.removeprefix("#/$defs/")])
+                return {**target, **{k: resolve(v) for k, v in node.items() if k != "$ref"}}
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
+
+
+def roll_request_body() -> dict[str, Any]:
+    """The operation's ``requestBody``: a JSON roll, or a CSV roll with one row per pupil."""
+    return {
+        "required": True,
+        "content": {
+            "application/json": {"schema": _inline(RollPush.model_json_schema())},
+            "text/csv": {
+                "schema": {
+                    "type": "string",
+                    "description": "A header row, then one row per pupil (see the operation's "
+                    "description for the columns).",
+                }
+            },
+        },
+    }

@@ -1,0 +1,232 @@
+"""Disclosures: every release of personal data outside KPAS (SPEC §2, §9).
+
+Partner and inspector reads through the API write theirs automatically, in the read's
+transaction (``app.policies.release``). Releases made any other way (a court bundle, a reply
+to a police request) are recorded here by the member of staff who made or approved them.
+Disclosures are records of fact: they are never changed or deleted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Role
+from app.errors import ValidationFailed
+from app.models.disclosures import Disclosure, DisclosureChannel
+from app.policies import Access
+from app.policies.guard import LONDON, local_today
+from app.policies.registry import REGISTRY, Purpose
+from app.policies.rules import ATTENDANCE_PURPOSES
+from app.repositories.disclosures import DisclosureQuery, DisclosureRepository
+from app.repositories.sharing import AgreementRepository, RecipientRepository
+from app.schemas.disclosures import DisclosureCreate, DisclosureFilters
+from app.services.concurrency import etag_for
+
+#: Purposes a release recorded by hand may name: the notice's own purposes, and the two
+#: governance purposes under which KPAS gives data to someone outside it (a statutory
+#: inspection; law enforcement or a court where the law requires). Subject rights, breach and
+#: retention work release nothing to a recipient.
+RECORDABLE_PURPOSES = frozenset(
+    {purpose for purpose, spec in REGISTRY.items() if not spec.governance}
+    | {Purpose.STATUTORY_INSPECTION, Purpose.LEGAL_DISCLOSURE}
+)
+
+#: Which of them each role that records disclosures may name. Information governance records
+#: any release; attendance managers the releases of their own casework.
+RECORDING_PURPOSES: dict[Role, frozenset[Purpose]] = {
+    Role.INFORMATION_GOVERNANCE: RECORDABLE_PURPOSES,
+    Role.ATTENDANCE_MANAGER: RECORDABLE_PURPOSES & ATTENDANCE_PURPOSES,
+}
+
+#: Allowance for the caller's clock when checking that a release is not in the future.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def disclosure_etag(disclosure: Disclosure) -> str:
+    return etag_for(disclosure.id, 1, disclosure.recorded_at)
+
+
+def _field(pointer: str, detail: str, code: str) -> dict[str, str]:
+    return {"location": "body", "pointer": pointer, "detail": detail, "code": code}
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), LONDON)
+
+
+def list_query(filters: DisclosureFilters) -> DisclosureQuery:
+    """The repository query for the list's filters (days are Europe/London days)."""
+    before = None
+    if filters.disclosed_to is not None and filters.disclosed_to < date.max:
+        before = _day_start(filters.disclosed_to + timedelta(days=1))
+    return DisclosureQuery(
+        recipient_id=filters.recipient_id,
+        agreement_id=filters.agreement_id,
+        inspection_grant_id=filters.inspection_grant_id,
+        purpose=filters.purpose,
+        subject_id=filters.subject_id,
+        automatic=filters.automatic,
+        disclosed_from=(
+            _day_start(filters.disclosed_from) if filters.disclosed_from is not None else None
+        ),
+        disclosed_before=before,
+    )
+
+
+async def list_disclosures(
+    session: AsyncSession,
+    access: Access,
+    *,
+    query: DisclosureQuery,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[tuple[Disclosure, int]], str | None]:
+    """A page of the disclosures the caller may see, newest first, each with how many data
+    subjects it was about."""
+    disclosures = DisclosureRepository(session)
+    items, next_cursor = await disclosures.page(
+        query, limit=limit, cursor=cursor, visible=access.filter()
+    )
+    counts = await disclosures.subject_counts(d.id for d in items)
+    return [(d, counts.get(d.id, 0)) for d in items], next_cursor
+
+
+async def get_disclosure(
+    session: AsyncSession, access: Access, *, disclosure_id: uuid.UUID
+) -> tuple[Disclosure, list[uuid.UUID]]:
+    """A disclosure the caller may see, and the data subjects it was about."""
+    disclosures = DisclosureRepository(session)
+    disclosure = await disclosures.get(disclosure_id, visible=access.filter())
+    if disclosure is None:
+        raise access.not_found(disclosure_id, f"No disclosure with id {disclosure_id}.")
+    return disclosure, await disclosures.subject_ids(disclosure_id)
+
+
+async def record_disclosure(
+    session: AsyncSession, access: Access, *, data: DisclosureCreate
+) -> tuple[Disclosure, list[uuid.UUID]]:
+    """Record a release made outside the API. Every problem with the body is reported at
+    once (422), and nothing is written unless all is well."""
+    errors = await _problems(session, access, data)
+    if errors:
+        raise ValidationFailed("The disclosure cannot be recorded as given.", errors=errors)
+    spec = REGISTRY[data.purpose]
+    subject_ids = sorted(set(data.subject_ids))
+    disclosure = Disclosure(
+        id=uuid.uuid4(),
+        recipient_id=data.recipient_id,
+        agreement_id=data.agreement_id,
+        purpose=data.purpose.value,
+        lawful_basis=data.lawful_basis.value,
+        data_categories=list(dict.fromkeys(c.value for c in data.data_categories)),
+        channel=DisclosureChannel(data.channel.value),
+        automatic=False,
+        approved_by=data.approved_by,
+        recorded_by=access.principal.subject,
+        disclosed_at=data.disclosed_at,
+        recorded_at=access.now,
+        content_sha256=data.content_sha256,
+        request_reference=data.request_reference,
+    )
+    await DisclosureRepository(session).add(disclosure, subject_ids)
+    access.record_change(
+        "disclosure.recorded",
+        resource_id=disclosure.id,
+        details={
+            "recipient_id": str(data.recipient_id),
+            "purpose": data.purpose.value,
+            "basis": data.lawful_basis.value,
+            "article9": spec.article9.value if spec.article9 else None,
+            "channel": data.channel.value,
+            "subjects": len(subject_ids),
+        },
+    )
+    return disclosure, subject_ids
+
+
+async def _problems(
+    session: AsyncSession, access: Access, data: DisclosureCreate
+) -> list[dict[str, Any]]:
+    errors: list[dict[str, Any]] = []
+    role = access.decision.role
+    allowed = RECORDING_PURPOSES.get(role, frozenset()) if role is not None else frozenset()
+    if data.purpose not in allowed:
+        errors.append(
+            _field(
+                "/purpose",
+                "this purpose cannot be named by your role on a recorded release; allowed: "
+                + ", ".join(sorted(p.value for p in allowed)),
+                "purpose_not_recordable",
+            )
+        )
+    spec = REGISTRY[data.purpose]
+    if data.lawful_basis not in spec.bases:
+        errors.append(
+            _field(
+                "/lawful_basis",
+                f"the registry gives {data.purpose.value} the basis {spec.basis_label} only",
+                "basis_not_allowed",
+            )
+        )
+    if data.disclosed_at > access.now + CLOCK_SKEW:
+        errors.append(_field("/disclosed_at", "must not be in the future", "future"))
+
+    recipient = await RecipientRepository(session).get(data.recipient_id)
+    if recipient is None:
+        errors.append(_field("/recipient_id", "no such recipient", "unknown_recipient"))
+    elif not recipient.active:
+        errors.append(_field("/recipient_id", "the recipient is not active", "inactive_recipient"))
+
+    if data.agreement_id is not None:
+        agreement = await AgreementRepository(session).get(data.agreement_id)
+        day = local_today(min(data.disclosed_at, access.now))
+        if agreement is None or agreement.recipient_id != data.recipient_id:
+            errors.append(
+                _field(
+                    "/agreement_id", "no such agreement with this recipient", "unknown_agreement"
+                )
+            )
+        elif not (
+            agreement.starts_on <= day and (agreement.ends_on is None or day <= agreement.ends_on)
+        ):
+            errors.append(
+                _field(
+                    "/agreement_id",
+                    "the agreement was not in force on the day of the release",
+                    "agreement_not_in_force",
+                )
+            )
+        else:
+            if data.purpose.value not in agreement.purposes:
+                errors.append(
+                    _field(
+                        "/agreement_id",
+                        "the agreement does not cover this purpose",
+                        "agreement_purpose",
+                    )
+                )
+            outside = [
+                i
+                for i, category in enumerate(data.data_categories)
+                if category.value not in agreement.data_categories
+            ]
+            errors.extend(
+                _field(
+                    f"/data_categories/{i}",
+                    "the agreement does not cover this category",
+                    "agreement_category",
+                )
+                for i in outside
+            )
+
+    known = await DisclosureRepository(session).known_subjects(data.subject_ids)
+    errors.extend(
+        _field(f"/subject_ids/{i}", "no such data subject", "unknown_subject")
+        for i, subject_id in enumerate(data.subject_ids)
+        if subject_id not in known
+    )
+    return errors

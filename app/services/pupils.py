@@ -1,0 +1,555 @@
+"""Pupils: the children KPAS holds records about, their school enrolments and their carers.
+
+Every read goes through the policy layer's SQL filter; a pupil the caller may not see is a
+404. Partners and inspectors get a disclosure written for exactly what they were sent.
+Changes are audited with ids only, and flushed (the request commits).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.trail import PendingAuditEvent, record
+from app.errors import Conflict, Forbidden, ValidationFailed
+from app.models.people import (
+    Carer,
+    CarerRelationship,
+    Enrolment,
+    EnrolmentSource,
+    Pupil,
+)
+from app.models.sharing import DataCategory
+from app.policies import Access
+from app.repositories.people import (
+    CarerRepository,
+    NamePrefix,
+    PupilQuery,
+    PupilRepository,
+)
+from app.repositories.schools import SchoolRepository
+from app.rules.names import name_key
+from app.rules.retention import pupil_retain_until
+from app.schemas.people import (
+    CarerLink,
+    PupilCreate,
+    PupilMerge,
+    PupilUpdate,
+    RelationshipUpdate,
+)
+from app.services import duplicates
+from app.services.concurrency import IfMatch, etag_for
+from app.services.people import new_carer, new_pupil, rename_pupil
+
+#: What a pupil or carer record is, as sharing agreements and inspection grants name it.
+IDENTITY_CONTACT = frozenset({DataCategory.IDENTITY_CONTACT.value})
+
+#: Fields whose change may make (or unmake) a possible duplicate.
+DUPLICATE_FIELDS = frozenset(
+    {"upn", "legal_forename", "legal_surname", "date_of_birth", "postcode"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PupilRecord:
+    """A pupil with their retention date (held on their data subject)."""
+
+    pupil: Pupil
+    retain_until: date | None
+
+
+def pupil_etag(pupil: Pupil) -> str:
+    return etag_for(pupil.id, pupil.version, pupil.created_at)
+
+
+def relationship_etag(relationship: CarerRelationship) -> str:
+    return etag_for(relationship.id, relationship.version, relationship.created_at)
+
+
+def name_prefix(text: str) -> NamePrefix:
+    """A name search as keys: one word is the start of a surname; several are a forename and
+    the start of a surname ("Zoe Ok")."""
+    first, _, rest = text.strip().partition(" ")
+    forename, surname = name_key(first), name_key(rest)
+    if forename and surname:
+        return NamePrefix(surname=surname, forename=forename)
+    return NamePrefix(surname=name_key(text))
+
+
+def related_filter(access: Access, resource: str, action: str) -> ColumnElement[bool]:
+    """SQL filter for records of another kind reached from this route's record (a pupil's
+    carers, a carer's pupils): what the rules let this caller do to that resource, for the
+    same purpose, including its data subjects' restriction, objections and retention. It
+    only ever narrows what the route shows."""
+    decision = access.engine.decide(
+        access.principal, resource, action, access.purpose, now=access.now
+    )
+    return access.engine.visible(decision, access.principal, today=access.today)
+
+
+def record_release(
+    access: Access,
+    *,
+    subject_ids: Iterable[uuid.UUID],
+    content: bytes,
+    resource_id: object | None = None,
+) -> None:
+    """Write the disclosure for a partner's or inspector's read of people's records (nothing
+    for callers inside KPAS, or when nothing about anyone is sent)."""
+    subjects = set(subject_ids)
+    if access.release is None or not subjects:
+        return
+    access.record_release(
+        subject_ids=subjects,
+        categories=access.releasable(IDENTITY_CONTACT),
+        content=content,
+        resource_id=resource_id,
+    )
+
+
+def _refused(access: Access, reason: str) -> Forbidden:
+    """Record that the decision's condition refused this record, and return the 403 to raise.
+
+    The refusal is a decision, so its audit event survives the request's rollback.
+    """
+    decision = access.decision
+    record(
+        access.session,
+        PendingAuditEvent(
+            kind="decision",
+            action=f"{decision.resource}.{decision.action}",
+            outcome="deny",
+            decision_id=decision.id,
+            rule=decision.rule,
+            purpose=decision.purpose.value if decision.purpose else None,
+            basis=decision.basis,
+            actor=access.principal.subject,
+            actor_role=decision.role.value if decision.role else None,
+            resource_type=decision.resource,
+            details={"reason": "condition_not_met"},
+        ),
+    )
+    return Forbidden(
+        f"Refused by rule {decision.rule}: {reason}.",
+        policy={
+            "rule": decision.rule,
+            "purpose": decision.purpose.value if decision.purpose else None,
+            "reason": reason,
+        },
+    )
+
+
+def _field_problem(pointer: str, detail: str, code: str) -> dict[str, str]:
+    return {"location": "body", "pointer": pointer, "detail": detail, "code": code}
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+async def list_pupils(
+    session: AsyncSession,
+    access: Access,
+    *,
+    query: PupilQuery,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[PupilRecord], str | None]:
+    pupils = PupilRepository(session)
+    page, next_cursor = await pupils.page(
+        query, limit=limit, cursor=cursor, visible=access.filter()
+    )
+    retention = await pupils.retention_dates([p.subject_id for p in page])
+    return [PupilRecord(p, retention.get(p.subject_id)) for p in page], next_cursor
+
+
+async def get_pupil(session: AsyncSession, access: Access, *, pupil_id: uuid.UUID) -> Pupil:
+    pupil = await PupilRepository(session).get(pupil_id, visible=access.filter())
+    if pupil is None:
+        raise access.not_found(pupil_id, "No pupil with that id.")
+    return pupil
+
+
+async def _record(session: AsyncSession, pupil: Pupil) -> PupilRecord:
+    retention = await PupilRepository(session).retention_dates([pupil.subject_id])
+    return PupilRecord(pupil, retention.get(pupil.subject_id))
+
+
+async def get_pupil_record(
+    session: AsyncSession, access: Access, *, pupil_id: uuid.UUID
+) -> PupilRecord:
+    return await _record(session, await get_pupil(session, access, pupil_id=pupil_id))
+
+
+# --- creating and changing ------------------------------------------------------------------
+
+
+async def create_pupil(session: AsyncSession, access: Access, *, data: PupilCreate) -> PupilRecord:
+    """A new pupil on one school's roll. The caller must be able to see the pupil they create
+    (a manager in the school's area team, governance), or nothing is written."""
+    school = await SchoolRepository(session).get(data.enrolment.school_urn)
+    problems = []
+    if school is None:
+        problems.append(
+            _field_problem("/enrolment/school_urn", "no school has this URN", "unknown_school")
+        )
+    if data.enrolment.on_roll_from < data.date_of_birth:
+        problems.append(
+            _field_problem(
+                "/enrolment/on_roll_from", "cannot be before the date of birth", "before_birth"
+            )
+        )
+    if problems or school is None:
+        raise ValidationFailed(f"{len(problems)} field(s) failed validation.", errors=problems)
+    contact = data.model_dump(
+        exclude={
+            "upn",
+            "legal_forename",
+            "legal_surname",
+            "date_of_birth",
+            "gender",
+            "enrolment",
+        }
+    )
+    pupil = new_pupil(
+        session,
+        upn=data.upn,
+        legal_forename=data.legal_forename,
+        legal_surname=data.legal_surname,
+        date_of_birth=data.date_of_birth,
+        gender=data.gender,
+        **contact,
+    )
+    enrolment = Enrolment(
+        id=uuid.uuid4(),
+        pupil_id=pupil.id,
+        school_urn=school.urn,
+        on_roll_from=data.enrolment.on_roll_from,
+        source=EnrolmentSource.MANUAL,
+    )
+    enrolment.school = school
+    pupil.enrolments = [enrolment]
+    if not access.permits(pupil):
+        raise _refused(access, "the new pupil's school is outside the caller's reach")
+    session.add(enrolment)
+    await session.flush()
+    flagged = await duplicates.flag_pupil_duplicates(session, [pupil.id])
+    access.record_change(
+        "pupil.created",
+        resource_id=pupil.id,
+        subject_id=pupil.subject_id,
+        details={"school_urn": school.urn, "possible_duplicates": flagged},
+    )
+    return await _record(session, pupil)
+
+
+def _not_merged(record: Pupil | Carer) -> None:
+    if record.merged_into_id is not None:
+        raise Conflict(
+            "This record was merged into another; change the surviving record "
+            f"({record.merged_into_id})."
+        )
+
+
+async def update_pupil(
+    session: AsyncSession,
+    access: Access,
+    *,
+    pupil_id: uuid.UUID,
+    changes: PupilUpdate,
+    if_match: IfMatch,
+) -> PupilRecord:
+    pupil = await get_pupil(session, access, pupil_id=pupil_id)
+    if_match.require(pupil_etag(pupil))
+    _not_merged(pupil)
+    fields: dict[str, Any] = changes.changes()
+    if not fields:
+        return await _record(session, pupil)
+    changed = frozenset(fields)
+    forename = fields.pop("legal_forename", None)
+    surname = fields.pop("legal_surname", None)
+    if forename is not None or surname is not None:
+        rename_pupil(
+            pupil,
+            legal_forename=forename or pupil.legal_forename,
+            legal_surname=surname or pupil.legal_surname,
+        )
+    for field, value in fields.items():
+        setattr(pupil, field, value)
+    if "date_of_birth" in changed:
+        subject = await PupilRepository(session).subject(pupil.subject_id)
+        subject.retain_until = pupil_retain_until(pupil.date_of_birth)
+        await session.flush()
+        carers = await CarerRepository(session).relationships_of_pupil_unfiltered(pupil.id)
+        await refresh_carer_retention(session, [r.carer_id for r in carers])
+    await session.flush()
+    if changed & DUPLICATE_FIELDS:
+        await duplicates.flag_pupil_duplicates(session, [pupil.id])
+    access.record_change(
+        "pupil.updated",
+        resource_id=pupil.id,
+        subject_id=pupil.subject_id,
+        details={"fields": ",".join(sorted(changed))},
+    )
+    return await _record(session, pupil)
+
+
+async def refresh_carer_retention(session: AsyncSession, carer_ids: Iterable[uuid.UUID]) -> None:
+    """Carer records are pupil-linked: each is kept as long as the longest-kept of their
+    pupils. A carer left with no pupils keeps the date they had."""
+    latest = await CarerRepository(session).latest_pupil_retention(set(carer_ids))
+    for subject, retain_until in latest.values():
+        if subject.retain_until != retain_until:
+            subject.retain_until = retain_until
+    await session.flush()
+
+
+# --- carers of a pupil ----------------------------------------------------------------------
+
+
+async def list_pupil_carers(
+    session: AsyncSession, access: Access, *, pupil_id: uuid.UUID
+) -> tuple[Pupil, list[CarerRelationship]]:
+    """A pupil's carers, first contact first. Carers this caller may not process for the
+    purpose (restricted, objected to, past retention) are left out."""
+    pupil = await get_pupil(session, access, pupil_id=pupil_id)
+    relationships = await CarerRepository(session).relationships_of_pupil(
+        pupil.id, carer_visible=related_filter(access, "carer", "list")
+    )
+    return pupil, relationships
+
+
+async def get_pupil_carer(
+    session: AsyncSession,
+    access: Access,
+    *,
+    pupil_id: uuid.UUID,
+    carer_id: uuid.UUID,
+    carer_action: str = "read",
+) -> tuple[Pupil, CarerRelationship]:
+    pupil = await get_pupil(session, access, pupil_id=pupil_id)
+    relationship = await CarerRepository(session).relationship(
+        pupil.id, carer_id, carer_visible=related_filter(access, "carer", carer_action)
+    )
+    if relationship is None:
+        raise access.not_found(carer_id, "No carer with that id is linked to this pupil.")
+    return pupil, relationship
+
+
+def _one_carer(data: CarerLink) -> None:
+    if (data.carer_id is None) == (data.carer is None):
+        detail = "give either carer_id (an existing carer) or carer (a new one)"
+        raise ValidationFailed(
+            "Name an existing carer or describe a new one, not both.",
+            errors=[
+                _field_problem("/carer_id", detail, "one_carer"),
+                _field_problem("/carer", detail, "one_carer"),
+            ],
+        )
+
+
+async def link_carer(
+    session: AsyncSession, access: Access, *, pupil_id: uuid.UUID, data: CarerLink
+) -> CarerRelationship:
+    """Link an existing carer, or a new one, to a pupil."""
+    _one_carer(data)
+    pupil = await get_pupil(session, access, pupil_id=pupil_id)
+    _not_merged(pupil)
+    carers = CarerRepository(session)
+    created = False
+    if data.carer_id is not None:
+        carer = await carers.find(data.carer_id, visible=related_filter(access, "carer", "update"))
+        if carer is None:
+            raise access.not_found(data.carer_id, "No carer with that id.")
+        _not_merged(carer)
+        if await carers.relationship(pupil.id, carer.id) is not None:
+            raise Conflict("This carer is already linked to this pupil.")
+    else:
+        assert data.carer is not None  # _one_carer
+        retention = await PupilRepository(session).retention_dates([pupil.subject_id])
+        carer = new_carer(
+            session,
+            retain_until=retention.get(pupil.subject_id),
+            **data.carer.model_dump(),
+        )
+        await session.flush()
+        created = True
+    relationship = CarerRelationship(
+        id=uuid.uuid4(),
+        pupil_id=pupil.id,
+        carer_id=carer.id,
+        relationship_type=data.relationship_type,
+        parental_responsibility=data.parental_responsibility,
+        lives_with=data.lives_with,
+        contact_priority=data.contact_priority,
+    )
+    await carers.add_relationship(relationship)
+    await refresh_carer_retention(session, [carer.id])
+    if created:
+        access.record_change("carer.created", resource_id=carer.id, subject_id=carer.subject_id)
+    access.record_change(
+        "pupil.carer_linked",
+        resource_id=pupil.id,
+        subject_id=pupil.subject_id,
+        details={"carer_id": str(carer.id), "new_carer": created},
+    )
+    linked = await carers.relationship(pupil.id, carer.id)
+    assert linked is not None
+    return linked
+
+
+async def update_relationship(
+    session: AsyncSession,
+    access: Access,
+    *,
+    pupil_id: uuid.UUID,
+    carer_id: uuid.UUID,
+    changes: RelationshipUpdate,
+    if_match: IfMatch,
+) -> CarerRelationship:
+    pupil, relationship = await get_pupil_carer(
+        session, access, pupil_id=pupil_id, carer_id=carer_id, carer_action="update"
+    )
+    if_match.require(relationship_etag(relationship))
+    fields = changes.changes()
+    if not fields:
+        return relationship
+    for field, value in fields.items():
+        setattr(relationship, field, value)
+    await session.flush()
+    access.record_change(
+        "pupil.carer_relationship_updated",
+        resource_id=pupil.id,
+        subject_id=pupil.subject_id,
+        details={"carer_id": str(carer_id), "fields": ",".join(sorted(fields))},
+    )
+    return relationship
+
+
+async def unlink_carer(
+    session: AsyncSession,
+    access: Access,
+    *,
+    pupil_id: uuid.UUID,
+    carer_id: uuid.UUID,
+    if_match: IfMatch,
+) -> None:
+    pupil, relationship = await get_pupil_carer(
+        session, access, pupil_id=pupil_id, carer_id=carer_id, carer_action="update"
+    )
+    if_match.require(relationship_etag(relationship))
+    await CarerRepository(session).delete_relationship(relationship)
+    await refresh_carer_retention(session, [carer_id])
+    access.record_change(
+        "pupil.carer_unlinked",
+        resource_id=pupil.id,
+        subject_id=pupil.subject_id,
+        details={"carer_id": str(carer_id)},
+    )
+
+
+# --- merging duplicates ---------------------------------------------------------------------
+
+
+async def merge_pupils(
+    session: AsyncSession,
+    access: Access,
+    *,
+    pupil_id: uuid.UUID,
+    data: PupilMerge,
+    if_match: IfMatch,
+) -> PupilRecord:
+    """Merge ``data.merge_from`` into this pupil, resolving their open possible duplicate.
+
+    The survivor takes the other record's enrolments (an open enrolment at a school where the
+    survivor is also on roll is folded into the survivor's, keeping the earlier on-roll date),
+    carer links (unless the carer is already linked to the survivor), special category
+    entries and documents. The other record is kept, marked as merged into the survivor, so
+    its history and audit trail stay findable under its own id.
+    """
+    if data.merge_from == pupil_id:
+        raise ValidationFailed(
+            "A pupil cannot be merged into itself.",
+            errors=[_field_problem("/merge_from", "must be another pupil", "same_pupil")],
+        )
+    survivor = await get_pupil(session, access, pupil_id=pupil_id)
+    if_match.require(pupil_etag(survivor))
+    other = await get_pupil(session, access, pupil_id=data.merge_from)
+    _not_merged(survivor)
+    _not_merged(other)
+    duplicate = await duplicates.open_pupil_duplicate(
+        session, duplicate_id=data.duplicate_id, pupil_ids=(survivor.id, other.id)
+    )
+    pupils = PupilRepository(session)
+
+    # Enrolments.
+    open_at = {e.school_urn: e for e in survivor.enrolments if e.off_roll_on is None}
+    moved_enrolments = folded = 0
+    for enrolment in list(other.enrolments):
+        kept = open_at.get(enrolment.school_urn) if enrolment.off_roll_on is None else None
+        if kept is not None:
+            kept.on_roll_from = min(kept.on_roll_from, enrolment.on_roll_from)
+            await pupils.delete_enrolment(enrolment)
+            folded += 1
+        else:
+            enrolment.pupil_id = survivor.id
+            moved_enrolments += 1
+    await session.flush()
+
+    # Carer links.
+    carers = CarerRepository(session)
+    linked = {r.carer_id for r in await carers.relationships_of_pupil_unfiltered(survivor.id)}
+    moved_carers: list[uuid.UUID] = []
+    for relationship in await carers.relationships_of_pupil_unfiltered(other.id):
+        if relationship.carer_id not in linked:
+            relationship.pupil_id = survivor.id
+            moved_carers.append(relationship.carer_id)
+    await session.flush()
+
+    # Special category data moves to the survivor's data subject, so rights and retention
+    # apply to it there. Documents keep their data subject: their ciphertext is bound to that
+    # subject's key, and re-encrypting them is the documents' own operation.
+    entries = await pupils.sensitive_entries(other.id)
+    for entry in entries:
+        entry.pupil_id = survivor.id
+        entry.subject_id = survivor.subject_id
+    documents = await pupils.documents(other.id)
+    for document in documents:
+        document.pupil_id = survivor.id
+
+    other.merged_into_id = survivor.id
+    survivor.updated_at = access.now  # a new version, so the survivor's ETag changes
+    await session.flush()
+    await refresh_carer_retention(session, moved_carers)
+    await duplicates.resolve_as_merged(session, access, duplicate, survivor_id=survivor.id)
+
+    access.record_change(
+        "pupil.merged",
+        resource_id=survivor.id,
+        subject_id=survivor.subject_id,
+        details={
+            "merged_from": str(other.id),
+            "duplicate_id": str(duplicate.id),
+            "enrolments_moved": moved_enrolments,
+            "enrolments_folded": folded,
+            "carers_moved": len(moved_carers),
+            "sensitive_entries_moved": len(entries),
+            "documents_moved": len(documents),
+        },
+    )
+    access.record_change(
+        "pupil.merged_into",
+        resource_id=other.id,
+        subject_id=other.subject_id,
+        details={"survivor_id": str(survivor.id), "duplicate_id": str(duplicate.id)},
+    )
+    session.expire(survivor, ["enrolments"])
+    session.expire(other, ["enrolments"])
+    reloaded = await pupils.get(survivor.id)
+    assert reloaded is not None
+    return await _record(session, reloaded)
