@@ -19,7 +19,10 @@ $(STAMP): requirements-dev.lock pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-run: install migrate seed  ## serve on 127.0.0.1:8000 with demo data (SQLite at var/kpas.db)
+run: install migrate seed  ## serve on 127.0.0.1:8000 with demo data (SQLite at var/kpas.db), the fake Notify and the outbox worker
+	@$(BIN)/kpas fake-notify & fake=$$!; \
+	$(BIN)/kpas worker --check-every 10 & worker=$$!; \
+	trap 'kill $$worker $$fake 2>/dev/null; wait $$worker $$fake 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/kpas serve
 
 migrate: install

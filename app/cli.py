@@ -1,4 +1,5 @@
-"""The ``kpas`` command: serve, migrate, seed demo data, print the OpenAPI document."""
+"""The ``kpas`` command: serve, migrate, seed demo data, run the outbox worker, print the
+OpenAPI document."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.settings import get_settings
+from app.settings import Environment, Settings, get_settings
 
 if TYPE_CHECKING:
     from app.audit.verification import ChainVerification
     from app.auth.keys import KeyRing
+    from app.notify.fake import FakeTemplate
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -225,6 +227,132 @@ def _audit_export_head(args: argparse.Namespace) -> int:
     return 0
 
 
+def fake_notify_templates() -> tuple[FakeTemplate, ...]:
+    """What the offline fake Notify holds: its own demo templates, and the default template
+    of every registered message type and channel (so the demo and tests send without setup)."""
+    from app.messages.templates import demo_templates
+    from app.notify.fake import DEMO_TEMPLATES, FakeTemplate
+
+    return tuple(DEMO_TEMPLATES) + tuple(
+        FakeTemplate(
+            id=str(template_id),
+            name=name,
+            type=channel.value,
+            body=body,
+            subject=subject,
+            postage="second" if channel.value == "letter" else None,
+        )
+        for template_id, name, channel, body, subject in demo_templates()
+    )
+
+
+def _fake_notify(args: argparse.Namespace) -> int:
+    from app.log import configure_logging
+    from app.notify.fake import FakeNotifyConfig, serve_fake_notify
+
+    settings = get_settings()
+    if settings.env is Environment.PRODUCTION:
+        print("refused: the fake Notify never runs in production", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    config = FakeNotifyConfig.for_keys(
+        *(args.api_key or [settings.notify_api_key.get_secret_value()]),
+        templates=fake_notify_templates(),
+        callback_url=args.callback_url
+        or f"http://{settings.host}:{settings.port}/v1/notify/callbacks",
+        callback_token=settings.notify_callback_token.get_secret_value(),
+        rate_limit=args.rate_limit or settings.notify_rate_limit_per_minute,
+        delivery_delay_seconds=args.delivery_delay,
+    )
+    serve_fake_notify(args.host, args.port or _fake_notify_port(settings), config=config)
+    return 0
+
+
+def _fake_notify_port(settings: Settings) -> int:
+    """Where the service expects Notify (``KPAS_NOTIFY_BASE_URL``), if that is on this
+    machine; else 8025."""
+    from urllib.parse import urlsplit
+
+    url = urlsplit(settings.notify_base_url)
+    if url.hostname in {"127.0.0.1", "localhost", "::1"} and url.port:
+        return url.port
+    return 8025
+
+
+async def _worker_async(args: argparse.Namespace) -> int:
+    import signal
+
+    from app.db import Database
+    from app.log import get_logger
+    from app.messages.worker import (
+        NotifyKeyRefused,
+        OutboxWorker,
+        WorkerOptions,
+        new_worker_id,
+        notify_client_for,
+    )
+
+    settings = get_settings()
+    log = get_logger("app.cli.worker")
+    overrides = {
+        name: value
+        for name, value in (
+            ("concurrency", args.concurrency),
+            ("batch_size", args.batch_size),
+            ("notify_timeout_seconds", args.notify_timeout),
+            ("letter_check_seconds", args.check_every),
+            ("receipt_overdue_seconds", args.check_every),
+            ("idle_seconds", args.idle),
+        )
+        if value is not None
+    }
+    try:
+        options = WorkerOptions.from_settings(settings, worker_id=new_worker_id(), **overrides)
+    except ValueError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 2
+    database = Database.from_settings(settings)
+    notify = notify_client_for(settings, options)
+    worker = OutboxWorker(database, notify, options)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, worker.stop)
+    try:
+        if args.once:
+            done = await worker.run_once()
+            log.info("outbox_worker_pass", worker_id=options.worker_id, messages=done)
+        else:
+            await worker.run()
+    except NotifyKeyRefused as exc:
+        log.error("outbox_worker_halted", worker_id=options.worker_id, reason=str(exc))
+        return 3
+    finally:
+        await notify.aclose()
+        await database.dispose()
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from app.log import configure_logging
+
+    configure_logging(get_settings())
+    return asyncio.run(_worker_async(args))
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kpas", description="KPAS platform API")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -264,6 +392,55 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--inspection-start", help="grant start, ISO 8601 with offset")
     token.add_argument("--inspection-end", help="grant end, ISO 8601 with offset")
     token.set_defaults(run=_token)
+
+    fake = commands.add_parser(
+        "fake-notify",
+        help="run the fake GOV.UK Notify on loopback (tests and the offline demo; never deploy)",
+    )
+    fake.add_argument("--host", default="127.0.0.1")
+    fake.add_argument(
+        "--port", type=int, help="default: the port of KPAS_NOTIFY_BASE_URL, else 8025"
+    )
+    fake.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        help="accept this API key (repeatable; default: KPAS_NOTIFY_API_KEY)",
+    )
+    fake.add_argument(
+        "--callback-url",
+        help="where to send delivery receipts (default: this service's /v1/notify/callbacks)",
+    )
+    fake.add_argument("--rate-limit", type=int, default=None, help="sends per minute per key")
+    fake.add_argument("--delivery-delay", type=float, default=1.0)
+    fake.set_defaults(run=_fake_notify)
+
+    worker = commands.add_parser(
+        "worker",
+        help="send the Notify outbox, follow delivery, clear personal data (until SIGINT/SIGTERM)",
+    )
+    worker.add_argument("--once", action="store_true", help="one pass over what is due, then exit")
+    worker.add_argument(
+        "--concurrency", type=_positive_int, help="sends in flight at once (default 20)"
+    )
+    worker.add_argument(
+        "--batch-size", type=_positive_int, help="messages claimed per transaction (default 100)"
+    )
+    worker.add_argument(
+        "--notify-timeout",
+        type=_positive_float,
+        help="seconds to wait for Notify's answer (default 10)",
+    )
+    worker.add_argument(
+        "--check-every",
+        type=_positive_float,
+        help="seconds between status checks of accepted letters and of texts and emails "
+        "without a receipt (default 3600)",
+    )
+    worker.add_argument(
+        "--idle", type=_positive_float, help="seconds to sleep when nothing is due (default 1)"
+    )
+    worker.set_defaults(run=_worker)
 
     keys = commands.add_parser("keys", help="manage the token signing keys")
     key_commands = keys.add_subparsers(dest="keys_command", required=True)

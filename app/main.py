@@ -27,6 +27,8 @@ from app.routers.v1 import (
     disclosures,
     duplicates,
     inspection_grants,
+    messages,
+    notify_callbacks,
     oauth,
     pupil_sensitive,
     pupils,
@@ -53,6 +55,8 @@ V1_ROUTERS: list[APIRouter] = [
     duplicates.router,
     disclosures.router,
     inspection_grants.router,
+    messages.router,
+    notify_callbacks.router,
 ]
 
 DESCRIPTION = """

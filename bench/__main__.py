@@ -19,6 +19,7 @@ from bench.harness import Result, render, write_report
 from bench.workloads import (
     audit_chain,
     audited_read,
+    notify_outbox,
     policy_decision,
     pupil_search,
     roll_push,
@@ -35,6 +36,7 @@ WORKLOADS = [
     audit_chain,
     pupil_search,
     roll_push,
+    notify_outbox,
 ]
 
 

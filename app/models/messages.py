@@ -16,9 +16,10 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, JSONDocument, Timestamped, text_enum
+from app.models.people import Pupil
 from app.models.subjects import PersonalRecord
 
 
@@ -103,3 +104,19 @@ class OutboundMessage(PersonalRecord, Timestamped, Base):
     completed_at: Mapped[datetime | None]
     #: When the recipient and personalisation were cleared.
     personal_data_cleared_at: Mapped[datetime | None]
+
+    pupil: Mapped[Pupil | None] = relationship(lazy="raise")
+
+    # Where the message's pupil is on roll (the policy layer's Python-side checks).
+
+    @property
+    def current_school_urns(self) -> frozenset[int]:
+        return self.pupil.current_school_urns if self.pupil else frozenset()
+
+    @property
+    def current_area_teams(self) -> frozenset[str]:
+        return self.pupil.current_area_teams if self.pupil else frozenset()
+
+    @property
+    def current_districts(self) -> frozenset[str]:
+        return self.pupil.current_districts if self.pupil else frozenset()

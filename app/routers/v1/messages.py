@@ -1,0 +1,117 @@
+"""`/v1/messages`: letters, texts and emails to pupils' parents and carers, and their status."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+
+from app.db import SessionDep
+from app.policies import Access, Policy
+from app.repositories.messages import MessageQuery
+from app.routers.deps import Created, IdempotencyDep, IfMatchDep, SettingsDep
+from app.routers.route import KpasRoute, problem_response
+from app.routers.v1 import PREFIX
+from app.schemas.messages import MessageCreate, MessageFilters, MessagePage, MessageRead
+from app.services import messages
+from app.services.messages import message_etag
+
+router = APIRouter(prefix=f"{PREFIX}/messages", tags=["messages"], route_class=KpasRoute)
+
+MessageIdPath = Annotated[uuid.UUID, Path(description="The message's id.")]
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: problem_response("No message with that id that you may see.")}
+PRECONDITIONS: Responses = {
+    412: problem_response("If-Match does not match the current ETag."),
+    428: problem_response("If-Match is missing."),
+}
+
+
+@router.post(
+    "",
+    name="messages_create",
+    status_code=201,
+    response_model=MessageRead,
+    responses={
+        404: problem_response("No such pupil, or no such carer of theirs, that you may see."),
+        409: problem_response("The pupil's record was merged into another."),
+    },
+)
+async def send_message(
+    access: Annotated[Access, Policy("message", "create")],
+    body: MessageCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Queue a registered message type for one of a pupil's carers. The worker sends it once
+    this request commits; follow it with `GET /v1/messages/{message_id}`."""
+
+    async def create() -> Created:
+        message = await messages.send_message(
+            session, access, data=body, template_ids=settings.notify_templates
+        )
+        return Created(
+            MessageRead.of(message),
+            location=f"{PREFIX}/messages/{message.id}",
+            etag=message_etag(message),
+        )
+
+    return await idempotency.run(body, create)
+
+
+@router.get("", name="messages_list", response_model=MessagePage)
+async def list_messages(
+    access: Annotated[Access, Policy("message", "list")],
+    session: SessionDep,
+    filters: Annotated[MessageFilters, Query()],
+) -> MessagePage:
+    """Messages newest first, with their status (never their recipient or content)."""
+    query = MessageQuery(
+        pupil_id=filters.pupil_id, status=filters.status, message_type=filters.message_type
+    )
+    items, next_cursor = await messages.list_messages(
+        session, access, query=query, limit=filters.limit, cursor=filters.cursor
+    )
+    return MessagePage(items=[MessageRead.of(m) for m in items], next_cursor=next_cursor)
+
+
+@router.get("/{message_id}", name="messages_get", response_model=MessageRead, responses=NOT_FOUND)
+async def get_message(
+    access: Annotated[Access, Policy("message", "read")],
+    message_id: MessageIdPath,
+    session: SessionDep,
+    response: Response,
+) -> MessageRead:
+    message = await messages.get_message(session, access, message_id=message_id)
+    response.headers["ETag"] = message_etag(message)
+    return MessageRead.of(message)
+
+
+@router.post(
+    "/{message_id}/retry",
+    name="messages_retry",
+    response_model=MessageRead,
+    responses={
+        **NOT_FOUND,
+        **PRECONDITIONS,
+        409: problem_response(
+            "The message is not dead-lettered, or its personal data has been cleared."
+        ),
+    },
+)
+async def retry_message(
+    access: Annotated[Access, Policy("message", "retry")],
+    message_id: MessageIdPath,
+    if_match: IfMatchDep,
+    session: SessionDep,
+    response: Response,
+) -> MessageRead:
+    """Put a dead-lettered message back in the queue with a fresh count of attempts. If its
+    last send may have reached Notify, the worker asks Notify before sending it again."""
+    message = await messages.retry_message(
+        session, access, message_id=message_id, if_match=if_match
+    )
+    response.headers["ETag"] = message_etag(message)
+    return MessageRead.of(message)

@@ -1,0 +1,143 @@
+"""Message shapes for the API: sending a registered message type, and following its status.
+
+Responses say what was sent, to whom (ids), why and what became of it; they never carry the
+recipient's phone number, email or address, or the personalisation: those are personal data
+held only until the message is done with (``app.messages.retention``), and the carer's
+record is where contact details are read.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from app.messages.templates import MESSAGE_TYPES
+from app.models.messages import Channel, MessageStatus, OutboundMessage
+from app.schemas.common import (
+    PAGE_LIMIT_DEFAULT,
+    PAGE_LIMIT_MAX,
+    PRINTABLE,
+    Input,
+    Output,
+    Page,
+    bounded,
+)
+
+Cursor = Annotated[str, bounded(500), PRINTABLE]
+
+
+def _registered(code: str) -> str:
+    if code not in MESSAGE_TYPES:
+        raise ValueError("not a registered message type")
+    return code
+
+
+MessageTypeCode = Annotated[
+    str,
+    bounded(60),
+    AfterValidator(_registered),
+    Field(
+        description="A registered message type: it fixes the Notify template, the channels it "
+        "may go by, the purposes it may be sent for and the personalisation it needs.",
+        json_schema_extra={"enum": sorted(MESSAGE_TYPES)},
+        examples=["attendance_concern"],
+    ),
+]
+PersonalisationKey = Annotated[str, bounded(60), PRINTABLE]
+PersonalisationText = Annotated[str, bounded(200), PRINTABLE]
+#: Money fields are whole pence.
+PersonalisationNumber = Annotated[int, Field(ge=0, le=100_000_000)]
+
+
+class MessageCreate(Input):
+    """Send a registered message type to one of a pupil's parents or carers, addressed from
+    the carer's record: a letter to their postal address, a text to their mobile, an email to
+    their email address. The purpose is the request's ``KPAS-Purpose``."""
+
+    message_type: MessageTypeCode
+    channel: Channel
+    pupil_id: uuid.UUID = Field(description="The pupil the message is about.")
+    carer_id: uuid.UUID = Field(description="The parent or carer it goes to (one of the pupil's).")
+    personalisation: dict[PersonalisationKey, PersonalisationText | PersonalisationNumber] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="The message type's fields: text (one line, at most 200 characters), "
+        "dates as YYYY-MM-DD, money as whole pence.",
+        examples=[
+            {
+                "pupil_first_name": "Alex",
+                "school_name": "Synthetic Primary School",
+                "contact_number": "03000 412121",
+            }
+        ],
+    )
+
+
+class MessageRead(Output):
+    id: uuid.UUID
+    message_type: str
+    channel: Channel
+    status: MessageStatus = Field(
+        description="queued (waiting, or waiting to retry), sending, accepted by Notify, then "
+        "delivered or a failure; rejected (Notify refused it, not retried) or dead (retries "
+        "used up: `POST /v1/messages/{id}/retry` puts it back)."
+    )
+    notify_status: str | None = Field(description="Notify's own status word, as last reported.")
+    notify_id: uuid.UUID | None
+    pupil_id: uuid.UUID | None
+    carer_id: uuid.UUID | None
+    purpose: str
+    attempts: int
+    last_error: str | None = Field(
+        description="The last failure: HTTP status and Notify's error types (never text)."
+    )
+    retry_at: datetime | None = Field(description="When a queued message is next tried.")
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None
+    completed_at: datetime | None
+    personal_data_cleared_at: datetime | None = Field(
+        description="When the recipient and personalisation were cleared (the message is final "
+        "and its holding period has passed)."
+    )
+
+    @classmethod
+    def of(cls, message: OutboundMessage) -> MessageRead:
+        return cls(
+            id=message.id,
+            message_type=message.message_type,
+            channel=message.channel,
+            status=message.status,
+            notify_status=message.notify_status,
+            notify_id=message.notify_id,
+            pupil_id=message.pupil_id,
+            carer_id=message.carer_id,
+            purpose=message.purpose,
+            attempts=message.attempts,
+            last_error=message.last_error,
+            retry_at=message.next_attempt_at if message.status is MessageStatus.QUEUED else None,
+            created_by=message.created_by,
+            created_at=message.created_at,
+            updated_at=message.updated_at,
+            sent_at=message.sent_at,
+            completed_at=message.completed_at,
+            personal_data_cleared_at=message.personal_data_cleared_at,
+        )
+
+
+class MessagePage(Page[MessageRead]):
+    pass
+
+
+class MessageFilters(Input):
+    """Query parameters of ``GET /v1/messages``."""
+
+    pupil_id: uuid.UUID | None = None
+    status: MessageStatus | None = None
+    message_type: MessageTypeCode | None = None
+    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
+    cursor: Cursor | None = None

@@ -1,0 +1,207 @@
+"""Messages to pupils' parents and carers through the Notify outbox, and what became of them.
+
+Staff send a registered message type about a pupil they may see, to one of that pupil's
+carers, for a purpose the policy layer allows; the message (addressed from the carer's
+record) and its audit event are written in the request's transaction, and the worker sends it
+once that commits. The same ``app.services.outbox.enqueue`` serves casework, licensing and
+subject rights.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import Conflict, ValidationFailed
+from app.messages.delivery import ReceiptOutcome, apply_receipt
+from app.models.messages import Channel, MessageStatus, OutboundMessage
+from app.models.people import Carer
+from app.notify.schemas import DeliveryReceipt
+from app.policies import Access
+from app.policies.registry import PURPOSE_BITS, REGISTRY, Purpose
+from app.repositories.messages import MessageQuery, MessageRepository, pupil_visible
+from app.repositories.people import CarerRepository, PupilRepository
+from app.schemas.messages import MessageCreate
+from app.services.concurrency import IfMatch, etag_for
+from app.services.outbox import Addressee, OutboxRefusal, enqueue, message_type
+
+#: When a receipt reports a status that is not final, ask Notify again after this long.
+RECEIPT_RECHECK = timedelta(hours=1)
+
+
+def message_etag(message: OutboundMessage) -> str:
+    """Changes whenever the message does (every write stamps ``updated_at``)."""
+    version = int(message.updated_at.timestamp() * 1_000_000)
+    return etag_for(message.id, version, message.created_at)
+
+
+def _visible(access: Access) -> ColumnElement[bool]:
+    """The message decision's filter, and the pupil it is about visible too."""
+    return and_(access.filter(), pupil_visible(access.filter(through="pupil")))
+
+
+def _carer_filter(access: Access, purpose: Purpose) -> ColumnElement[bool]:
+    """The carer may be processed for this purpose: collected for it, not merged away, and
+    their own data subject's restriction, objections and retention allow it."""
+    clauses = [Carer.merged_into_id.is_(None), access.visible_subjects(Carer.subject_id)]
+    if not REGISTRY[purpose].governance:
+        clauses.append(Carer.purposes_mask.op("&")(PURPOSE_BITS[purpose]) != 0)
+    return and_(*clauses)
+
+
+def _addressee(carer: Carer, channel: Channel) -> Addressee:
+    if channel is Channel.SMS:
+        return Addressee(phone=carer.phone)
+    if channel is Channel.EMAIL:
+        return Addressee(email=carer.email)
+    name = " ".join(part for part in (carer.title, carer.forename, carer.surname) if part)
+    lines = [name, *(carer.address_lines or [])]
+    if carer.postcode:
+        lines.append(carer.postcode)
+    return Addressee(address_lines=lines)
+
+
+_FIELD_POINTERS = {
+    "message_type": ("body", "/message_type", "message_type"),
+    "channel": ("body", "/channel", "channel"),
+    "purpose": ("header", "/KPAS-Purpose", "purpose"),
+    "recipient": ("body", "/carer_id", "recipient"),
+    "address": ("body", "/carer_id", "recipient"),
+}
+
+
+def _refused(refusal: OutboxRefusal) -> ValidationFailed:
+    errors = []
+    for field, detail in sorted(refusal.problems.items()):
+        if field.startswith("personalisation."):
+            name = field.split(".", 1)[1].replace("~", "~0").replace("/", "~1")
+            location, pointer, code = "body", f"/personalisation/{name}", "personalisation"
+        else:
+            location, pointer, code = _FIELD_POINTERS.get(field, ("body", "", field))
+        if code == "recipient":
+            detail = f"the carer's record: {detail}"
+        errors.append({"location": location, "pointer": pointer, "detail": detail, "code": code})
+    return ValidationFailed("The message cannot be sent as asked.", errors=errors)
+
+
+async def send_message(
+    session: AsyncSession,
+    access: Access,
+    *,
+    data: MessageCreate,
+    template_ids: Mapping[str, uuid.UUID],
+) -> OutboundMessage:
+    """Queue ``data`` for the worker, with its audit event, in the caller's transaction."""
+    purpose = access.purpose
+    if purpose is None:  # the message resource holds personal data: the guard set one
+        raise ValueError("sending a message needs a purpose")
+    try:
+        message_type(data.message_type, data.channel, purpose)
+    except OutboxRefusal as exc:
+        raise _refused(exc) from None
+    pupil = await PupilRepository(session).get(
+        data.pupil_id, visible=access.filter(through="pupil")
+    )
+    if pupil is None:
+        raise access.not_found(data.pupil_id, "No pupil with that id that you may see.")
+    if pupil.merged_into_id is not None:
+        raise Conflict(
+            f"This pupil's record was merged into another ({pupil.merged_into_id}): send the "
+            "message about the surviving record."
+        )
+    relationship = await CarerRepository(session).relationship(
+        pupil.id, data.carer_id, carer_visible=_carer_filter(access, purpose)
+    )
+    if relationship is None:
+        raise access.not_found(data.carer_id, "No carer of that pupil that you may contact.")
+    carer = relationship.carer
+    try:
+        message = enqueue(
+            session,
+            message_type_code=data.message_type,
+            channel=data.channel,
+            to=_addressee(carer, data.channel),
+            personalisation=data.personalisation,
+            purpose=purpose,
+            subject_id=carer.subject_id,
+            purposes_mask=carer.purposes_mask,
+            lawful_basis=carer.lawful_basis,
+            created_by=access.principal.subject,
+            now=access.now,
+            pupil_id=pupil.id,
+            carer_id=carer.id,
+            template_ids=template_ids,
+        )
+    except OutboxRefusal as exc:
+        raise _refused(exc) from None
+    await session.flush()
+    access.record_change(
+        "message.queued",
+        resource_id=message.id,
+        subject_id=carer.subject_id,
+        details={
+            "message_type": message.message_type,
+            "channel": message.channel.value,
+            "pupil_id": str(pupil.id),
+        },
+    )
+    return message
+
+
+async def list_messages(
+    session: AsyncSession,
+    access: Access,
+    *,
+    query: MessageQuery,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[OutboundMessage], str | None]:
+    return await MessageRepository(session).page(
+        query, limit=limit, cursor=cursor, visible=_visible(access)
+    )
+
+
+async def get_message(
+    session: AsyncSession, access: Access, *, message_id: uuid.UUID
+) -> OutboundMessage:
+    message = await MessageRepository(session).get(message_id, visible=_visible(access))
+    if message is None:
+        raise access.not_found(message_id, "No message with that id that you may see.")
+    return message
+
+
+async def retry_message(
+    session: AsyncSession, access: Access, *, message_id: uuid.UUID, if_match: IfMatch
+) -> OutboundMessage:
+    """Put a dead-lettered message back in the queue, attempts counted afresh."""
+    message = await get_message(session, access, message_id=message_id)
+    if_match.require(message_etag(message))
+    if message.status is not MessageStatus.DEAD:
+        raise Conflict(
+            f"Only a dead-lettered message can be retried; this one is {message.status.value}."
+        )
+    if message.personal_data_cleared_at is not None:
+        raise Conflict(
+            "This message's recipient and personalisation have been cleared: send a new one."
+        )
+    if not await MessageRepository(session).requeue_dead(message.id, now=access.now):
+        raise Conflict("The message changed meanwhile; fetch it again.")
+    await session.refresh(message)
+    access.record_change(
+        "message.retried",
+        resource_id=message.id,
+        subject_id=message.subject_id,
+        details={"last_error": message.last_error},
+    )
+    return message
+
+
+async def record_receipt(
+    session: AsyncSession, receipt: DeliveryReceipt, *, now: datetime
+) -> ReceiptOutcome:
+    """Apply a Notify delivery receipt (see ``app.messages.delivery``)."""
+    return await apply_receipt(session, receipt, now=now, check_after=RECEIPT_RECHECK)

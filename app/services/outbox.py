@@ -1,0 +1,165 @@
+"""Putting messages in the outbox: validated, addressed, and written in the caller's
+transaction (SPEC §8).
+
+Whatever causes a message (a penalty notice issued, a subject request received, a meeting
+arranged) calls :func:`enqueue` in its own unit of work. If that transaction commits, the
+message is there for the worker; if it rolls back, the message never existed. Recipients are
+checked here, not by Notify: a UK mobile for texts, a valid email address, and for letters
+3 to 7 address lines ending in a UK postcode. References are random and carry nothing about
+the person.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.messages.templates import (
+    MESSAGE_TYPES,
+    MessageType,
+    PersonalisationError,
+    default_template_id,
+    render_personalisation,
+)
+from app.models.messages import Channel, MessageStatus, OutboundMessage
+from app.policies.registry import Purpose
+from app.schemas.contact import Email, Phone, Postcode, is_uk_mobile
+
+#: Notify letters take address_line_1 .. address_line_7: at least 3, the last a postcode.
+LETTER_LINES_MIN, LETTER_LINES_MAX = 3, 7
+#: Notify refuses an address line that starts with one of these (spreadsheet formula and
+#: markup characters).
+LETTER_LINE_FORBIDDEN_STARTS = "@()=[]\u201d\\/,<>"
+
+_phone = TypeAdapter(Phone)
+_email = TypeAdapter(Email)
+_postcode = TypeAdapter(Postcode)
+
+
+class OutboxRefusal(ValueError):
+    """The message cannot be queued; ``problems`` maps a field to what is wrong with it."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in sorted(problems.items())))
+        self.problems = dict(problems)
+
+
+@dataclass(frozen=True, slots=True)
+class Addressee:
+    """Where a message goes: a phone number, an email address, or postal address lines (the
+    last being the postcode)."""
+
+    phone: str | None = None
+    email: str | None = None
+    address_lines: Sequence[str] = ()
+
+
+def new_reference() -> str:
+    """An opaque, unique reference: no personal data, safe to show Notify and its logs."""
+    return "kpas-" + secrets.token_hex(16)
+
+
+def _letter_address(lines: Sequence[str]) -> dict[str, str]:
+    cleaned = [line.strip() for line in lines if line and line.strip()]
+    if not LETTER_LINES_MIN <= len(cleaned) <= LETTER_LINES_MAX:
+        raise OutboxRefusal(
+            {"address": f"a letter needs {LETTER_LINES_MIN} to {LETTER_LINES_MAX} address lines"}
+        )
+    try:
+        cleaned[-1] = _postcode.validate_python(cleaned[-1])
+    except ValidationError:
+        raise OutboxRefusal({"address": "the last address line must be a UK postcode"}) from None
+    if any(line[0] in LETTER_LINE_FORBIDDEN_STARTS for line in cleaned):
+        raise OutboxRefusal(
+            {"address": "an address line must not start with @ ( ) = [ ] \u201d \\ / , < >"}
+        )
+    return {f"address_line_{i}": line for i, line in enumerate(cleaned, start=1)}
+
+
+def _recipient(channel: Channel, to: Addressee) -> tuple[str | None, dict[str, str]]:
+    """The normalised recipient and (for letters) the address personalisation."""
+    if channel is Channel.SMS:
+        if not to.phone:
+            raise OutboxRefusal({"recipient": "no mobile number to text"})
+        try:
+            phone = _phone.validate_python(to.phone)
+        except ValidationError:
+            raise OutboxRefusal({"recipient": "not a valid phone number"}) from None
+        if not is_uk_mobile(phone):
+            raise OutboxRefusal({"recipient": "texts go to UK mobile numbers only"})
+        return phone, {}
+    if channel is Channel.EMAIL:
+        if not to.email:
+            raise OutboxRefusal({"recipient": "no email address"})
+        try:
+            return _email.validate_python(to.email), {}
+        except ValidationError:
+            raise OutboxRefusal({"recipient": "not a valid email address"}) from None
+    return None, _letter_address(to.address_lines)
+
+
+def message_type(code: str, channel: Channel, purpose: Purpose) -> MessageType:
+    spec = MESSAGE_TYPES.get(code)
+    if spec is None:
+        raise OutboxRefusal({"message_type": "not a registered message type"})
+    if channel not in spec.channels:
+        raise OutboxRefusal({"channel": f"{code} is not sent by {channel.value}"})
+    if purpose.value not in spec.purposes:
+        raise OutboxRefusal({"purpose": f"{code} is not sent for {purpose.value}"})
+    return spec
+
+
+def enqueue(
+    session: AsyncSession,
+    *,
+    message_type_code: str,
+    channel: Channel,
+    to: Addressee,
+    personalisation: Mapping[str, Any],
+    purpose: Purpose,
+    subject_id: uuid.UUID,
+    purposes_mask: int,
+    lawful_basis: str,
+    created_by: str,
+    now: datetime,
+    pupil_id: uuid.UUID | None = None,
+    carer_id: uuid.UUID | None = None,
+    template_ids: Mapping[str, uuid.UUID] | None = None,
+) -> OutboundMessage:
+    """Validate and add a message to the outbox in the caller's transaction (no I/O)."""
+    spec = message_type(message_type_code, channel, purpose)
+    try:
+        rendered = render_personalisation(spec, personalisation)
+    except PersonalisationError as exc:
+        raise OutboxRefusal({f"personalisation.{k}": v for k, v in exc.problems.items()}) from None
+    recipient, address = _recipient(channel, to)
+    key = f"{spec.code}.{channel.value}"
+    template_id = (template_ids or {}).get(key) or default_template_id(spec.code, channel)
+    message = OutboundMessage(
+        id=uuid.uuid4(),
+        message_type=spec.code,
+        channel=channel,
+        template_id=template_id,
+        reference=new_reference(),
+        recipient=recipient,
+        personalisation={**rendered, **address},
+        pupil_id=pupil_id,
+        carer_id=carer_id,
+        purpose=purpose.value,
+        status=MessageStatus.QUEUED,
+        attempts=0,
+        next_attempt_at=now,
+        subject_id=subject_id,
+        purposes_mask=purposes_mask,
+        lawful_basis=lawful_basis,
+        created_by=created_by,
+    )
+    session.add(message)
+    return message
