@@ -48,7 +48,7 @@ async def test_schemathesis_finds_no_failures(backend: str, tmp_path: Path) -> N
                     "--mode",
                     "all",
                     "--max-examples",
-                    os.environ.get("KPAS_CONTRACT_EXAMPLES", "40"),
+                    os.environ.get("KPAS_CONTRACT_EXAMPLES", "25"),
                     "--seed",
                     os.environ.get("KPAS_CONTRACT_SEED", "20240819"),
                     "--no-color",

@@ -312,7 +312,8 @@ async def test_an_expired_claim_is_reconciled_and_a_stale_outcome_cannot_overwri
     messages = await load_messages(database)
     by_reference = accepted_once(fake, {m.reference for m in messages.values()})
     for message in messages.values():
-        assert message.status is MessageStatus.ACCEPTED
+        # The adopted one is as Notify has it by then: perhaps delivered already.
+        assert message.status in {MessageStatus.ACCEPTED, MessageStatus.DELIVERED}
         assert str(message.notify_id) == by_reference[message.reference]
         assert message.attempts == 2
     assert await audit_actions(database, sent_by_a) == ["message.sent"]

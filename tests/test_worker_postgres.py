@@ -18,7 +18,7 @@ from app.models.messages import MessageStatus
 from app.repositories.messages import OutboxRepository
 from app.settings import PROJECT_ROOT
 from tests.conftest import make_settings
-from tests.live import service_env
+from tests.live import kpas, service_env
 from tests.messages_support import (
     load_messages,
     outbox_database,
@@ -174,16 +174,26 @@ async def test_a_worker_killed_mid_send_and_restarted_sends_nothing_twice(
             fake.stop()
 
 
-def test_the_worker_command_refuses_a_claim_shorter_than_a_send(tmp_path: Path) -> None:
+def test_the_worker_command_refuses_a_claim_shorter_than_a_send_and_runs_once(
+    tmp_path: Path,
+) -> None:
     env = service_env(f"sqlite+aiosqlite:///{tmp_path / 'kpas.db'}", KPAS_OUTBOX_CLAIM_SECONDS="5")
-    result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "worker", "--once", "--notify-timeout", "10"],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 2
-    assert "KPAS_OUTBOX_CLAIM_SECONDS" in result.stderr
+
+    def worker(*options: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603 - fixed argv
+            [sys.executable, "-m", "app.cli", "worker", "--once", *options],
+            env=env,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    refused = worker("--notify-timeout", "10")
+    assert refused.returncode == 2
+    assert "KPAS_OUTBOX_CLAIM_SECONDS" in refused.stderr
+    kpas("migrate", env=env)
+    once = worker("--notify-timeout", "1")  # nothing is due: one pass, then exit
+    assert once.returncode == 0, once.stderr[-2000:]
+    assert "outbox_worker_pass" in once.stderr
