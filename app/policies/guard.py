@@ -156,6 +156,36 @@ class Access:
             now=self.now,
         )
 
+    def related_filter(self, resource: str, action: str) -> ColumnElement[bool]:
+        """SQL filter for records of another kind reached from this route's record (a pupil's
+        carers, a carer's pupils): what the rules let this caller do to that resource for the
+        same purpose, subjects' restriction, objections and retention included. It only ever
+        narrows what the route shows, so it is not audited as a decision of its own."""
+        decision = self.engine.decide(self.principal, resource, action, self.purpose, now=self.now)
+        return self.engine.visible(decision, self.principal, today=self.today)
+
+    def refuse(self, reason: str, *, code: str, resource_id: object | None = None) -> Forbidden:
+        """Record that the decision's condition refused this record and return the 403 to
+        raise (for records the caller may know exist; otherwise use ``not_found``). The
+        refusal is a decision, so its audit event survives the request's rollback."""
+        _audit_decision(
+            self.session,
+            self.principal,
+            self.decision,
+            outcome="deny",
+            rule=self.decision.rule,
+            reason=code,
+            resource_id=None if resource_id is None else str(resource_id),
+        )
+        return Forbidden(
+            f"Refused by rule {self.decision.rule}: {reason}.",
+            policy={
+                "rule": self.decision.rule,
+                "purpose": self.decision.purpose.value if self.decision.purpose else None,
+                "reason": reason,
+            },
+        )
+
     def not_found(self, resource_id: object, detail: str) -> NotFound:
         """Record that a record was withheld and return the 404 to raise.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
@@ -80,12 +80,34 @@ class Idempotency:
         self.key = key
 
     async def run(self, body: BaseModel, create: Callable[[], Awaitable[Created]]) -> JSONResponse:
-        if self.store is None or self.key is None:
+        """A create: 201 with Location, at most once per key."""
+
+        async def respond() -> StoredResponse:
             created = await create()
-            return _created_response(created)
+            return StoredResponse(201, jsonable_encoder(created.body), created.headers())
+
+        return await self._at_most_once(body.model_dump(mode="json"), respond)
+
+    async def run_ok(
+        self, fingerprint_body: Any, apply: Callable[[], Awaitable[Any]]
+    ) -> JSONResponse:
+        """A change answered 200 with a JSON body (a PUT), at most once per key.
+        ``fingerprint_body`` is the request as JSON, to tell a replay from another request."""
+
+        async def respond() -> StoredResponse:
+            return StoredResponse(200, jsonable_encoder(await apply()), {})
+
+        return await self._at_most_once(fingerprint_body, respond)
+
+    async def _at_most_once(
+        self, fingerprint_body: Any, respond: Callable[[], Awaitable[StoredResponse]]
+    ) -> JSONResponse:
+        if self.store is None or self.key is None:
+            first = await respond()
+            return JSONResponse(first.body, status_code=first.status_code, headers=first.headers)
         caller = caller_id(self.request)
         fingerprint = request_fingerprint(
-            self.request.method, self.request.url.path, body.model_dump(mode="json")
+            self.request.method, self.request.url.path, fingerprint_body
         )
         stored = await self.store.lookup(caller=caller, key=self.key, fingerprint=fingerprint)
         if stored is not None:
@@ -94,21 +116,16 @@ class Idempotency:
                 status_code=stored.status_code,
                 headers={**stored.headers, "Idempotent-Replayed": "true"},
             )
-        created = await create()
-        response = _created_response(created)
+        first = await respond()
         await self.store.remember(
             caller=caller,
             key=self.key,
             fingerprint=fingerprint,
             method=self.request.method,
             path=self.request.url.path,
-            response=StoredResponse(201, jsonable_encoder(created.body), created.headers()),
+            response=first,
         )
-        return response
-
-
-def _created_response(created: Created) -> JSONResponse:
-    return JSONResponse(jsonable_encoder(created.body), status_code=201, headers=created.headers())
+        return JSONResponse(first.body, status_code=first.status_code, headers=first.headers)
 
 
 def idempotency(
@@ -120,7 +137,7 @@ def idempotency(
         Header(
             alias="Idempotency-Key",
             pattern=IDEMPOTENCY_KEY_PATTERN,
-            description="Repeat a POST safely: a replay with the same key returns the first "
+            description="Repeat a POST or PUT safely: a replay with the same key returns the first "
             "response; the same key with a different body is refused.",
         ),
     ] = None,

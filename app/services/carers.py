@@ -20,7 +20,6 @@ from app.repositories.people import CarerQuery, CarerRepository, PupilRepository
 from app.schemas.people import CarerUpdate
 from app.services.concurrency import IfMatch, etag_for
 from app.services.people import rename_carer
-from app.services.pupils import related_filter
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +61,7 @@ async def get_carer(session: AsyncSession, access: Access, *, carer_id: uuid.UUI
     if carer is None:
         raise access.not_found(carer_id, "No carer with that id.")
     visible = await carers.relationships_of_carer(
-        carer.id, pupil_visible=related_filter(access, "pupil", "read")
+        carer.id, pupil_visible=access.related_filter("pupil", "read")
     )
     retention = await PupilRepository(session).retention_dates([carer.subject_id])
     return CarerRecord(

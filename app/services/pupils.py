@@ -13,11 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.trail import PendingAuditEvent, record
-from app.errors import Conflict, Forbidden, ValidationFailed
+from app.errors import Conflict, ValidationFailed
 from app.models.people import (
     Carer,
     CarerRelationship,
@@ -82,17 +80,6 @@ def name_prefix(text: str) -> NamePrefix:
     return NamePrefix(surname=name_key(text))
 
 
-def related_filter(access: Access, resource: str, action: str) -> ColumnElement[bool]:
-    """SQL filter for records of another kind reached from this route's record (a pupil's
-    carers, a carer's pupils): what the rules let this caller do to that resource, for the
-    same purpose, including its data subjects' restriction, objections and retention. It
-    only ever narrows what the route shows."""
-    decision = access.engine.decide(
-        access.principal, resource, action, access.purpose, now=access.now
-    )
-    return access.engine.visible(decision, access.principal, today=access.today)
-
-
 def record_release(
     access: Access,
     *,
@@ -110,38 +97,6 @@ def record_release(
         categories=access.releasable(IDENTITY_CONTACT),
         content=content,
         resource_id=resource_id,
-    )
-
-
-def _refused(access: Access, reason: str) -> Forbidden:
-    """Record that the decision's condition refused this record, and return the 403 to raise.
-
-    The refusal is a decision, so its audit event survives the request's rollback.
-    """
-    decision = access.decision
-    record(
-        access.session,
-        PendingAuditEvent(
-            kind="decision",
-            action=f"{decision.resource}.{decision.action}",
-            outcome="deny",
-            decision_id=decision.id,
-            rule=decision.rule,
-            purpose=decision.purpose.value if decision.purpose else None,
-            basis=decision.basis,
-            actor=access.principal.subject,
-            actor_role=decision.role.value if decision.role else None,
-            resource_type=decision.resource,
-            details={"reason": "condition_not_met"},
-        ),
-    )
-    return Forbidden(
-        f"Refused by rule {decision.rule}: {reason}.",
-        policy={
-            "rule": decision.rule,
-            "purpose": decision.purpose.value if decision.purpose else None,
-            "reason": reason,
-        },
     )
 
 
@@ -235,7 +190,9 @@ async def create_pupil(session: AsyncSession, access: Access, *, data: PupilCrea
     enrolment.school = school
     pupil.enrolments = [enrolment]
     if not access.permits(pupil):
-        raise _refused(access, "the new pupil's school is outside the caller's reach")
+        raise access.refuse(
+            "the new pupil's school is outside the caller's reach", code="condition_not_met"
+        )
     session.add(enrolment)
     await session.flush()
     flagged = await duplicates.flag_pupil_duplicates(session, [pupil.id])
@@ -319,7 +276,7 @@ async def list_pupil_carers(
     purpose (restricted, objected to, past retention) are left out."""
     pupil = await get_pupil(session, access, pupil_id=pupil_id)
     relationships = await CarerRepository(session).relationships_of_pupil(
-        pupil.id, carer_visible=related_filter(access, "carer", "list")
+        pupil.id, carer_visible=access.related_filter("carer", "list")
     )
     return pupil, relationships
 
@@ -334,7 +291,7 @@ async def get_pupil_carer(
 ) -> tuple[Pupil, CarerRelationship]:
     pupil = await get_pupil(session, access, pupil_id=pupil_id)
     relationship = await CarerRepository(session).relationship(
-        pupil.id, carer_id, carer_visible=related_filter(access, "carer", carer_action)
+        pupil.id, carer_id, carer_visible=access.related_filter("carer", carer_action)
     )
     if relationship is None:
         raise access.not_found(carer_id, "No carer with that id is linked to this pupil.")
@@ -363,7 +320,7 @@ async def link_carer(
     carers = CarerRepository(session)
     created = False
     if data.carer_id is not None:
-        carer = await carers.find(data.carer_id, visible=related_filter(access, "carer", "update"))
+        carer = await carers.find(data.carer_id, visible=access.related_filter("carer", "update"))
         if carer is None:
             raise access.not_found(data.carer_id, "No carer with that id.")
         _not_merged(carer)

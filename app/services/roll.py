@@ -28,8 +28,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.trail import PendingAuditEvent, record
-from app.errors import Forbidden
 from app.models.people import Carer, CarerRelationship, Enrolment, EnrolmentSource, Pupil
 from app.models.schools import School
 from app.policies import Access
@@ -76,38 +74,12 @@ async def school_for_roll(session: AsyncSession, access: Access, *, urn: int) ->
     if school is None:
         raise access.not_found(urn, f"No school with URN {urn}.")
     if not access.permits(school):
-        raise _refuse(access, urn, "the school is not one of the caller's schools")
+        raise access.refuse(
+            "the school is not one of the caller's schools",
+            code="not_own_school",
+            resource_id=urn,
+        )
     return school
-
-
-def _refuse(access: Access, urn: int, reason: str) -> Forbidden:
-    """Record the refusal as a decision (it survives the rollback) and return the 403."""
-    decision = access.decision
-    record(
-        access.session,
-        PendingAuditEvent(
-            kind="decision",
-            action=f"{decision.resource}.{decision.action}",
-            outcome="deny",
-            decision_id=decision.id,
-            rule=decision.rule,
-            purpose=decision.purpose.value if decision.purpose else None,
-            basis=decision.basis,
-            actor=access.principal.subject,
-            actor_role=decision.role.value if decision.role else None,
-            resource_type=decision.resource,
-            resource_id=str(urn),
-            details={"reason": "not_own_school"},
-        ),
-    )
-    return Forbidden(
-        f"Refused by rule {decision.rule}: {reason}.",
-        policy={
-            "rule": decision.rule,
-            "purpose": decision.purpose.value if decision.purpose else None,
-            "reason": reason,
-        },
-    )
 
 
 def _processable(access: Access, subject_column: Any, mask_column: Any) -> ColumnElement[bool]:

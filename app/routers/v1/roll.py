@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep
 from app.errors import PROBLEM_MEDIA_TYPE
 from app.policies import Access, Policy
-from app.routers.deps import Idempotency, IdempotencyDep, caller_id
+from app.routers.deps import IdempotencyDep
 from app.routers.route import BODY_LIMIT_SETTING, KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.routers.v1.schools import UrnPath
@@ -21,14 +19,12 @@ from app.schemas.roll import (
     CSV_CARERS,
     MAX_ROLL_PUPILS,
     RollProblem,
-    RollPush,
     RollSummary,
     read_csv_roll,
     read_json_roll,
     roll_request_body,
 )
 from app.services import roll
-from app.services.idempotency import StoredResponse, request_fingerprint
 
 router = APIRouter(prefix=f"{PREFIX}/schools", tags=["school roll"], route_class=KpasRoute)
 
@@ -108,7 +104,7 @@ async def replace_roll(
     async def apply() -> RollSummary:
         return await roll.replace_roll(session, access, school=school, roll=pushed)
 
-    return await _at_most_once(idempotency, pushed, apply)
+    return await idempotency.run_ok(pushed.model_dump(mode="json", exclude_unset=True), apply)
 
 
 def _content_type(header: str) -> tuple[str, str | None]:
@@ -119,33 +115,3 @@ def _content_type(header: str) -> tuple[str, str | None]:
         if name.strip().lower() == "charset":
             charset = value.strip().strip('"') or None
     return media.strip().lower(), charset
-
-
-async def _at_most_once(
-    idempotency: Idempotency, pushed: RollPush, apply: Callable[[], Awaitable[RollSummary]]
-) -> JSONResponse:
-    """Apply the roll, or with an ``Idempotency-Key`` already used for this roll, replay the
-    first response."""
-    store, key, request = idempotency.store, idempotency.key, idempotency.request
-    if store is None or key is None:
-        return JSONResponse(jsonable_encoder(await apply()))
-    caller = caller_id(request)
-    body: Any = pushed.model_dump(mode="json", exclude_unset=True)
-    fingerprint = request_fingerprint(request.method, request.url.path, body)
-    stored = await store.lookup(caller=caller, key=key, fingerprint=fingerprint)
-    if stored is not None:
-        return JSONResponse(
-            stored.body,
-            status_code=stored.status_code,
-            headers={**stored.headers, "Idempotent-Replayed": "true"},
-        )
-    summary = jsonable_encoder(await apply())
-    await store.remember(
-        caller=caller,
-        key=key,
-        fingerprint=fingerprint,
-        method=request.method,
-        path=request.url.path,
-        response=StoredResponse(200, summary, {}),
-    )
-    return JSONResponse(summary)
