@@ -197,6 +197,11 @@ def _pointer(loc: tuple[Any, ...] | list[Any]) -> tuple[str, str]:
     return location, "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts[1:])
 
 
+def body_problem(pointer: str, detail: str, code: str) -> dict[str, str]:
+    """One ``errors`` entry about a field of the request body (JSON pointer ``pointer``)."""
+    return {"location": "body", "pointer": pointer, "detail": detail, "code": code}
+
+
 def field_errors(raw: Any) -> list[dict[str, Any]]:
     """FastAPI/pydantic validation errors as problem ``errors`` entries.
 

@@ -16,7 +16,7 @@ from app.auth.client_secrets import check_secret, generate_secret, hash_secret, 
 from app.auth.issuer import IssuedToken, TokenIssuer
 from app.auth.oauth import ClientCredentials, InvalidClient, UnauthorizedClient
 from app.auth.principal import Role
-from app.errors import ValidationFailed
+from app.errors import ValidationFailed, body_problem
 from app.log import get_logger
 from app.models.clients import ApiClient
 from app.policies import Access
@@ -37,7 +37,7 @@ def client_etag(client: ApiClient) -> str:
 def _field_error(pointer: str, detail: str, code: str) -> ValidationFailed:
     return ValidationFailed(
         detail,
-        errors=[{"location": "body", "pointer": pointer, "detail": detail, "code": code}],
+        errors=[body_problem(pointer, detail, code)],
     )
 
 

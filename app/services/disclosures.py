@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Role
-from app.errors import ValidationFailed
+from app.errors import ValidationFailed, body_problem
 from app.models.disclosures import Disclosure, DisclosureChannel
 from app.policies import Access
 from app.policies.guard import LONDON, local_today
@@ -48,10 +48,6 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 def disclosure_etag(disclosure: Disclosure) -> str:
     return etag_for(disclosure.id, 1, disclosure.recorded_at)
-
-
-def _field(pointer: str, detail: str, code: str) -> dict[str, str]:
-    return {"location": "body", "pointer": pointer, "detail": detail, "code": code}
 
 
 def _day_start(day: date) -> datetime:
@@ -156,7 +152,7 @@ async def _problems(
     allowed = RECORDING_PURPOSES.get(role, frozenset()) if role is not None else frozenset()
     if data.purpose not in allowed:
         errors.append(
-            _field(
+            body_problem(
                 "/purpose",
                 "this purpose cannot be named by your role on a recorded release; allowed: "
                 + ", ".join(sorted(p.value for p in allowed)),
@@ -166,27 +162,29 @@ async def _problems(
     spec = REGISTRY[data.purpose]
     if data.lawful_basis not in spec.bases:
         errors.append(
-            _field(
+            body_problem(
                 "/lawful_basis",
                 f"the registry gives {data.purpose.value} the basis {spec.basis_label} only",
                 "basis_not_allowed",
             )
         )
     if data.disclosed_at > access.now + CLOCK_SKEW:
-        errors.append(_field("/disclosed_at", "must not be in the future", "future"))
+        errors.append(body_problem("/disclosed_at", "must not be in the future", "future"))
 
     recipient = await RecipientRepository(session).get(data.recipient_id)
     if recipient is None:
-        errors.append(_field("/recipient_id", "no such recipient", "unknown_recipient"))
+        errors.append(body_problem("/recipient_id", "no such recipient", "unknown_recipient"))
     elif not recipient.active:
-        errors.append(_field("/recipient_id", "the recipient is not active", "inactive_recipient"))
+        errors.append(
+            body_problem("/recipient_id", "the recipient is not active", "inactive_recipient")
+        )
 
     if data.agreement_id is not None:
         agreement = await AgreementRepository(session).get(data.agreement_id)
         day = local_today(min(data.disclosed_at, access.now))
         if agreement is None or agreement.recipient_id != data.recipient_id:
             errors.append(
-                _field(
+                body_problem(
                     "/agreement_id", "no such agreement with this recipient", "unknown_agreement"
                 )
             )
@@ -194,7 +192,7 @@ async def _problems(
             agreement.starts_on <= day and (agreement.ends_on is None or day <= agreement.ends_on)
         ):
             errors.append(
-                _field(
+                body_problem(
                     "/agreement_id",
                     "the agreement was not in force on the day of the release",
                     "agreement_not_in_force",
@@ -203,7 +201,7 @@ async def _problems(
         else:
             if data.purpose.value not in agreement.purposes:
                 errors.append(
-                    _field(
+                    body_problem(
                         "/agreement_id",
                         "the agreement does not cover this purpose",
                         "agreement_purpose",
@@ -215,7 +213,7 @@ async def _problems(
                 if category.value not in agreement.data_categories
             ]
             errors.extend(
-                _field(
+                body_problem(
                     f"/data_categories/{i}",
                     "the agreement does not cover this category",
                     "agreement_category",
@@ -225,7 +223,7 @@ async def _problems(
 
     known = await DisclosureRepository(session).known_subjects(data.subject_ids)
     errors.extend(
-        _field(f"/subject_ids/{i}", "no such data subject", "unknown_subject")
+        body_problem(f"/subject_ids/{i}", "no such data subject", "unknown_subject")
         for i, subject_id in enumerate(data.subject_ids)
         if subject_id not in known
     )

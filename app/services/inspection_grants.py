@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict, ValidationFailed, body_problem
 from app.models.disclosures import InspectionGrant
 from app.models.sharing import RecipientKind
 from app.policies import Access
@@ -25,10 +25,6 @@ from app.services.concurrency import IfMatch, etag_for
 
 def grant_etag(grant: InspectionGrant) -> str:
     return etag_for(grant.id, grant.version, grant.created_at)
-
-
-def _field(pointer: str, detail: str, code: str) -> dict[str, str]:
-    return {"location": "body", "pointer": pointer, "detail": detail, "code": code}
 
 
 async def list_grants(
@@ -99,21 +95,23 @@ async def _problems(
 ) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
     if data.ends_at <= access.now:
-        errors.append(_field("/ends_at", "the window has already closed", "past"))
+        errors.append(body_problem("/ends_at", "the window has already closed", "past"))
     if data.starts_at > access.now + MAX_LEAD:
-        errors.append(_field("/starts_at", "at most a year ahead", "too_far_ahead"))
+        errors.append(body_problem("/starts_at", "at most a year ahead", "too_far_ahead"))
 
     recipient = await RecipientRepository(session).get(data.recipient_id)
     if recipient is None:
-        errors.append(_field("/recipient_id", "no such recipient", "unknown_recipient"))
+        errors.append(body_problem("/recipient_id", "no such recipient", "unknown_recipient"))
     elif recipient.kind is not RecipientKind.INSPECTORATE:
-        errors.append(_field("/recipient_id", "not an inspectorate", "not_inspectorate"))
+        errors.append(body_problem("/recipient_id", "not an inspectorate", "not_inspectorate"))
     elif not recipient.active:
-        errors.append(_field("/recipient_id", "the recipient is not active", "inactive_recipient"))
+        errors.append(
+            body_problem("/recipient_id", "the recipient is not active", "inactive_recipient")
+        )
 
     known = await GrantRepository(session).known_schools(data.school_urns)
     errors.extend(
-        _field(f"/school_urns/{i}", "no school with this URN", "unknown_school")
+        body_problem(f"/school_urns/{i}", "no school with this URN", "unknown_school")
         for i, urn in enumerate(data.school_urns)
         if urn not in known
     )

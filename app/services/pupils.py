@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict, ValidationFailed, body_problem
 from app.models.people import (
     Carer,
     CarerRelationship,
@@ -100,10 +100,6 @@ def record_release(
     )
 
 
-def _field_problem(pointer: str, detail: str, code: str) -> dict[str, str]:
-    return {"location": "body", "pointer": pointer, "detail": detail, "code": code}
-
-
 # --- reading --------------------------------------------------------------------------------
 
 
@@ -151,11 +147,11 @@ async def create_pupil(session: AsyncSession, access: Access, *, data: PupilCrea
     problems = []
     if school is None:
         problems.append(
-            _field_problem("/enrolment/school_urn", "no school has this URN", "unknown_school")
+            body_problem("/enrolment/school_urn", "no school has this URN", "unknown_school")
         )
     if data.enrolment.on_roll_from < data.date_of_birth:
         problems.append(
-            _field_problem(
+            body_problem(
                 "/enrolment/on_roll_from", "cannot be before the date of birth", "before_birth"
             )
         )
@@ -304,8 +300,8 @@ def _one_carer(data: CarerLink) -> None:
         raise ValidationFailed(
             "Name an existing carer or describe a new one, not both.",
             errors=[
-                _field_problem("/carer_id", detail, "one_carer"),
-                _field_problem("/carer", detail, "one_carer"),
+                body_problem("/carer_id", detail, "one_carer"),
+                body_problem("/carer", detail, "one_carer"),
             ],
         )
 
@@ -432,7 +428,7 @@ async def merge_pupils(
     if data.merge_from == pupil_id:
         raise ValidationFailed(
             "A pupil cannot be merged into itself.",
-            errors=[_field_problem("/merge_from", "must be another pupil", "same_pupil")],
+            errors=[body_problem("/merge_from", "must be another pupil", "same_pupil")],
         )
     survivor = await get_pupil(session, access, pupil_id=pupil_id)
     if_match.require(pupil_etag(survivor))
