@@ -29,6 +29,7 @@ from app.policies.engine import PolicyEngine
 from app.policies.registry import Purpose
 from app.policies.resources import RESOURCES
 from app.policies.rules import PARTNER_PURPOSES, ROLE_PURPOSES, RULES
+from app.rules.kent import District
 from tests.conftest import AuthHeaders
 from tests.factories import make_agreement, make_school
 
@@ -158,7 +159,8 @@ async def test_authorisation_matrix(
     """Every role on this route: a role some rule allows is never refused (401/403); any
     other role is refused with a 403 naming its rule. One test per route, all roles in it,
     so the app and the data each role needs are set up once."""
-    await make_school(session, urn=SAMPLE_URN)
+    # In the east area team, which the staff tokens below carry, so area-team rules match.
+    await make_school(session, urn=SAMPLE_URN, district=District.THANET)
     await county_wide_agreement(session)
     grant = await inspection_grant(session, SUBJECT)
     permitted = ENGINE.permitted(resource, action)

@@ -1,5 +1,18 @@
 """ORM tables, one module per domain. Importing this package registers every table."""
 
+from app.models.attendance import (
+    AlertKind,
+    AlertStatus,
+    AttendanceAlert,
+    AttendanceImport,
+    AttendanceMark,
+    AttendanceMarkHistory,
+    AttendancePupilWeek,
+    AttendanceSchoolWeek,
+    AttendanceStaleWeek,
+    ImportMode,
+    ImportStatus,
+)
 from app.models.audit import AuditChainHead, AuditEvent
 from app.models.base import Base
 from app.models.clients import ApiClient
@@ -29,7 +42,16 @@ from app.models.sharing import DataCategory, Recipient, RecipientKind, SharingAg
 from app.models.subjects import DataSubject, ObjectionStatus, SubjectKind, SubjectObjection
 
 __all__ = [
+    "AlertKind",
+    "AlertStatus",
     "ApiClient",
+    "AttendanceAlert",
+    "AttendanceImport",
+    "AttendanceMark",
+    "AttendanceMarkHistory",
+    "AttendancePupilWeek",
+    "AttendanceSchoolWeek",
+    "AttendanceStaleWeek",
     "AuditChainHead",
     "AuditEvent",
     "Base",
@@ -48,6 +70,8 @@ __all__ = [
     "EnrolmentSource",
     "Gender",
     "IdempotencyRecord",
+    "ImportMode",
+    "ImportStatus",
     "InspectionGrant",
     "MessageStatus",
     "ObjectionStatus",

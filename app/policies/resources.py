@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, exists, select
 
+from app.models.attendance import AttendanceAlert, AttendanceImport
 from app.models.disclosures import Disclosure
 from app.models.messages import OutboundMessage
 from app.models.people import Carer, CarerRelationship, Enrolment, Pupil
@@ -120,7 +121,37 @@ MESSAGE_ATTRIBUTES: Mapping[str, Attribute] = {
     ),
 }
 
+
+def _alert_school_attribute(school_column: Any, get: str) -> Attribute:
+    """An attribute of the school an alert is about (alerts follow the school that recorded
+    the marks, not wherever the pupil is on roll now)."""
+
+    def within(values: frozenset[Any]) -> ColumnElement[bool]:
+        return exists(
+            select(School.urn).where(
+                School.urn == AttendanceAlert.school_urn, school_column.in_(values)
+            )
+        )
+
+    return Attribute(get=lambda alert: getattr(alert, get), within=within)
+
+
+#: Alerts reach need-to-know through the school whose marks raised them.
+ALERT_ATTRIBUTES: Mapping[str, Attribute] = {
+    "school_urn": column_attribute(AttendanceAlert.school_urn),
+    "area_team": _alert_school_attribute(School.area_team, "school_area_team"),
+    "district": _alert_school_attribute(School.district, "school_district"),
+}
+
+#: A school's attendance summary is about the school: who may see it is decided on the school.
+SCHOOL_ATTRIBUTES: Mapping[str, Attribute] = {
+    "school_urn": column_attribute(School.urn, "urn"),
+    "area_team": column_attribute(School.area_team),
+    "district": column_attribute(School.district),
+}
+
 IDENTITY = frozenset({DataCategory.IDENTITY_CONTACT.value})
+ATTENDANCE = frozenset({DataCategory.ATTENDANCE.value})
 
 #: Special category data about a pupil, by the data category a sharing agreement names.
 SPECIAL_CATEGORIES = frozenset(
@@ -191,6 +222,44 @@ RESOURCES: dict[str, ResourceBinding] = {
             attributes={"recorded_by": column_attribute(Disclosure.recorded_by)},
         ),
         ResourceBinding("inspection_grant", personal_data=False),
+        # Attendance marks sent by a school's information system: decided per school.
+        ResourceBinding(
+            "attendance_marks",
+            personal_data=True,
+            attributes={"school_urn": column_attribute(School.urn, "urn")},
+            default_purpose=Purpose.ATTENDANCE_DUTY,
+        ),
+        # An import's report: counts and row problems, never a value from a row.
+        ResourceBinding(
+            "attendance_import",
+            personal_data=False,
+            attributes={"submitted_by": column_attribute(AttendanceImport.submitted_by)},
+        ),
+        # A pupil's attendance figures and marks: decided on the pupil.
+        ResourceBinding(
+            "pupil_attendance",
+            personal_data=True,
+            attributes=PUPIL_ATTRIBUTES,
+            subject_column=Pupil.subject_id,
+            purposes_column=Pupil.purposes_mask,
+            data_categories=ATTENDANCE,
+        ),
+        # A school's figures and its lists of persistent and severe absentees.
+        ResourceBinding(
+            "school_attendance",
+            personal_data=True,
+            attributes=SCHOOL_ATTRIBUTES,
+            data_categories=ATTENDANCE,
+        ),
+        ResourceBinding(
+            "attendance_alert",
+            personal_data=True,
+            attributes=ALERT_ATTRIBUTES,
+            subject_column=AttendanceAlert.subject_id,
+            purposes_column=AttendanceAlert.purposes_mask,
+            default_purpose=Purpose.ATTENDANCE_DUTY,
+            data_categories=ATTENDANCE,
+        ),
         # Letters, texts and emails to a pupil's carers, through the Notify outbox.
         ResourceBinding(
             "message",

@@ -256,6 +256,102 @@ RULES: tuple[Rule, ...] = (
         InAreaTeams(),
     ),
     Rule("messages.governance.read", GOVERNANCE, "message", READ, GOVERNANCE_READS),
+    # Attendance. A school's information system sends marks for its own schools and reads the
+    # reports of its own imports; nothing else.
+    Rule(
+        "attendance.mis.import",
+        frozenset({Role.MIS_INTEGRATION}),
+        "attendance_marks",
+        frozenset({"import"}),
+        frozenset({Purpose.ATTENDANCE_DUTY}),
+        AtOwnSchools(),
+    ),
+    Rule(
+        "attendance_imports.mis.read",
+        frozenset({Role.MIS_INTEGRATION}),
+        "attendance_import",
+        READ,
+        condition=OwnedByCaller("submitted_by"),
+    ),
+    # A pupil's attendance goes with the pupil record: the same people, the same purposes.
+    Rule(
+        "pupil_attendance.manager.read",
+        MANAGERS,
+        "pupil_attendance",
+        READ,
+        ATTENDANCE_PURPOSES,
+        InAreaTeams(),
+    ),
+    Rule(
+        "pupil_attendance.school.read",
+        SCHOOLS,
+        "pupil_attendance",
+        READ,
+        SCHOOL_PURPOSES,
+        AtOwnSchools(),
+    ),
+    Rule(
+        "pupil_attendance.governance.read", GOVERNANCE, "pupil_attendance", READ, GOVERNANCE_READS
+    ),
+    Rule(
+        "pupil_attendance.partner.read",
+        PARTNERS,
+        "pupil_attendance",
+        READ,
+        PARTNER_PURPOSES,
+        InDistricts(),
+    ),
+    Rule(
+        "pupil_attendance.inspector.read",
+        INSPECTORS,
+        "pupil_attendance",
+        READ,
+        frozenset({Purpose.STATUTORY_INSPECTION}),
+        AtOwnSchools(),
+    ),
+    # A school's summary: managers for schools in their area teams, the school for itself.
+    Rule(
+        "school_attendance.manager.read",
+        MANAGERS,
+        "school_attendance",
+        READ,
+        ATTENDANCE_PURPOSES,
+        InAreaTeams(),
+    ),
+    Rule(
+        "school_attendance.school.read",
+        SCHOOLS,
+        "school_attendance",
+        READ,
+        SCHOOL_PURPOSES,
+        AtOwnSchools(),
+    ),
+    Rule(
+        "school_attendance.inspector.read",
+        INSPECTORS,
+        "school_attendance",
+        READ,
+        frozenset({Purpose.STATUTORY_INSPECTION}),
+        AtOwnSchools(),
+    ),
+    # Alerts are for the attendance duty only: officers and managers for schools in their
+    # area teams, a school for its own pupils; nobody else.
+    Rule(
+        "attendance_alerts.officer.read",
+        frozenset({Role.ATTENDANCE_OFFICER, Role.ATTENDANCE_MANAGER}),
+        "attendance_alert",
+        READ,
+        frozenset({Purpose.ATTENDANCE_DUTY}),
+        InAreaTeams(),
+    ),
+    Rule(
+        "attendance_alerts.school.read",
+        SCHOOLS,
+        "attendance_alert",
+        READ,
+        frozenset({Purpose.ATTENDANCE_DUTY}),
+        AtOwnSchools(),
+    ),
     # Inspection grants are issued and revoked by information governance.
     Rule(
         "inspection_grants.manage",
