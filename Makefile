@@ -5,6 +5,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 SOURCES := app tests bench migrations
+# Test processes (pytest-xdist): one per core by default; each builds its own databases.
+TEST_WORKERS ?= auto
 
 export KPAS_DATABASE_URL ?= sqlite+aiosqlite:///var/kpas.db
 
@@ -33,7 +35,7 @@ seed: install
 	$(BIN)/kpas seed-demo
 
 test: install lint  ## lint, type-check, then the whole suite (SQLite; PostgreSQL too when KPAS_TEST_POSTGRES_URL is set)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff check $(SOURCES)
