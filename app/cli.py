@@ -1,5 +1,5 @@
-"""The ``kpas`` command: serve, migrate, seed demo data, run the outbox worker, print the
-OpenAPI document."""
+"""The ``kpas`` command: serve, migrate, seed demo data, run the worker (the outbox and the
+attendance recompute), recompute attendance once, print the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.settings import Environment, Settings, get_settings
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from app.audit.verification import ChainVerification
     from app.auth.keys import KeyRing
     from app.notify.fake import FakeTemplate
+    from app.services.attendance_recompute import RecomputeCounts
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -52,9 +53,9 @@ def _migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-async def _seed_async() -> tuple[int, int, int]:
+async def _seed_async() -> tuple[int, int, int, int]:
     from app.db import Database
-    from app.demo import seed_demo, seed_demo_agreements, seed_demo_people
+    from app.demo import seed_demo, seed_demo_agreements, seed_demo_marks, seed_demo_people
 
     database = Database.from_settings(get_settings())
     try:
@@ -63,16 +64,17 @@ async def _seed_async() -> tuple[int, int, int]:
                 await seed_demo(session),
                 await seed_demo_agreements(session),
                 await seed_demo_people(session),
+                await seed_demo_marks(session),
             )
     finally:
         await database.dispose()
 
 
 def _seed_demo(_args: argparse.Namespace) -> int:
-    schools, agreements, pupils = asyncio.run(_seed_async())
+    schools, agreements, pupils, marks = asyncio.run(_seed_async())
     print(
         f"demo data loaded: {schools} schools, {agreements} sharing agreements "
-        f"and {pupils} pupils added"
+        f"and {pupils} pupils added; {marks} attendance marks added"
     )
     return 0
 
@@ -291,6 +293,7 @@ async def _worker_async(args: argparse.Namespace) -> int:
         new_worker_id,
         notify_client_for,
     )
+    from app.services.attendance_recompute import AttendanceRecomputer
 
     settings = get_settings()
     log = get_logger("app.cli.worker")
@@ -314,15 +317,23 @@ async def _worker_async(args: argparse.Namespace) -> int:
     database = Database.from_settings(settings)
     notify = notify_client_for(settings, options)
     worker = OutboxWorker(database, notify, options)
+    # Beside the outbox, the attendance tallies and alerts are kept up to date after imports.
+    recomputer = AttendanceRecomputer(database, idle_seconds=options.idle_seconds)
+
+    def stop() -> None:
+        worker.stop()
+        recomputer.stop()
+
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, worker.stop)
+        loop.add_signal_handler(signum, stop)
     try:
         if args.once:
             done = await worker.run_once()
             log.info("outbox_worker_pass", worker_id=options.worker_id, messages=done)
+            await recomputer.drain()
         else:
-            await worker.run()
+            await _run_together(worker.run(), recomputer.run(), stop=stop)
     except NotifyKeyRefused as exc:
         log.error("outbox_worker_halted", worker_id=options.worker_id, reason=str(exc))
         return 3
@@ -332,11 +343,49 @@ async def _worker_async(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _run_together(*loops: Coroutine[Any, Any, None], stop: Callable[[], None]) -> None:
+    """Run the worker's loops side by side until all return. When one ends (stopped, or
+    failed), the others are stopped too, and the first failure is raised."""
+    tasks = [asyncio.create_task(work) for work in loops]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop()
+        await asyncio.wait(tasks)
+    for task in tasks:
+        task.result()
+
+
 def _worker(args: argparse.Namespace) -> int:
     from app.log import configure_logging
 
     configure_logging(get_settings())
     return asyncio.run(_worker_async(args))
+
+
+async def _attendance_recompute_async(args: argparse.Namespace) -> RecomputeCounts:
+    from app.db import Database
+    from app.services.attendance_recompute import AttendanceRecomputer
+
+    database = Database.from_settings(get_settings())
+    try:
+        return await AttendanceRecomputer(database, batch_weeks=args.batch_weeks).drain()
+    finally:
+        await database.dispose()
+
+
+def _attendance_recompute(args: argparse.Namespace) -> int:
+    from app.log import configure_logging
+
+    configure_logging(get_settings())
+    counts = asyncio.run(_attendance_recompute_async(args))
+    print(
+        f"recomputed {counts.weeks} school weeks ({counts.pupil_weeks} pupil weeks, "
+        f"{counts.school_weeks} school weeks with possible sessions); alerts: "
+        f"{counts.raised} raised, {counts.reopened} reopened, {counts.updated} updated, "
+        f"{counts.withdrawn} withdrawn"
+    )
+    return 0
 
 
 def _positive_int(text: str) -> int:
@@ -376,6 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from app.auth.principal import Role
     from app.rules.kent import AreaTeam
+    from app.services.attendance_recompute import DEFAULT_BATCH_WEEKS
 
     token = commands.add_parser("token", help="print a development token (refused in production)")
     token.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
@@ -417,7 +467,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser(
         "worker",
-        help="send the Notify outbox, follow delivery, clear personal data (until SIGINT/SIGTERM)",
+        help="send the Notify outbox, follow delivery, clear personal data, and recompute "
+        "attendance tallies and alerts after imports (until SIGINT/SIGTERM)",
     )
     worker.add_argument("--once", action="store_true", help="one pass over what is due, then exit")
     worker.add_argument(
@@ -441,6 +492,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--idle", type=_positive_float, help="seconds to sleep when nothing is due (default 1)"
     )
     worker.set_defaults(run=_worker)
+
+    attendance = commands.add_parser("attendance", help="attendance tallies and alerts")
+    attendance_commands = attendance.add_subparsers(dest="attendance_command", required=True)
+    recompute = attendance_commands.add_parser(
+        "recompute",
+        help="recompute the weekly tallies and alerts of every school week imports have "
+        "changed, then exit (the worker does the same continuously)",
+    )
+    recompute.add_argument(
+        "--batch-weeks",
+        type=_positive_int,
+        default=DEFAULT_BATCH_WEEKS,
+        help=f"school weeks per transaction (default {DEFAULT_BATCH_WEEKS})",
+    )
+    recompute.set_defaults(run=_attendance_recompute)
 
     keys = commands.add_parser("keys", help="manage the token signing keys")
     key_commands = keys.add_subparsers(dest="keys_command", required=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -421,3 +421,262 @@ async def seed_demo_people(session: AsyncSession) -> int:
     await session.flush()
     await flag_pupil_duplicates(session, [p.id for p in pupils[-5:]])
     return len(pupils)
+
+
+# Attendance: marks for the demo pupils over the last few school weeks.
+
+#: The import every demo mark names; re-seeding finds it and adds nothing.
+DEMO_MARKS_IMPORT_ID = uuid.uuid5(DEMO_AGREEMENT_NAMESPACE, "attendance-marks")
+#: Demo marks cover at most this many school weeks of the current school year.
+DEMO_MARK_WEEKS = 6
+#: Pupils (in roll order) who are severely absent, and who take a week's holiday in term time
+#: (ten G sessions: the penalty-notice threshold). About one in 25 others is persistently
+#: absent.
+_SEVERE_PUPILS = 2
+_HOLIDAY_PUPILS = 5
+_PERSISTENT_SHARE = 0.04
+
+
+def _nth_monday(year: int, month: int, n: int) -> date:
+    first = date(year, month, 1)
+    return first + timedelta(days=(7 - first.weekday()) % 7 + 7 * (n - 1))
+
+
+def _last_monday(year: int, month: int) -> date:
+    after = date(year + month // 12, month % 12 + 1, 1)
+    return after - timedelta(days=(after.weekday() or 7))
+
+
+def demo_term_days(year_start: date, last: date) -> list[date]:
+    """School days of a synthetic term calendar shaped like Kent's (not its published dates)
+    from ``year_start`` (1 August) to ``last``: weekdays from 3 September to 21 July, less
+    half-term weeks (from the last Monday of October, the third Monday of February and the
+    last Monday of May), Christmas (20 December to 3 January), two Easter weeks (from the first
+    Monday of April) and the early May bank holiday."""
+    autumn, spring = year_start.year, year_start.year + 1
+    weeks = [
+        _last_monday(autumn, 10),
+        _nth_monday(spring, 2, 3),
+        _nth_monday(spring, 4, 1),
+        _nth_monday(spring, 4, 2),
+        _last_monday(spring, 5),
+    ]
+    closed = {week + timedelta(days=n) for week in weeks for n in range(5)}
+    closed.add(_nth_monday(spring, 5, 1))
+    christmas = (date(autumn, 12, 20), date(spring, 1, 3))
+    days = []
+    day = max(year_start, date(autumn, 9, 3))
+    end = min(last, date(spring, 7, 21))
+    while day <= end:
+        if day.weekday() < 5 and day not in closed and not christmas[0] <= day <= christmas[1]:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def demo_mark_days(today: date) -> list[date]:
+    """The school days demo marks cover: the current school year's up to yesterday, in its
+    last ``DEMO_MARK_WEEKS`` school weeks."""
+    from app.rules.attendance import school_year_start, week_start
+
+    yesterday = today - timedelta(days=1)
+    days = demo_term_days(school_year_start(today), yesterday)
+    weeks = sorted({week_start(day) for day in days})[-DEMO_MARK_WEEKS:]
+    return [day for day in days if weeks and week_start(day) >= weeks[0]]
+
+
+#: Each school day's registration sessions and the code for present at each.
+_SESSIONS = (("AM", "/"), ("PM", "\\"))
+#: Absence codes by how often each is recorded: (code, weight).
+_ORDINARY_ABSENCE = (("I", 70), ("M", 15), ("N", 8), ("O", 4), ("U", 3))
+_PERSISTENT_ABSENCE = (("I", 45), ("M", 10), ("N", 20), ("O", 12), ("U", 8), ("G", 5))
+_SEVERE_ABSENCE = (("N", 40), ("O", 30), ("I", 20), ("U", 10))
+
+
+def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
+    return rng.choices([code for code, _ in weighted], [weight for _, weight in weighted])[0]
+
+
+def demo_codes(rng: random.Random, profile: str, days: list[date]) -> list[str]:
+    """One pupil's codes for the AM and PM sessions of ``days``, in order."""
+    from app.rules.attendance import week_start
+
+    absence = {"severe": 0.6, "persistent": 0.18, "holiday": 0.02}.get(profile, 0.03)
+    mix = {"severe": _SEVERE_ABSENCE, "persistent": _PERSISTENT_ABSENCE}.get(
+        profile, _ORDINARY_ABSENCE
+    )
+    holiday: set[date] = set()
+    if profile == "holiday":
+        weeks: dict[date, list[date]] = {}
+        for day in days:
+            weeks.setdefault(week_start(day), []).append(day)
+        whole = [week for week, in_week in weeks.items() if len(in_week) == 5] or list(weeks)
+        holiday = set(weeks[rng.choice(whole)]) if whole else set()
+    codes = []
+    for day in days:
+        for _, present in _SESSIONS:
+            if day in holiday:
+                codes.append("G")
+            elif rng.random() < absence:
+                codes.append(_pick(rng, mix))
+            elif rng.random() < 0.02:
+                codes.append("L")
+            else:
+                codes.append(present)
+    return codes
+
+
+async def seed_demo_marks(session: AsyncSession, today: date | None = None) -> int:
+    """Give the demo pupils on an open roll marks for the current school year's school weeks
+    up to yesterday (the last ``DEMO_MARK_WEEKS`` of them), and queue those weeks for the
+    worker, which raises the alerts they call for. Mostly present; some illness,
+    appointments and unexplained absence; a few pupils persistently and two severely absent;
+    a handful on a week's holiday in term time. Skipped when the demo marks exist already;
+    returns how many marks were added.
+
+    The codes are drawn in Python, in roll order, so they are the same every time; the marks
+    other than ``/`` and ``\\`` are inserted as rows, and the present marks are generated in
+    the database by one ``INSERT ... SELECT`` over the rolls and the school days.
+    """
+    from sqlalchemy import Table, and_, exists, insert, literal, true, union_all
+
+    from app.models.attendance import (
+        AttendanceImport,
+        AttendanceMark,
+        AttendanceStaleWeek,
+        ImportMode,
+        ImportStatus,
+    )
+    from app.models.base import utcnow
+    from app.models.people import Enrolment, Pupil
+    from app.models.sharing import london_today
+    from app.rules.attendance import week_start
+
+    if await session.get(AttendanceImport, DEMO_MARKS_IMPORT_ID) is not None:
+        return 0
+    days = demo_mark_days(today or london_today())
+    last_urn = DEMO_URN_START + len(demo_schools()) - 1
+    on_open_roll = and_(
+        Enrolment.school_urn.between(DEMO_URN_START, last_urn),
+        Enrolment.off_roll_on.is_(None),
+        Pupil.upn.like(f"_{DEMO_LA}%"),
+    )
+    on_roll = (
+        await session.execute(
+            select(Enrolment.pupil_id, Enrolment.school_urn)
+            .join(Pupil, Pupil.id == Enrolment.pupil_id)
+            .where(on_open_roll)
+            .order_by(Enrolment.school_urn, Pupil.upn)
+        )
+    ).all()
+    if not days or not on_roll:
+        return 0
+    rng = random.Random(DEMO_SEED + 2)  # noqa: S311 - synthetic data, not security
+    chosen = rng.sample(range(len(on_roll)), min(len(on_roll), _SEVERE_PUPILS + _HOLIDAY_PUPILS))
+    profiles = {index: "severe" for index in chosen[:_SEVERE_PUPILS]}
+    profiles.update({index: "holiday" for index in chosen[_SEVERE_PUPILS:]})
+    now = utcnow()
+    marks = AttendanceMark.__table__
+    assert isinstance(marks, Table)
+    sessions = [(day, name, present) for day in days for name, present in _SESSIONS]
+    other: list[dict[str, object]] = []
+    for index, (pupil_id, urn) in enumerate(on_roll):
+        persistent = rng.random() < _PERSISTENT_SHARE
+        profile = profiles.get(index, "persistent" if persistent else "ordinary")
+        for (day, name, present), code in zip(
+            sessions, demo_codes(rng, profile, days), strict=True
+        ):
+            if code != present:
+                other.append(
+                    {
+                        "pupil_id": pupil_id,
+                        "mark_date": day,
+                        "session": name,
+                        "school_urn": urn,
+                        "code": code,
+                        "import_id": DEMO_MARKS_IMPORT_ID,
+                        "recorded_at": now,
+                    }
+                )
+    await session.execute(insert(marks), other)
+    # Every other session on the rolls: present.
+    register = union_all(
+        *(
+            select(
+                literal(day, marks.c.mark_date.type).label("mark_date"),
+                literal(name).label("session"),
+                literal(present).label("code"),
+            )
+            for day, name, present in sessions
+        )
+    ).subquery("register")
+    already = exists().where(
+        marks.c.pupil_id == Enrolment.pupil_id,
+        marks.c.mark_date == register.c.mark_date,
+        marks.c.session == register.c.session,
+        marks.c.school_urn == Enrolment.school_urn,
+    )
+    present_marks = (
+        select(
+            Enrolment.pupil_id,
+            register.c.mark_date,
+            register.c.session,
+            Enrolment.school_urn,
+            register.c.code,
+            literal(DEMO_MARKS_IMPORT_ID, marks.c.import_id.type),
+            literal(now, marks.c.recorded_at.type),
+        )
+        .select_from(Enrolment)
+        .join(Pupil, Pupil.id == Enrolment.pupil_id)
+        .join(register, true())
+        .where(on_open_roll, ~already)
+        .order_by(Enrolment.pupil_id, register.c.mark_date, register.c.session)
+    )
+    columns = [
+        "pupil_id",
+        "mark_date",
+        "session",
+        "school_urn",
+        "code",
+        "import_id",
+        "recorded_at",
+    ]
+    inserted = await session.execute(insert(marks).from_select(columns, present_marks))
+    added = len(other) + int(inserted.rowcount)  # type: ignore[attr-defined]
+    urns = sorted({urn for _, urn in on_roll})
+    weeks = sorted({week_start(day) for day in days})
+    queued = set(
+        (
+            await session.execute(
+                select(AttendanceStaleWeek.school_urn, AttendanceStaleWeek.week_start)
+            )
+        ).tuples()
+    )
+    session.add_all(
+        AttendanceStaleWeek(school_urn=urn, week_start=week, queued_at=now)
+        for urn in urns
+        for week in weeks
+        if (urn, week) not in queued
+    )
+    session.add(
+        AttendanceImport(
+            id=DEMO_MARKS_IMPORT_ID,
+            submitted_by="demo-seed",
+            received_at=now,
+            mode=ImportMode.ATOMIC,
+            status=ImportStatus.APPLIED,
+            media_type="application/json",
+            content_sha256="0" * 64,
+            school_urns=urns,
+            rows_received=added,
+            rows_applied=added,
+            rows_refused=0,
+            marks_created=added,
+            marks_replaced=0,
+            marks_unchanged=0,
+            problems=[],
+            problem_count=0,
+        )
+    )
+    await session.flush()
+    return added

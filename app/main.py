@@ -21,6 +21,8 @@ from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.policies.engine import PolicyEngine
 from app.routers import operations, wellknown
 from app.routers.v1 import (
+    attendance_alerts,
+    attendance_imports,
     audit,
     carers,
     clients,
@@ -30,11 +32,13 @@ from app.routers.v1 import (
     messages,
     notify_callbacks,
     oauth,
+    pupil_attendance,
     pupil_sensitive,
     pupils,
     purposes,
     recipients,
     roll,
+    school_attendance,
     schools,
     sharing_agreements,
 )
@@ -52,11 +56,15 @@ V1_ROUTERS: list[APIRouter] = [
     pupil_sensitive.router,
     carers.router,
     roll.router,
+    attendance_imports.router,
     duplicates.router,
     disclosures.router,
     inspection_grants.router,
     messages.router,
     notify_callbacks.router,
+    attendance_alerts.router,
+    pupil_attendance.router,
+    school_attendance.router,
 ]
 
 DESCRIPTION = """

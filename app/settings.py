@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     #: Extra allowance for a school roll push: a 2,000-pupil roll with carers is about 1.5 MB.
     roll_max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    #: Extra allowance for an attendance import, read as it streams in: a school week of marks
+    #: for every pupil in Kent (2.4 million rows) is about 110 MB of CSV.
+    attendance_import_max_body_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1024, le=4 * 1024 * 1024 * 1024
+    )
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     token_issuer: str = "https://kpas.kent.gov.uk"  # noqa: S105 - an issuer URL, not a secret
     token_audience: str = "kpas-api"  # noqa: S105 - an audience name, not a secret

@@ -99,6 +99,15 @@ class Idempotency:
 
         return await self._at_most_once(fingerprint_body, respond)
 
+    async def run_response(
+        self, fingerprint_body: Any, respond: Callable[[], Awaitable[StoredResponse]]
+    ) -> JSONResponse:
+        """Any response ``respond`` builds, at most once per key: for a request whose body is
+        known only once read (``fingerprint_body`` then describes it, e.g. by its digest), or
+        whose refusal is itself kept and must replay (a rejected import's 422; send its media
+        type in the stored headers)."""
+        return await self._at_most_once(fingerprint_body, respond)
+
     async def _at_most_once(
         self, fingerprint_body: Any, respond: Callable[[], Awaitable[StoredResponse]]
     ) -> JSONResponse:

@@ -24,6 +24,9 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 #: the name of the ``Settings`` field holding its file allowance (the value itself is per
 #: deployment, so the document names the setting). ``BodyLimitMiddleware`` reads it.
 BODY_LIMIT_SETTING = "x-kpas-body-limit-setting"
+#: ``openapi_extra`` key of a route that reads its body as it streams in (an attendance import):
+#: the media type is still checked first, but the body is left unread for the handler.
+STREAMED_BODY = "x-kpas-streamed-body"
 
 
 def problem_response(description: str) -> dict[str, Any]:
@@ -101,6 +104,7 @@ class KpasRoute(APIRoute):
         if not reads_body:
             return handler
         accepted = media_types_of(self)
+        streamed = bool((self.openapi_extra or {}).get(STREAMED_BODY))
 
         async def checked(request: Request) -> Response:
             if request.method in BODY_METHODS:
@@ -112,8 +116,9 @@ class KpasRoute(APIRoute):
                         headers={"Accept-Post": ", ".join(sorted(accepted))},
                     )
                 # Read the body here: FastAPI reports any error while reading it as a 400,
-                # which would hide the body limit's 413.
-                await request.body()
+                # which would hide the body limit's 413. A streamed body is the handler's.
+                if not streamed:
+                    await request.body()
             return await handler(request)
 
         return checked

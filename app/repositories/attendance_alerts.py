@@ -1,0 +1,213 @@
+"""Queries over attendance alerts: the API's policy-filtered list and single read, and the
+worker's reads of the alerts it keeps up to date."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, Row, Select, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.errors import ValidationFailed
+from app.models.attendance import AlertKind, AlertStatus, AttendanceAlert
+from app.models.people import Pupil
+from app.models.schools import School
+from app.repositories.pagination import decode_cursor, encode_cursor
+from app.rules.kent import District
+
+ABSENCE_KINDS = (AlertKind.PERSISTENT_ABSENCE, AlertKind.SEVERE_ABSENCE)
+
+#: The alert's pupil and school as the list joins them: aliases, because the policy's filter
+#: asks its own questions of ``schools`` (the school's area team) and must not be correlated
+#: to these joins.
+ALERT_PUPIL = aliased(Pupil, name="alert_pupil")
+ALERT_SCHOOL = aliased(School, name="alert_school")
+
+
+@dataclass(frozen=True, slots=True)
+class AlertQuery:
+    school_urn: int | None = None
+    district: District | None = None
+    kinds: frozenset[AlertKind] = frozenset()
+    status: AlertStatus = AlertStatus.OPEN
+    raised_since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEntry:
+    """An alert with the little the API shows of its pupil and school."""
+
+    alert: AttendanceAlert
+    pupil_forename: str
+    pupil_surname: str
+    school_name: str
+
+    @property
+    def pupil_name(self) -> str:
+        return f"{self.pupil_forename} {self.pupil_surname}"
+
+
+@dataclass(frozen=True, slots=True)
+class PupilFooting:
+    """What an alert copies from its pupil: whose data it is, and on what footing it is
+    held (an alert is about the pupil, so it is held as the pupil's record is)."""
+
+    subject_id: uuid.UUID
+    purposes_mask: int
+    lawful_basis: str
+
+
+def _bad_cursor() -> ValidationFailed:
+    return ValidationFailed(
+        "The cursor is not one this service issued.",
+        errors=[
+            {
+                "location": "query",
+                "pointer": "/cursor",
+                "detail": "invalid cursor",
+                "code": "cursor",
+            }
+        ],
+    )
+
+
+def _entries() -> Select[AttendanceAlert, str, str, str]:
+    """Alerts joined to the pupil's known-by name and the school's name: nothing else of
+    either record is read."""
+    return (
+        select(
+            AttendanceAlert,
+            func.coalesce(ALERT_PUPIL.preferred_forename, ALERT_PUPIL.legal_forename),
+            func.coalesce(ALERT_PUPIL.preferred_surname, ALERT_PUPIL.legal_surname),
+            ALERT_SCHOOL.name,
+        )
+        .join(ALERT_PUPIL, ALERT_PUPIL.id == AttendanceAlert.pupil_id)
+        .join(ALERT_SCHOOL, ALERT_SCHOOL.urn == AttendanceAlert.school_urn)
+    )
+
+
+class AttendanceAlertRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- the API's reads -----------------------------------------------------------------
+
+    async def get(self, alert_id: uuid.UUID, *, visible: ColumnElement[bool]) -> AlertEntry | None:
+        row = (
+            await self.session.execute(_entries().where(AttendanceAlert.id == alert_id, visible))
+        ).one_or_none()
+        return None if row is None else _entry(row)
+
+    async def page(
+        self,
+        query: AlertQuery,
+        *,
+        limit: int,
+        cursor: str | None,
+        visible: ColumnElement[bool],
+    ) -> tuple[list[AlertEntry], str | None]:
+        """Alerts most recently raised first (``raised_at``, then id, descending), in one
+        query: the policy's filter, the caller's filters and the page together."""
+        stmt = _entries().where(visible, AttendanceAlert.status == query.status)
+        if query.school_urn is not None:
+            stmt = stmt.where(AttendanceAlert.school_urn == query.school_urn)
+        if query.district is not None:
+            stmt = stmt.where(ALERT_SCHOOL.district == query.district)
+        if query.kinds:
+            stmt = stmt.where(AttendanceAlert.kind.in_(sorted(query.kinds)))
+        if query.raised_since is not None:
+            stmt = stmt.where(AttendanceAlert.raised_at >= query.raised_since)
+        keys = (AttendanceAlert.raised_at, AttendanceAlert.id)
+        if cursor is not None:
+            raised_text, id_text = decode_cursor(cursor, 2)
+            try:
+                raised_at = datetime.fromisoformat(str(raised_text))
+                after_id = uuid.UUID(str(id_text))
+            except ValueError:
+                raise _bad_cursor() from None
+            if raised_at.tzinfo is None:
+                raise _bad_cursor()
+            stmt = stmt.where(tuple_(*keys) < tuple_(raised_at, after_id))
+        rows = (
+            await self.session.execute(
+                stmt.order_by(*(key.desc() for key in keys)).limit(limit + 1)
+            )
+        ).all()
+        entries = [_entry(row) for row in rows[:limit]]
+        if len(rows) <= limit:
+            return entries, None
+        last = entries[-1].alert
+        return entries, encode_cursor([last.raised_at.isoformat(), str(last.id)])
+
+    # --- the worker's reads ------------------------------------------------------------
+
+    async def penalty_alerts(
+        self, school_urn: int, pupil_ids: Collection[uuid.UUID], *, ending_from: date
+    ) -> dict[tuple[uuid.UUID, date], AttendanceAlert]:
+        """The school's penalty-threshold alerts (open or withdrawn) for these pupils whose
+        window ends on or after ``ending_from``, by (pupil, first week of the window)."""
+        if not pupil_ids:
+            return {}
+        rows = await self.session.scalars(
+            select(AttendanceAlert).where(
+                AttendanceAlert.school_urn == school_urn,
+                AttendanceAlert.kind == AlertKind.PENALTY_THRESHOLD,
+                AttendanceAlert.period_end >= ending_from,
+            )
+        )
+        return {
+            (alert.pupil_id, alert.period_start): alert
+            for alert in rows
+            if alert.pupil_id in pupil_ids
+        }
+
+    async def pupils_with_open_penalty_alerts(
+        self, school_urn: int, *, ending_from: date
+    ) -> set[uuid.UUID]:
+        """Pupils with an open penalty-threshold alert at the school whose window ends on or
+        after ``ending_from``."""
+        rows = await self.session.scalars(
+            select(AttendanceAlert.pupil_id).where(
+                AttendanceAlert.school_urn == school_urn,
+                AttendanceAlert.status == AlertStatus.OPEN,
+                AttendanceAlert.kind == AlertKind.PENALTY_THRESHOLD,
+                AttendanceAlert.period_end >= ending_from,
+            )
+        )
+        return set(rows.all())
+
+    async def absence_alerts(
+        self, school_urn: int, years: Sequence[date]
+    ) -> dict[tuple[uuid.UUID, AlertKind, date], AttendanceAlert]:
+        """The school's persistent and severe absence alerts for these school years, by
+        (pupil, kind, first day of the school year)."""
+        rows = await self.session.scalars(
+            select(AttendanceAlert).where(
+                AttendanceAlert.school_urn == school_urn,
+                AttendanceAlert.kind.in_(ABSENCE_KINDS),
+                AttendanceAlert.period_start.in_(years),
+            )
+        )
+        return {(alert.pupil_id, alert.kind, alert.period_start): alert for alert in rows}
+
+    async def footings(self, pupil_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, PupilFooting]:
+        if not pupil_ids:
+            return {}
+        rows = await self.session.execute(
+            select(Pupil.id, Pupil.subject_id, Pupil.purposes_mask, Pupil.lawful_basis).where(
+                Pupil.id.in_(list(pupil_ids))
+            )
+        )
+        return {
+            row.id: PupilFooting(row.subject_id, row.purposes_mask, row.lawful_basis)
+            for row in rows
+        }
+
+
+def _entry(row: Row[AttendanceAlert, str, str, str]) -> AlertEntry:
+    alert, forename, surname, school_name = row
+    return AlertEntry(alert, forename, surname, school_name)

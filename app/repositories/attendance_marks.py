@@ -1,0 +1,510 @@
+"""Queries behind an attendance import, all set-based: no statement runs per row.
+
+The rows that pass the checks in Python are staged in a temporary table without indexes (on
+PostgreSQL by binary ``COPY``, on SQLite by ``executemany``). Set-based statements then match
+each row to a pupil on that school's roll on that day together with the mark it would
+replace, find rows repeating an earlier row of the import, and finally write new marks,
+corrections with their history, and the stale-week queue in the request's transaction. The
+temporary tables are dropped when the import is done (and on PostgreSQL at commit in any
+case).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import partial
+from typing import Any, cast
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import GenericFunction
+
+from app.models.attendance import (
+    AttendanceImport,
+    AttendanceMark,
+    AttendanceMarkHistory,
+    AttendanceStaleWeek,
+)
+from app.models.base import UTCDateTime
+from app.models.people import Enrolment, Pupil
+from app.models.schools import School
+
+#: A staged row: (row_no, school_urn, upn, mark_date, session, code, week_start).
+StagedRow = tuple[int, int, str, date, str, str, date]
+#: URNs per query when looking schools up (well under either database's parameter limit).
+SCHOOLS_PER_QUERY = 1000
+#: ``work_mem`` of an import's transaction on PostgreSQL.
+IMPORT_WORK_MEM = "64MB"
+STAGED_COLUMNS = ("row_no", "school_urn", "upn", "mark_date", "session", "code", "week_start")
+
+MARKS = cast(Table, AttendanceMark.__table__)
+HISTORY = cast(Table, AttendanceMarkHistory.__table__)
+STALE_WEEKS = cast(Table, AttendanceStaleWeek.__table__)
+PUPILS = cast(Table, Pupil.__table__)
+ENROLMENTS = cast(Table, Enrolment.__table__)
+
+
+class new_uuid(GenericFunction[uuid.UUID]):  # noqa: N801 - reads as the SQL function it is
+    """A random (version 4) UUID made by the database, for rows written set-based."""
+
+    type = Uuid()
+    inherit_cache = True
+
+
+@compiles(new_uuid, "postgresql")
+def _new_uuid_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
+    return "gen_random_uuid()"
+
+
+@compiles(new_uuid, "sqlite")
+def _new_uuid_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    # 32 hex digits, as SQLAlchemy stores a UUID on SQLite, with the version 4 and variant bits.
+    return (
+        "lower(hex(randomblob(4)) || hex(randomblob(2)) || '4' || substr(hex(randomblob(2)), 2)"
+        " || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2)"
+        " || hex(randomblob(6)))"
+    )
+
+
+def _on_roll(enrolment: Any, staged: Any) -> ColumnElement[bool]:
+    """The enrolment row puts the staged row's pupil on that school's roll on its day: from
+    ``on_roll_from``, until ``off_roll_on`` (the first day off roll, as the roll push sets it
+    for a pupil it leaves out)."""
+    return and_(
+        enrolment.c.school_urn == staged.c.school_urn,
+        enrolment.c.upn == staged.c.upn,
+        enrolment.c.on_roll_from <= staged.c.mark_date,
+        or_(enrolment.c.off_roll_on.is_(None), staged.c.mark_date < enrolment.c.off_roll_on),
+    )
+
+
+class Staging:
+    """One import's temporary tables: the staged rows, the rolls of its schools, and the
+    rows matched to pupils with the mark each would replace."""
+
+    def __init__(self) -> None:
+        suffix = uuid.uuid4().hex[:16]
+        metadata = MetaData()
+        options: dict[str, Any] = {"prefixes": ["TEMPORARY"], "postgresql_on_commit": "DROP"}
+        self.staged = Table(
+            f"attendance_staged_{suffix}",
+            metadata,
+            Column("row_no", Integer, nullable=False),
+            Column("school_urn", Integer, nullable=False),
+            Column("upn", String(13), nullable=False),
+            Column("mark_date", Date, nullable=False),
+            Column("session", String(2), nullable=False),
+            Column("code", String(2), nullable=False),
+            Column("week_start", Date, nullable=False),
+            **options,
+        )
+        #: Every live pupil's enrolments at the import's schools; ``rank`` orders pupils who
+        #: share a UPN on one roll, oldest record first.
+        self.rolls = Table(
+            f"attendance_rolls_{suffix}",
+            metadata,
+            Column("school_urn", Integer, nullable=False),
+            Column("upn", String(13), nullable=False),
+            Column("pupil_id", Uuid, nullable=False),
+            Column("on_roll_from", Date, nullable=False),
+            Column("off_roll_on", Date),
+            Column("rank", Integer, nullable=False),
+            **options,
+        )
+        self.matched = Table(
+            f"attendance_matched_{suffix}",
+            metadata,
+            Column("row_no", Integer, nullable=False),
+            Column("pupil_id", Uuid, nullable=False),
+            Column("school_urn", Integer, nullable=False),
+            Column("mark_date", Date, nullable=False),
+            Column("session", String(2), nullable=False),
+            Column("code", String(2), nullable=False),
+            Column("week_start", Date, nullable=False),
+            # The mark this row replaces, if there is one.
+            Column("old_code", String(2)),
+            Column("old_import_id", Uuid),
+            Column("old_recorded_at", UTCDateTime),
+            **options,
+        )
+        self.created: list[Table] = []
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What applying the matched rows does (or would do)."""
+
+    created: int
+    replaced: int
+    unchanged: int
+
+
+class AttendanceMarksRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+
+    # --- schools ------------------------------------------------------------------------------
+
+    async def schools(self, urns: Collection[int]) -> list[School]:
+        """The schools with these URNs (looked up a thousand at a time: the first rows of an
+        import may name any number of them)."""
+        ordered = sorted(urns)
+        found: list[School] = []
+        for start in range(0, len(ordered), SCHOOLS_PER_QUERY):
+            chunk = ordered[start : start + SCHOOLS_PER_QUERY]
+            found.extend(await self.session.scalars(select(School).where(School.urn.in_(chunk))))
+        return found
+
+    async def lock_schools(self, urns: Collection[int]) -> None:
+        """Hold the schools until the transaction ends, so imports (and roll pushes) for one
+        school run one after the other: what the import reads of the marks it replaces stays
+        true until it writes. Always in URN order, so two imports cannot deadlock."""
+        if urns:
+            await self.session.execute(
+                select(School.urn)
+                .where(School.urn.in_(urns))
+                .order_by(School.urn)
+                .with_for_update(key_share=True)
+            )
+
+    # --- staging ------------------------------------------------------------------------------
+
+    async def _connection(self) -> AsyncConnection:
+        return await self.session.connection()
+
+    async def _create(self, staging: Staging, table: Table) -> None:
+        await (await self._connection()).run_sync(partial(table.create, checkfirst=False))
+        staging.created.append(table)
+
+    async def open_staging(self) -> Staging:
+        if self.dialect == "postgresql":
+            # The import's joins and groupings hash its schools' rolls and its rows: let them
+            # do it in memory (for this transaction only).
+            await self.session.execute(text(f"SET LOCAL work_mem = '{IMPORT_WORK_MEM}'"))
+        staging = Staging()
+        await self._create(staging, staging.staged)
+        return staging
+
+    async def stage(self, staging: Staging, rows: Sequence[StagedRow]) -> None:
+        """Add rows to the staging table, in one round trip."""
+        if not rows:
+            return
+        connection = await self._connection()
+        if self.dialect == "postgresql":
+            raw = (await connection.get_raw_connection()).driver_connection
+            assert raw is not None
+            await raw.copy_records_to_table(
+                staging.staged.name, records=rows, columns=STAGED_COLUMNS
+            )
+            return
+        await connection.exec_driver_sql(
+            f"INSERT INTO {staging.staged.name} VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 - our name
+            [
+                (row, urn, upn, day.isoformat(), session, code, week.isoformat())
+                for row, urn, upn, day, session, code, week in rows
+            ],
+        )
+
+    async def close_staging(self, staging: Staging) -> None:
+        connection = await self._connection()
+        for table in reversed(staging.created):
+            await connection.run_sync(partial(table.drop, checkfirst=False))
+        staging.created.clear()
+
+    async def _analyze(self, table: Table) -> None:
+        # Temporary tables have no statistics until asked; the joins below need them.
+        if self.dialect == "postgresql":
+            await self.session.execute(text(f"ANALYZE {table.name}"))
+
+    # --- matching -----------------------------------------------------------------------------
+
+    async def match_pupils(
+        self, staging: Staging, school_urns: Collection[int], days: tuple[date, date]
+    ) -> int:
+        """Match each staged row to the live (unmerged) pupil with its UPN on that school's
+        roll on that day (the oldest record where two share the UPN, as the roll push does),
+        with the mark it would replace. Rows that match no one are left out. Returns the
+        number matched. ``days`` are the first and last days the rows name: only the marks
+        of those schools in that period are read."""
+        rolls, staged, matched = staging.rolls, staging.staged, staging.matched
+        await self._create(staging, rolls)
+        await self._create(staging, matched)
+        rank = func.row_number().over(
+            partition_by=(ENROLMENTS.c.school_urn, PUPILS.c.upn),
+            order_by=(PUPILS.c.created_at, PUPILS.c.id, ENROLMENTS.c.on_roll_from),
+        )
+        await self.session.execute(
+            insert(rolls).from_select(
+                ["school_urn", "upn", "pupil_id", "on_roll_from", "off_roll_on", "rank"],
+                select(
+                    ENROLMENTS.c.school_urn,
+                    PUPILS.c.upn,
+                    PUPILS.c.id,
+                    ENROLMENTS.c.on_roll_from,
+                    ENROLMENTS.c.off_roll_on,
+                    rank,
+                )
+                .join(PUPILS, PUPILS.c.id == ENROLMENTS.c.pupil_id)
+                .where(
+                    ENROLMENTS.c.school_urn.in_(school_urns),
+                    PUPILS.c.merged_into_id.is_(None),
+                    PUPILS.c.upn.is_not(None),
+                ),
+            )
+        )
+        await self._analyze(rolls)
+        await self._analyze(staged)
+        older = rolls.alias("older")
+        stored = (
+            select(MARKS)
+            .where(MARKS.c.school_urn.in_(school_urns), MARKS.c.mark_date.between(*days))
+            .subquery("stored")
+        )
+        same_mark = and_(
+            stored.c.pupil_id == rolls.c.pupil_id,
+            stored.c.mark_date == staged.c.mark_date,
+            stored.c.session == staged.c.session,
+            stored.c.school_urn == staged.c.school_urn,
+        )
+        # Where a roll has two rows for one UPN (two records sharing it, or a pupil who left
+        # and came back), the first row whose dates fit wins; most imports need no such test.
+        shared = await self.session.scalar(select(exists().where(rolls.c.rank > 1)))
+        first_fit: ColumnElement[bool] = (
+            ~exists().where(_on_roll(older, staged), older.c.rank < rolls.c.rank)
+            if shared
+            else true()
+        )
+        result = await self.session.execute(
+            insert(matched).from_select(
+                [column.name for column in matched.c],
+                select(
+                    staged.c.row_no,
+                    rolls.c.pupil_id,
+                    staged.c.school_urn,
+                    staged.c.mark_date,
+                    staged.c.session,
+                    staged.c.code,
+                    staged.c.week_start,
+                    stored.c.code,
+                    stored.c.import_id,
+                    stored.c.recorded_at,
+                )
+                .select_from(
+                    staged.join(rolls, _on_roll(rolls, staged)).outerjoin(stored, same_mark)
+                )
+                .where(first_fit),
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def unmatched(self, staging: Staging, *, limit: int) -> list[int]:
+        """The first ``limit`` staged rows that matched no pupil, by row."""
+        staged, matched = staging.staged, staging.matched
+        return list(
+            await self.session.scalars(
+                select(staged.c.row_no)
+                .where(~exists().where(matched.c.row_no == staged.c.row_no))
+                .order_by(staged.c.row_no)
+                .limit(limit)
+            )
+        )
+
+    # --- repeats ------------------------------------------------------------------------------
+
+    def _repeats(self, staging: Staging, *, stored_only: bool) -> Any:
+        """Matched rows for the same pupil, date, session and school as an earlier row of the
+        import, with the earlier row's number. ``stored_only``: only rows for a mark KPAS
+        already holds (writing them could not catch the repeat)."""
+        matched = staging.matched
+        key = (matched.c.pupil_id, matched.c.mark_date, matched.c.session, matched.c.school_urn)
+        among: ColumnElement[bool] = matched.c.old_code.is_not(None) if stored_only else true()
+        first = (
+            select(*key, func.min(matched.c.row_no).label("first_row"))
+            .where(among)
+            .group_by(*key)
+            .having(func.count() > 1)
+            .subquery("first")
+        )
+        return (
+            select(matched.c.row_no, first.c.first_row)
+            .join(first, and_(*(column == first.c[column.name] for column in key)))
+            .where(matched.c.row_no != first.c.first_row)
+            .subquery("repeats")
+        )
+
+    async def any_stored_repeats(self, staging: Staging) -> bool:
+        """Whether two rows of the import are for the same mark already stored. (Rows for a
+        new mark that repeat each other are caught by the mark's key when written.)"""
+        repeats = self._repeats(staging, stored_only=True)
+        return bool(await self.session.scalar(select(exists().select_from(repeats))))
+
+    async def remove_repeats(self, staging: Staging, *, limit: int) -> tuple[int, list[Any]]:
+        """Take out matched rows that repeat an earlier row of the import: their number, and
+        the first ``limit`` of them as ``(row, first row)``, by row."""
+        repeats = self._repeats(staging, stored_only=False)
+        listed = (
+            await self.session.execute(
+                select(repeats.c.row_no, repeats.c.first_row, func.count().over())
+                .order_by(repeats.c.row_no)
+                .limit(limit)
+            )
+        ).all()
+        if not listed:
+            return 0, []
+        matched = staging.matched
+        again = self._repeats(staging, stored_only=False)
+        await self.session.execute(
+            delete(matched).where(matched.c.row_no.in_(select(again.c.row_no)))
+        )
+        return int(listed[0][2]), [(row, first) for row, first, _ in listed]
+
+    # --- applying -----------------------------------------------------------------------------
+
+    async def outcome(self, staging: Staging) -> Outcome:
+        matched = staging.matched
+        row = (
+            await self.session.execute(
+                select(
+                    func.count().filter(matched.c.old_code.is_(None)),
+                    func.count().filter(matched.c.old_code != matched.c.code),
+                    func.count().filter(matched.c.old_code == matched.c.code),
+                )
+            )
+        ).one()
+        return Outcome(created=int(row[0]), replaced=int(row[1]), unchanged=int(row[2]))
+
+    async def insert_new_marks(
+        self, staging: Staging, *, import_id: uuid.UUID, now: datetime
+    ) -> bool:
+        """Insert the matched rows for marks KPAS does not hold yet, in key order (the
+        indexes fill in order). Plain inserts: the caller holds the schools
+        (``lock_schools``), so no other import adds these marks meanwhile. False, with
+        nothing inserted, when the mark's key refuses a row: two rows of this import are the
+        same new mark (``remove_repeats`` finds them), or another writer added one."""
+        matched = staging.matched
+        key = (matched.c.pupil_id, matched.c.mark_date, matched.c.session, matched.c.school_urn)
+        statement = insert(MARKS).from_select(
+            [*(column.name for column in key), "code", "import_id", "recorded_at"],
+            select(*key, matched.c.code, literal(import_id, Uuid()), literal(now, UTCDateTime()))
+            .where(matched.c.old_code.is_(None))
+            .order_by(*key),
+        )
+        connection = await self._connection()
+        try:
+            # A savepoint of the connection's own: only this statement is undone.
+            async with connection.begin_nested():
+                await connection.execute(statement)
+        except IntegrityError:
+            return False
+        return True
+
+    async def apply_changes(
+        self, staging: Staging, outcome: Outcome, *, import_id: uuid.UUID, now: datetime
+    ) -> None:
+        """Write the corrections (the replaced mark into history, the new code into the
+        mark) and queue the school weeks of new and corrected marks for the worker. A mark
+        sent again with the same code writes nothing."""
+        matched = staging.matched
+        stamp = literal(now, UTCDateTime())
+        by_import = literal(import_id, Uuid())
+        replaced = matched.c.old_code != matched.c.code
+        if outcome.replaced:
+            await self.session.execute(
+                insert(HISTORY).from_select(
+                    [
+                        "id",
+                        "pupil_id",
+                        "school_urn",
+                        "mark_date",
+                        "session",
+                        "code",
+                        "import_id",
+                        "recorded_at",
+                        "replaced_at",
+                        "replaced_by_import_id",
+                    ],
+                    select(
+                        new_uuid(),
+                        matched.c.pupil_id,
+                        matched.c.school_urn,
+                        matched.c.mark_date,
+                        matched.c.session,
+                        matched.c.old_code,
+                        matched.c.old_import_id,
+                        matched.c.old_recorded_at,
+                        stamp,
+                        by_import,
+                    ).where(replaced),
+                )
+            )
+            await self.session.execute(
+                update(MARKS)
+                .values(code=matched.c.code, import_id=by_import, recorded_at=stamp)
+                .where(
+                    MARKS.c.pupil_id == matched.c.pupil_id,
+                    MARKS.c.mark_date == matched.c.mark_date,
+                    MARKS.c.session == matched.c.session,
+                    MARKS.c.school_urn == matched.c.school_urn,
+                    replaced,
+                )
+            )
+        if outcome.created or outcome.replaced:
+            # The worker clears only entries queued before it started: a week queued again
+            # must move its time forward, or the worker would drop it unrecomputed.
+            queue = self._insert(STALE_WEEKS).from_select(
+                ["school_urn", "week_start", "queued_at"],
+                select(matched.c.school_urn, matched.c.week_start, stamp)
+                .where(or_(matched.c.old_code.is_(None), replaced))
+                .distinct(),
+            )
+            await self.session.execute(
+                queue.on_conflict_do_update(
+                    index_elements=["school_urn", "week_start"],
+                    set_={"queued_at": queue.excluded.queued_at},
+                )
+            )
+
+    def _insert(self, table: Table) -> Any:
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    # --- reports ------------------------------------------------------------------------------
+
+    async def add_import(self, record: AttendanceImport) -> AttendanceImport:
+        self.session.add(record)
+        await self.session.flush()
+        return record
+
+    async def get_import(
+        self, import_id: uuid.UUID, *, visible: ColumnElement[bool]
+    ) -> AttendanceImport | None:
+        found: AttendanceImport | None = await self.session.scalar(
+            select(AttendanceImport).where(AttendanceImport.id == import_id, visible)
+        )
+        return found

@@ -1,0 +1,442 @@
+"""Queries behind the weekly tallies the worker keeps: the stale-week queue, pupils' and
+schools' weekly counts, and the narrow reads the alerts are computed from.
+
+Every query here is bounded by a school and a range of weeks (and, where it reads marks, by
+the school and date index), so recomputing after an import costs in proportion to the weeks
+it touched, never a year of marks.
+
+Claiming is by school: a pass locks the ``schools`` rows of the schools it takes (``FOR NO
+KEY UPDATE SKIP LOCKED`` on PostgreSQL, which leaves foreign-key checks against the school
+free, so imports are never held up), then takes those schools' stale weeks. Two workers
+therefore never recompute weeks of the same school at once, which matters because a school's
+penalty windows read weeks other than the stale ones. SQLite has one writer at a time, which
+serialises passes the same way. The stale rows themselves are not locked: on PostgreSQL an
+import that queues a week again meanwhile stamps a new ``queued_at``, and ``unqueue`` then
+leaves it for the next pass.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    Table,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.attendance import (
+    AttendanceMark,
+    AttendancePupilWeek,
+    AttendanceSchoolWeek,
+    AttendanceStaleWeek,
+)
+from app.models.schools import School
+from app.rules.attendance import (
+    ATTENDANCE_CODES,
+    PENALTY_WINDOW_SCHOOL_WEEKS,
+    POSSIBLE_CATEGORIES,
+    AttendanceFigures,
+    CodeCategory,
+)
+
+PUPIL_WEEKS = cast(Table, AttendancePupilWeek.__table__)
+SCHOOL_WEEKS = cast(Table, AttendanceSchoolWeek.__table__)
+STALE_WEEKS = cast(Table, AttendanceStaleWeek.__table__)
+MARKS = cast(Table, AttendanceMark.__table__)
+_P = PUPIL_WEEKS.c
+_S = SCHOOL_WEEKS.c
+_Q = STALE_WEEKS.c
+_M = MARKS.c
+
+#: Up to this many pupils are picked out in SQL; for more (an import of a whole register),
+#: the school's rows for the weeks are read in one range scan and picked out here, which is
+#: cheaper than matching every row against a long list of pupils.
+FEW_PUPILS = 20
+
+
+def codes_of(*categories: CodeCategory) -> list[str]:
+    """The 2024 codes in these categories (``app.rules.attendance`` is the only code list)."""
+    return sorted(c.code for c in ATTENDANCE_CODES.values() if c.category in categories)
+
+
+POSSIBLE_CODES = codes_of(*POSSIBLE_CATEGORIES)
+
+
+def _sessions(codes: Sequence[str]) -> ColumnElement[Any]:
+    """SQL: how many of the group's marks have one of ``codes``."""
+    return func.sum(case((_M.code.in_(codes), 1), else_=0))
+
+
+#: A pupil-week's counts from its marks, by ``attendance_pupil_weeks`` column. Summing in
+#: the database costs less than fetching counts per code and inserting the rows back.
+_COUNTS: dict[str, ColumnElement[Any]] = {
+    "possible": _sessions(POSSIBLE_CODES),
+    "present": _sessions(codes_of(CodeCategory.PRESENT)),
+    "approved_activity": _sessions(codes_of(CodeCategory.APPROVED_EDUCATIONAL_ACTIVITY)),
+    "authorised": _sessions(codes_of(CodeCategory.AUTHORISED_ABSENCE)),
+    "unauthorised": _sessions(codes_of(CodeCategory.UNAUTHORISED_ABSENCE)),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StaleWeek:
+    """A claimed entry of the queue, with the ``queued_at`` it was claimed at."""
+
+    school_urn: int
+    week_start: date
+    queued_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PupilWeek:
+    """One row of ``attendance_pupil_weeks``."""
+
+    pupil_id: uuid.UUID
+    week_start: date
+    possible: int
+    present: int
+    approved_activity: int
+    authorised: int
+    unauthorised: int
+
+    @property
+    def figures(self) -> AttendanceFigures:
+        return AttendanceFigures(
+            possible=self.possible,
+            present=self.present,
+            approved_activity=self.approved_activity,
+            authorised=self.authorised,
+            unauthorised=self.unauthorised,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class YearToDate:
+    """A pupil's figures at a school over part of a school year, and the last week in it
+    with a possible session."""
+
+    figures: AttendanceFigures
+    last_week: date
+
+
+@dataclass(slots=True)
+class Recount:
+    """What recounting some of a school's weeks found."""
+
+    #: Pupils the replaced rows named.
+    before: set[uuid.UUID]
+    #: The new rows.
+    after: list[PupilWeek] = field(default_factory=list)
+
+
+def stale_query() -> Select[tuple[bool]]:
+    """Is any school week waiting to be recomputed? A read (no write lock)."""
+    return select(exists(select(_Q.school_urn)))
+
+
+class AttendanceTallyRepository:
+    """The worker's side of the tallies. Each method runs in the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- the queue ----------------------------------------------------------------------
+
+    async def claim(self, *, limit: int) -> list[StaleWeek]:
+        """Up to ``limit`` stale weeks, from the schools waiting longest: those schools are
+        locked for this transaction (skipping any another worker holds). A school with more
+        stale weeks than fit gives its earliest; the rest wait for the next pass."""
+        waiting = (
+            await self.session.scalars(
+                select(_Q.school_urn)
+                .group_by(_Q.school_urn)
+                .order_by(func.min(_Q.queued_at), _Q.school_urn)
+                .limit(limit)
+            )
+        ).all()
+        if not waiting:
+            return []
+        locked = set(
+            (
+                await self.session.scalars(
+                    select(School.urn)
+                    .where(School.urn.in_(waiting))
+                    .order_by(School.urn)
+                    .with_for_update(skip_locked=True, key_share=True)
+                )
+            ).all()
+        )
+        rows = (
+            await self.session.execute(
+                select(_Q.school_urn, _Q.week_start, _Q.queued_at)
+                .where(_Q.school_urn.in_(locked))
+                .order_by(_Q.school_urn, _Q.week_start)
+            )
+        ).all()
+        by_school: dict[int, list[StaleWeek]] = {}
+        for row in rows:
+            by_school.setdefault(row.school_urn, []).append(
+                StaleWeek(row.school_urn, row.week_start, row.queued_at)
+            )
+        claimed: list[StaleWeek] = []
+        for urn in waiting:
+            if len(claimed) >= limit:
+                break
+            claimed.extend(by_school.get(urn, [])[: limit - len(claimed)])
+        return claimed
+
+    async def unqueue(self, claimed: Sequence[StaleWeek]) -> int:
+        """Remove the claimed weeks that no import has queued again since they were claimed.
+
+        On PostgreSQL an import that queues a week again meanwhile stamps ``queued_at``
+        afresh, so a week whose ``queued_at`` is no longer the one claimed stays for the next
+        pass (equality, not ``<=``: two imports' stamps need not arrive in order). SQLite's
+        single writer lets no import in while the pass holds the write lock, so there the
+        claimed weeks simply go (and a ``queued_at`` another writer stored as text in a
+        format of its own cannot keep a week queued for ever).
+        """
+        if not claimed:
+            return 0
+        exact = self.session.get_bind().dialect.name == "postgresql"
+        removed = await self.session.execute(
+            delete(STALE_WEEKS)
+            .where(
+                or_(
+                    *(
+                        and_(
+                            _Q.school_urn == stale.school_urn,
+                            _Q.week_start == stale.week_start,
+                            _Q.queued_at == stale.queued_at if exact else true(),
+                        )
+                        for stale in claimed
+                    )
+                )
+            )
+            .returning(_Q.school_urn)
+        )
+        return len(removed.all())
+
+    # --- weekly tallies -----------------------------------------------------------------
+
+    async def replace_pupil_weeks(self, school_urn: int, weeks: Sequence[date]) -> Recount:
+        """Recount the school's pupil-weeks for ``weeks`` from its marks, in the database
+        (one ``INSERT ... SELECT`` per week over the school and date index). A pupil with no
+        possible session in a week (only ``D``, ``#`` and the like) gets no row for it; a
+        code outside the 2024 set (the import refuses them) counts as no session."""
+        removed = await self.session.execute(
+            delete(PUPIL_WEEKS)
+            .where(_P.school_urn == school_urn, _P.week_start.in_(weeks))
+            .returning(_P.pupil_id)
+        )
+        recount = Recount(before={row.pupil_id for row in removed})
+        columns = ["school_urn", "week_start", "pupil_id", *_COUNTS]
+        for week in weeks:
+            counted = (
+                select(_M.school_urn, literal(week, Date), _M.pupil_id, *_COUNTS.values())
+                .where(
+                    _M.school_urn == school_urn,
+                    _M.mark_date >= week,
+                    _M.mark_date < week + timedelta(days=7),
+                )
+                .group_by(_M.school_urn, _M.pupil_id)
+                .having(_COUNTS["possible"] > 0)
+            )
+            inserted = await self.session.execute(
+                insert(PUPIL_WEEKS)
+                .from_select(columns, counted)
+                .returning(
+                    _P.pupil_id,
+                    _P.week_start,
+                    _P.possible,
+                    _P.present,
+                    _P.approved_activity,
+                    _P.authorised,
+                    _P.unauthorised,
+                )
+            )
+            recount.after.extend(PupilWeek(*row) for row in inserted)
+        return recount
+
+    async def replace_school_weeks(
+        self, school_urn: int, weeks: Sequence[date], possible: dict[date, int]
+    ) -> set[date]:
+        """Set the school's school weeks among ``weeks``: a row for each week with possible
+        sessions (``possible``), none for the others. Returns which of ``weeks`` were school
+        weeks before."""
+        removed = await self.session.execute(
+            delete(SCHOOL_WEEKS)
+            .where(_S.school_urn == school_urn, _S.week_start.in_(weeks))
+            .returning(_S.week_start)
+        )
+        before = {row.week_start for row in removed}
+        rows = [
+            {"school_urn": school_urn, "week_start": week, "possible_sessions": sessions}
+            for week, sessions in sorted(possible.items())
+            if sessions > 0
+        ]
+        if rows:
+            await self.session.execute(insert(SCHOOL_WEEKS), rows)
+        return before
+
+    async def school_weeks_around(
+        self, school_urn: int, first: date, last: date, *, reach: int = PENALTY_WINDOW_SCHOOL_WEEKS
+    ) -> tuple[list[date], list[date]]:
+        """The school's school weeks a change from ``first`` to ``last`` can matter to: up to
+        ``reach`` before ``first``, and from ``first`` to ``reach`` after ``last``, both
+        ascending."""
+        before = list(
+            (
+                await self.session.scalars(
+                    select(_S.week_start)
+                    .where(_S.school_urn == school_urn, _S.week_start < first)
+                    .order_by(_S.week_start.desc())
+                    .limit(reach)
+                )
+            ).all()
+        )
+        before.reverse()
+        weeks_between = (last - first).days // 7 + 1
+        after = list(
+            (
+                await self.session.scalars(
+                    select(_S.week_start)
+                    .where(_S.school_urn == school_urn, _S.week_start >= first)
+                    .order_by(_S.week_start)
+                    .limit(weeks_between + reach)
+                )
+            ).all()
+        )
+        beyond = [week for week in after if week > last][:reach]
+        return before, [week for week in after if week <= last] + beyond
+
+    async def unauthorised_weeks(
+        self, school_urn: int, first: date, last: date
+    ) -> list[tuple[uuid.UUID, date, int]]:
+        """``(pupil, week, sessions)`` for the school's pupil-weeks from ``first`` to ``last``
+        with any unauthorised absence: what penalty windows count, and nothing else."""
+        rows = await self.session.execute(
+            select(_P.pupil_id, _P.week_start, _P.unauthorised).where(
+                _P.school_urn == school_urn,
+                _P.week_start >= first,
+                _P.week_start <= last,
+                _P.unauthorised > 0,
+            )
+        )
+        return [(row.pupil_id, row.week_start, int(row.unauthorised)) for row in rows]
+
+    async def pupil_weeks(
+        self, school_urn: int, pupil_ids: Collection[uuid.UUID], first: date, last: date
+    ) -> list[PupilWeek]:
+        """These pupils' weeks at the school from ``first`` to ``last``."""
+        wanted = set(pupil_ids)
+        query = select(
+            _P.pupil_id,
+            _P.week_start,
+            _P.possible,
+            _P.present,
+            _P.approved_activity,
+            _P.authorised,
+            _P.unauthorised,
+        ).where(
+            _P.school_urn == school_urn,
+            _P.week_start >= first,
+            _P.week_start <= last,
+        )
+        if len(wanted) <= FEW_PUPILS:
+            query = query.where(_P.pupil_id.in_(wanted))
+        rows = await self.session.execute(query)
+        return [PupilWeek(*row) for row in rows if row.pupil_id in wanted]
+
+    async def year_to_date(
+        self, school_urn: int, pupil_ids: Collection[uuid.UUID], first: date, before: date
+    ) -> dict[uuid.UUID, YearToDate]:
+        """These pupils' figures at the school over weeks starting from ``first`` and before
+        ``before`` (a school year), summed in the database.
+
+        A few pupils (a correction) are read through the pupil index; many (an import of a
+        whole register) are summed over the school's weeks in one range scan (see
+        ``FEW_PUPILS``)."""
+        wanted = set(pupil_ids)
+        query = (
+            select(
+                _P.pupil_id,
+                func.sum(_P.possible),
+                func.sum(_P.present),
+                func.sum(_P.approved_activity),
+                func.sum(_P.authorised),
+                func.sum(_P.unauthorised),
+                func.max(_P.week_start),
+            )
+            .where(
+                _P.school_urn == school_urn,
+                _P.week_start >= first,
+                _P.week_start < before,
+            )
+            .group_by(_P.pupil_id)
+        )
+        if len(wanted) <= FEW_PUPILS:
+            query = query.where(_P.pupil_id.in_(wanted))
+        found: dict[uuid.UUID, YearToDate] = {}
+        for (
+            pupil_id,
+            possible,
+            present,
+            approved,
+            authorised,
+            unauthorised,
+            last,
+        ) in await self.session.execute(query):
+            if pupil_id not in wanted:
+                continue
+            figures = AttendanceFigures(
+                possible=int(possible),
+                present=int(present),
+                approved_activity=int(approved),
+                authorised=int(authorised),
+                unauthorised=int(unauthorised),
+            )
+            found[pupil_id] = YearToDate(figures, _as_date(last))
+        return found
+
+    async def last_possible_sessions(
+        self, school_urn: int, pupil_ids: Collection[uuid.UUID], week: date
+    ) -> dict[uuid.UUID, date]:
+        """The last day in ``week`` each pupil has a possible session at the school (read
+        from that one week's marks, over the school and date index)."""
+        wanted = set(pupil_ids)
+        query = (
+            select(_M.pupil_id, func.max(_M.mark_date))
+            .where(
+                _M.school_urn == school_urn,
+                _M.mark_date >= week,
+                _M.mark_date < week + timedelta(days=7),
+                _M.code.in_(POSSIBLE_CODES),
+            )
+            .group_by(_M.pupil_id)
+        )
+        if len(wanted) <= FEW_PUPILS:
+            query = query.where(_M.pupil_id.in_(wanted))
+        rows = await self.session.execute(query)
+        return {pupil_id: _as_date(day) for pupil_id, day in rows if pupil_id in wanted}
+
+
+def _as_date(value: Any) -> date:
+    """Aggregates of a date column come back as text on SQLite."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))

@@ -1,0 +1,61 @@
+"""`/v1/attendance/alerts`: pupils at the penalty-notice threshold, and pupils persistently or
+severely absent, kept up to date by the worker after each import."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from app.db import SessionDep
+from app.policies import Access, Policy
+from app.repositories.attendance_alerts import AlertQuery
+from app.routers.route import KpasRoute, problem_response
+from app.routers.v1 import PREFIX
+from app.schemas.attendance_alerts import AlertFilters, AlertPage, AlertRead
+from app.services import attendance_alerts
+from app.services.attendance_alerts import alert_etag
+
+router = APIRouter(prefix=f"{PREFIX}/attendance/alerts", tags=["attendance"], route_class=KpasRoute)
+
+AlertIdPath = Annotated[uuid.UUID, Path(description="The alert's id.")]
+
+
+@router.get("", name="attendance_alerts_list", response_model=AlertPage)
+async def list_alerts(
+    access: Annotated[Access, Policy("attendance_alert", "list")],
+    session: SessionDep,
+    filters: Annotated[AlertFilters, Query()],
+) -> AlertPage:
+    """Alerts most recently raised first. Officers and managers see the schools in their
+    area teams; a school sees its own pupils'. Each names the pupil and school and gives the
+    figures, nothing more of the pupil's record."""
+    query = AlertQuery(
+        school_urn=filters.school_urn,
+        district=filters.district,
+        kinds=frozenset(filters.type),
+        status=filters.status,
+        raised_since=filters.raised_since,
+    )
+    entries, next_cursor = await attendance_alerts.list_alerts(
+        session, access, query=query, limit=filters.limit, cursor=filters.cursor
+    )
+    return AlertPage(items=[AlertRead.of(e) for e in entries], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{alert_id}",
+    name="attendance_alerts_get",
+    response_model=AlertRead,
+    responses={404: problem_response("No attendance alert with that id that you may see.")},
+)
+async def get_alert(
+    access: Annotated[Access, Policy("attendance_alert", "read")],
+    alert_id: AlertIdPath,
+    session: SessionDep,
+    response: Response,
+) -> AlertRead:
+    entry = await attendance_alerts.get_alert(session, access, alert_id=alert_id)
+    response.headers["ETag"] = alert_etag(entry.alert)
+    return AlertRead.of(entry)

@@ -1,0 +1,185 @@
+"""``/v1/attendance/imports``: attendance marks from schools' information systems."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+
+from app.db import SessionDep
+from app.errors import (
+    PROBLEM_MEDIA_TYPE,
+    InvalidRequest,
+    PayloadTooLarge,
+)
+from app.models.attendance import AttendanceImport, ImportMode, ImportStatus
+from app.policies import Access, Policy
+from app.routers.deps import IdempotencyDep, SettingsDep
+from app.routers.route import BODY_LIMIT_SETTING, STREAMED_BODY, KpasRoute, problem_response
+from app.routers.v1 import PREFIX
+from app.schemas.attendance_imports import (
+    MAX_KEPT_PROBLEMS,
+    AttendanceImportRead,
+    ImportRejection,
+    import_request_body,
+)
+from app.services import attendance_imports
+from app.services.attendance_imports import CSV_MEDIA_TYPE, JSON_MEDIA_TYPE
+from app.services.idempotency import StoredResponse
+
+IMPORT_MEDIA_TYPES = [JSON_MEDIA_TYPE, CSV_MEDIA_TYPE]
+CHARSETS = frozenset({"utf-8", "utf8", "us-ascii"})
+
+
+router = APIRouter(
+    prefix=f"{PREFIX}/attendance/imports", tags=["attendance"], route_class=KpasRoute
+)
+
+ImportIdPath = Annotated[uuid.UUID, Path(description="The import's id.")]
+
+DESCRIPTION = f"""
+Send attendance marks: for a school's information system, for its own schools.
+
+**Atomic** by default: every row is checked, and if any is refused no mark is written; the
+import is kept as `rejected` with its report, and the 422 names it (`import_id`) and lists the
+problems. With `mode=partial` the valid rows are applied and the rest reported (201,
+`partially_applied`). Each problem gives its `row` (array index + 1; in CSV, 1 is the first row
+after the header), `field` (or column) and `problem`, never the value sent. The report keeps
+the first {MAX_KEPT_PROBLEMS} problems by row; `problem_count` counts them all.
+
+A row is refused when its school is not one of yours (or there is no school with that URN),
+its UPN is not valid, its date is not a day, is in the future or is before 19 August 2024 (the
+2024 code set), its session is not `AM` or `PM`, its code is not a 2024 national code (the
+withdrawn `H`, `F`, `J` and `Y` are refused with the code to use instead), no pupil with that
+UPN is on that school's roll on that date, or an earlier row of the import has the same pupil,
+date and session.
+
+A mark for a pupil, school, date and session already marked replaces the earlier one, which is
+kept in the mark's history (`marks_replaced`); the same code again changes nothing
+(`marks_unchanged`). Repeat an import safely with `Idempotency-Key`: a replay returns the
+first response, including a rejection's 422.
+
+**JSON**: `{{"marks": [{{"school_urn": 118950, "upn": "...", "date": "2026-11-27",
+"session": "AM", "code": "/"}}, ...]}}`.
+
+**CSV** (`text/csv`, UTF-8; a byte order mark and CRLF line endings allowed): a header row
+naming `school_urn`, `upn`, `date`, `session` and `code` (any order, any case), then one row
+per mark.
+
+The body is read as it arrives: send it streamed, as large as the limit allows.
+"""
+
+IMPORT_REJECTED: dict[str, Any] = {
+    "model": ImportRejection,
+    "description": "The import was refused. A rejected import (atomic mode with any problem, "
+    "or no valid row) is kept: `import_id` names its report, and `errors` lists the problems "
+    "with their row and field. A body that cannot be read as an import is not kept.",
+    "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ImportRejection"}}},
+}
+
+
+def _content_type(header: str) -> tuple[str, str | None]:
+    media, _, params = header.partition(";")
+    charset = None
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower() or None
+    return media.strip().lower(), charset
+
+
+def _location(record: AttendanceImport) -> str:
+    return f"{PREFIX}/attendance/imports/{record.id}"
+
+
+def _response(record: AttendanceImport, instance: str) -> StoredResponse:
+    if record.status is not ImportStatus.REJECTED:
+        body = jsonable_encoder(AttendanceImportRead.of(record))
+        return StoredResponse(201, body, {"Location": _location(record)})
+    rejection = ImportRejection.of(record, instance=instance, location=_location(record))
+    return StoredResponse(
+        422,
+        jsonable_encoder(rejection),
+        {"Content-Type": PROBLEM_MEDIA_TYPE},
+    )
+
+
+@router.post(
+    "",
+    name="attendance_imports_create",
+    status_code=201,
+    response_model=AttendanceImportRead,
+    description=DESCRIPTION,
+    responses={
+        201: {
+            "description": "The import was applied (all its rows, or in partial mode the "
+            "valid ones); the body is its report.",
+            "headers": {
+                "Location": {"description": "The import's report.", "schema": {"type": "string"}}
+            },
+        },
+        422: IMPORT_REJECTED,
+    },
+    openapi_extra={
+        "x-kpas-media-types": IMPORT_MEDIA_TYPES,
+        "requestBody": import_request_body(),
+        BODY_LIMIT_SETTING: "attendance_import_max_body_bytes",
+        STREAMED_BODY: True,
+    },
+)
+async def create_import(
+    access: Annotated[Access, Policy("attendance_marks", "import")],
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    idempotency: IdempotencyDep,
+    mode: Annotated[
+        ImportMode,
+        Query(description="`atomic`: all rows or none; `partial`: the valid rows."),
+    ] = ImportMode.ATOMIC,
+) -> JSONResponse:
+    media_type, charset = _content_type(request.headers.get("content-type", ""))
+    if charset is not None and charset not in CHARSETS:
+        raise InvalidRequest("Send the import encoded as UTF-8.")
+    limit = settings.attendance_import_max_body_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body exceeds the limit of {limit} bytes.")
+    received = await attendance_imports.receive_import(
+        session, access, chunks=request.stream(), media_type=media_type, max_bytes=limit
+    )
+    applied = False
+
+    async def apply() -> StoredResponse:
+        nonlocal applied
+        applied = True
+        record = await attendance_imports.apply_import(session, access, received, mode=mode)
+        return _response(record, request.url.path)
+
+    fingerprint = {
+        "content_sha256": received.content_sha256,
+        "media_type": media_type,
+        "mode": mode.value,
+    }
+    response = await idempotency.run_response(fingerprint, apply)
+    if not applied:  # a replay: the first response stands, and nothing is written
+        await attendance_imports.discard_import(session, received)
+    return response
+
+
+@router.get(
+    "/{import_id}",
+    name="attendance_imports_get",
+    response_model=AttendanceImportRead,
+    responses={404: problem_response("No import with that id that you sent.")},
+)
+async def get_import(
+    access: Annotated[Access, Policy("attendance_import", "read")],
+    import_id: ImportIdPath,
+    session: SessionDep,
+) -> AttendanceImportRead:
+    record = await attendance_imports.get_import(session, access, import_id=import_id)
+    return AttendanceImportRead.of(record)

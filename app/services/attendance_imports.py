@@ -1,0 +1,543 @@
+"""Attendance imports: the marks a school's information system sends after registration.
+
+An import is read as it streams in (``receive_import``) and applied in the request's
+transaction (``apply_import``):
+
+- each row is checked in Python as it arrives: the school is one the caller may write for,
+  the UPN is valid, the date is a real day neither in the future nor before the 2024 code set
+  came into force, the session is AM or PM and the code is a 2024 national code. Each check is
+  made once per distinct value sent, not once per row;
+- rows that pass are staged in batches in a temporary table; then, set-based, each is matched
+  to a live pupil with that UPN on that school's roll on that day, and a row for the same
+  pupil, date, session and school as an earlier row is refused;
+- atomic (the default): any problem and nothing is written but the import's report. Partial:
+  the valid rows are applied and the rest reported;
+- applying writes the replaced marks to history, the new and changed marks, and queues the
+  school weeks they fall in for the worker. A mark sent again with the same code writes
+  nothing.
+
+The report keeps the first problems by row (row, field, what is wrong: never the value) and
+their total. Memory stays flat however long the import: only batches, and one cache entry per
+distinct value, are held.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Final, NamedTuple
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import Conflict, PayloadTooLarge, ValidationFailed
+from app.log import get_logger
+from app.models.attendance import AttendanceImport, ImportMode, ImportStatus
+from app.models.base import utcnow
+from app.models.schools import School
+from app.policies import Access
+from app.repositories.attendance_marks import (
+    AttendanceMarksRepository,
+    Outcome,
+    StagedRow,
+    Staging,
+)
+from app.rules.attendance import (
+    CODES_IN_FORCE_FROM,
+    RETIRED_CODES,
+    CodeProblem,
+    classify,
+    normal_code,
+    normal_session,
+    week_start,
+)
+from app.rules.upn import InvalidUpn, validate_upn
+from app.schemas.attendance_imports import MAX_KEPT_PROBLEMS
+from app.services.attendance_rows import FIELDS, MISSING, CsvMarkReader, JsonMarkReader, RawMark
+
+log = get_logger("kpas.attendance")
+
+CSV_MEDIA_TYPE = "text/csv"
+JSON_MEDIA_TYPE = "application/json"
+#: Staged rows sent to the database at once.
+STAGE_BATCH = 25_000
+#: Distinct values remembered per field; beyond it a cache starts again (bounds memory when
+#: every row sends something new).
+CACHE_LIMIT = 250_000
+#: Six-digit URNs, as the schools register holds them.
+URN_RANGE = range(100_000, 1_000_000)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_FIELD_ORDER: Final = {name: order for order, name in enumerate(FIELDS, start=1)}
+
+
+class Refusal(NamedTuple):
+    """Why a value (or a row) is refused: for programs, and in words."""
+
+    code: str
+    problem: str
+
+
+REQUIRED: Final = Refusal("required", "required")
+NOT_ON_ROLL: Final = Refusal(
+    "not_on_roll", "no pupil with this UPN is on this school's roll on this date"
+)
+NO_SUCH_SCHOOL: Final = Refusal("unknown_school", "no school with this URN")
+NOT_OWN_SCHOOL: Final = Refusal("not_own_school", "not one of your schools")
+BAD_URN: Final = Refusal("invalid_urn", "a URN is a six-digit number")
+BAD_DATE: Final = Refusal("invalid_date", "a date is YYYY-MM-DD")
+NO_SUCH_DAY: Final = Refusal("invalid_date", "not a day of the calendar")
+FUTURE_DATE: Final = Refusal("future_date", "in the future")
+BEFORE_CODE_SET: Final = Refusal(
+    "before_code_set",
+    f"before {CODES_IN_FORCE_FROM.day} {CODES_IN_FORCE_FROM:%B %Y}, when the 2024 attendance "
+    "codes came into force (SI 2024/208): KPAS takes marks under the 2024 code set only",
+)
+BAD_SESSION: Final = Refusal("invalid_session", "AM or PM")
+NOT_TEXT: Final = Refusal("invalid_type", "must be text")
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ImportProblems:
+    """Problems found so far: the first ``MAX_KEPT_PROBLEMS`` by row, and how many in all."""
+
+    #: ``(row, field order, field name, field, code, problem)``: sorted and trimmed by
+    #: ``tidy``. The row's own problems come first, then its fields in their usual order.
+    kept: list[tuple[int, int, str, str | None, str, str]] = field(default_factory=list)
+    count: int = 0
+    #: Rows with at least one problem.
+    rows: int = 0
+
+    def add(self, row: int, column: str | None, refusal: Refusal) -> None:
+        self.count += 1
+        order = _FIELD_ORDER.get(column, len(FIELDS) + 1) if column is not None else 0
+        self.kept.append((row, order, column or "", column, *refusal))
+
+    def add_rows(self, listed: list[tuple[int, str | None, Refusal]], total: int) -> None:
+        """``total`` refused rows with one problem each, of which ``listed`` are the first."""
+        for row, column, refusal in listed:
+            self.add(row, column, refusal)
+        self.count += total - len(listed)
+        self.rows += total
+        self.tidy()
+
+    def tidy(self) -> None:
+        if len(self.kept) > MAX_KEPT_PROBLEMS:
+            self.kept.sort()
+            del self.kept[MAX_KEPT_PROBLEMS:]
+
+    def report(self) -> list[dict[str, Any]]:
+        self.kept.sort()
+        del self.kept[MAX_KEPT_PROBLEMS:]
+        return [
+            {"row": row, "field": column, "code": code, "problem": problem}
+            for row, _, _, column, code, problem in self.kept
+        ]
+
+
+# --- checking rows ------------------------------------------------------------------------
+
+
+class _Checks:
+    """Checks rows as they arrive, remembering the verdict on each distinct value."""
+
+    def __init__(
+        self, repo: AttendanceMarksRepository, access: Access, *, text_values: bool
+    ) -> None:
+        self.repo = repo
+        self.access = access
+        self.today = access.today
+        #: CSV cells are text; JSON values have types of their own.
+        self.text_values = text_values
+        # Values that passed, by the value as sent ...
+        self.urns: dict[Any, int] = {}
+        self.upns: dict[Any, str] = {}
+        self.days: dict[Any, tuple[date, date]] = {}
+        self.sessions: dict[Any, str] = {}
+        self.codes: dict[Any, str] = {}
+        # ... and those refused, with why (by the field's place in a row).
+        self.refused: dict[int, dict[Any, Refusal]] = {i: {} for i in range(1, 6)}
+        #: The verdict on each school the rows named: ``None`` where the caller may write.
+        self.schools: dict[int, Refusal | None] = {}
+        #: Schools the rows named that the caller may write for.
+        self.permitted: set[int] = set()
+        #: The first and last days of the rows that passed.
+        self.first_day = date.max
+        self.last_day = date.min
+        self.problems = ImportProblems()
+
+    def check(self, rows: list[RawMark], staged: list[StagedRow]) -> list[RawMark]:
+        """Stage the rows that pass and report the others; hand back the rows naming a school
+        not yet decided (``check_deferred`` decides them once the school is looked up)."""
+        urns, upns, days, sessions, codes = (
+            self.urns,
+            self.upns,
+            self.days,
+            self.sessions,
+            self.codes,
+        )
+        stage = staged.append
+        deferred: list[RawMark] = []
+        for row in rows:
+            try:
+                if row[6]:
+                    raise KeyError
+                day = days[row[3]]
+                urn, upn, session, code = (
+                    urns[row[1]],
+                    upns[row[2]],
+                    sessions[row[4]],
+                    codes[row[5]],
+                )
+                stage((row[0], urn, upn, day[0], session, code, day[1]))
+            except (KeyError, TypeError):
+                # A value not seen before (or a refused one): decide it now, unless its school
+                # must be looked up first.
+                if self._school_decided(row[1]):
+                    self._check_one(row, staged)
+                else:
+                    deferred.append(row)
+        self._tidy()
+        return deferred
+
+    async def check_deferred(self, rows: list[RawMark], staged: list[StagedRow]) -> None:
+        """The rows ``check`` handed back: look their schools up, then check them."""
+        await self._learn_schools(rows)
+        self.check(rows, staged)  # every school is decided now: nothing is handed back
+
+    def _school_decided(self, raw: Any) -> bool:
+        try:
+            if raw in self.urns or raw in self.refused[1]:
+                return True
+        except TypeError:
+            return True  # an unhashable value is no URN
+        number = self._urn_number(raw)
+        return number is None or number in self.schools
+
+    def _tidy(self) -> None:
+        self.problems.tidy()
+        caches: list[dict[Any, Any]] = [self.urns, self.upns, self.days, self.sessions]
+        caches += [self.codes, self.schools, *self.refused.values()]
+        for cache in caches:
+            if len(cache) > CACHE_LIMIT:
+                cache.clear()
+
+    def _check_one(self, row: RawMark, staged: list[StagedRow]) -> None:
+        number, shape = row[0], row[6]
+        problems = self.problems
+        found = problems.count
+        readable = True
+        for column, problem in shape:
+            problems.add(
+                number, column, Refusal("unknown_field" if column else "invalid_row", problem)
+            )
+            readable = readable and column is not None
+        if readable:
+            urn = self._value(row, 1, self.urns, self._urn)
+            upn = self._value(row, 2, self.upns, _upn)
+            day = self._value(row, 3, self.days, self._day)
+            session = self._value(row, 4, self.sessions, _session)
+            code = self._value(row, 5, self.codes, _code)
+            if problems.count == found:
+                stage: StagedRow = (number, urn, upn, day[0], session, code, day[1])
+                staged.append(stage)
+        if problems.count != found:
+            problems.rows += 1
+
+    def _value(
+        self,
+        row: RawMark,
+        index: int,
+        passed: dict[Any, Any],
+        decide: Callable[[Any], Any],
+    ) -> Any:
+        """The checked value of one field of the row, or ``None`` once its problem is
+        reported."""
+        raw = row[index]
+        try:
+            return passed[raw]
+        except KeyError:
+            refusal = self.refused[index].get(raw)
+        except TypeError:  # an unhashable JSON value (an array or an object)
+            refusal = NOT_TEXT if index != 1 else BAD_URN
+        if refusal is None:
+            if raw is MISSING or raw is None or (isinstance(raw, str) and not raw.strip()):
+                refusal = REQUIRED
+            else:
+                verdict = decide(raw)
+                if not isinstance(verdict, Refusal):
+                    passed[raw] = verdict
+                    return verdict
+                refusal = verdict
+            self.refused[index][raw] = refusal
+        self.problems.add(row[0], FIELDS[index - 1], refusal)
+        return None
+
+    # Each check returns the value to stage, or a ``Refusal``.
+
+    def _urn_number(self, raw: Any) -> int | None:
+        if self.text_values:
+            text = raw.strip() if isinstance(raw, str) else ""
+            number = int(text) if text.isascii() and text.isdigit() else None
+        elif isinstance(raw, int) and not isinstance(raw, bool):
+            number = raw
+        elif isinstance(raw, float) and raw.is_integer():
+            number = int(raw)
+        else:
+            number = None
+        return number if number is not None and number in URN_RANGE else None
+
+    async def _learn_schools(self, rows: list[RawMark]) -> None:
+        """Decide once per school the rows name whether the caller may write marks for it
+        (the policy's condition, on the school's record)."""
+        unknown: set[int] = set()
+        for row in rows:
+            number = self._urn_number(row[1])
+            if number is not None and number not in self.schools:
+                unknown.add(number)
+        if not unknown:
+            return
+        found = {school.urn: school for school in await self.repo.schools(unknown)}
+        for number in unknown:
+            school: School | None = found.get(number)
+            if school is None:
+                self.schools[number] = NO_SUCH_SCHOOL
+            elif self.access.permits(school):
+                self.schools[number] = None
+                self.permitted.add(number)
+            else:
+                self.schools[number] = NOT_OWN_SCHOOL
+
+    def _urn(self, raw: Any) -> int | Refusal:
+        number = self._urn_number(raw)
+        if number is None:
+            return BAD_URN
+        refusal = self.schools[number]  # decided by ``_learn_schools`` for these rows
+        return number if refusal is None else refusal
+
+    def _day(self, raw: Any) -> tuple[date, date] | Refusal:
+        if not isinstance(raw, str):
+            return BAD_DATE
+        text = raw.strip()
+        if not _ISO_DATE.fullmatch(text):
+            return BAD_DATE
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            return NO_SUCH_DAY
+        if day > self.today:
+            return FUTURE_DATE
+        if day < CODES_IN_FORCE_FROM:
+            return BEFORE_CODE_SET
+        self.first_day = min(self.first_day, day)
+        self.last_day = max(self.last_day, day)
+        return day, week_start(day)
+
+
+def _upn(raw: Any) -> str | Refusal:
+    if not isinstance(raw, str):
+        return NOT_TEXT
+    try:
+        return validate_upn(raw)
+    except InvalidUpn as exc:
+        return Refusal("invalid_upn", str(exc))
+
+
+def _session(raw: Any) -> str | Refusal:
+    if not isinstance(raw, str):
+        return NOT_TEXT
+    try:
+        return normal_session(raw).value
+    except ValueError:
+        return BAD_SESSION
+
+
+def _code(raw: Any) -> str | Refusal:
+    if not isinstance(raw, str):
+        return NOT_TEXT
+    code = normal_code(raw)
+    try:
+        classify(code)
+    except CodeProblem as exc:
+        return Refusal("retired_code" if code in RETIRED_CODES else "unknown_code", str(exc))
+    return code
+
+
+# --- receiving ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ReceivedImport:
+    """An import read to its end and checked row by row, its valid rows staged."""
+
+    media_type: str
+    content_sha256: str
+    rows: int
+    staged: int
+    school_urns: frozenset[int]
+    #: The first and last days of the rows that passed.
+    days: tuple[date, date]
+    problems: ImportProblems
+    staging: Staging
+
+
+async def receive_import(
+    session: AsyncSession,
+    access: Access,
+    *,
+    chunks: AsyncIterator[bytes],
+    media_type: str,
+    max_bytes: int,
+) -> ReceivedImport:
+    """Read the body as it streams in, check each row and stage the valid ones. Raises for a
+    body that cannot be read as an import at all (nothing is kept of it) and for one over
+    ``max_bytes`` (413)."""
+    repo = AttendanceMarksRepository(session)
+    reader = CsvMarkReader() if media_type == CSV_MEDIA_TYPE else JsonMarkReader()
+    checks = _Checks(repo, access, text_values=media_type == CSV_MEDIA_TYPE)
+    staging = await repo.open_staging()
+    digest = hashlib.sha256()
+    size = 0
+    staged = 0
+    batch: list[StagedRow] = []
+
+    async def take(rows: list[RawMark], *, last: bool = False) -> None:
+        nonlocal batch, staged
+        deferred = checks.check(rows, batch)
+        if deferred:
+            await checks.check_deferred(deferred, batch)
+        if len(batch) >= STAGE_BATCH or last:
+            await repo.stage(staging, batch)
+            staged += len(batch)
+            batch = []
+
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLarge(f"The request body exceeds the limit of {max_bytes} bytes.")
+        digest.update(chunk)
+        rows = reader.feed(chunk)
+        if rows:
+            await take(rows)
+    await take(reader.close(), last=True)
+    if reader.rows == 0:
+        raise ValidationFailed("The import has no marks: send at least one row.")
+    return ReceivedImport(
+        media_type=media_type,
+        content_sha256=digest.hexdigest(),
+        rows=reader.rows,
+        staged=staged,
+        school_urns=frozenset(checks.permitted),
+        days=(checks.first_day, checks.last_day),
+        problems=checks.problems,
+        staging=staging,
+    )
+
+
+async def discard_import(session: AsyncSession, received: ReceivedImport) -> None:
+    """Drop what was staged for an import that is not applied (an idempotent replay)."""
+    await AttendanceMarksRepository(session).close_staging(received.staging)
+
+
+# --- applying -----------------------------------------------------------------------------
+
+
+async def apply_import(
+    session: AsyncSession, access: Access, received: ReceivedImport, *, mode: ImportMode
+) -> AttendanceImport:
+    """Check the staged rows against the schools' rolls and each other, keep the import's
+    report, and apply the marks unless the import is rejected. Audited once."""
+    repo = AttendanceMarksRepository(session)
+    staging = received.staging
+    problems = received.problems
+    urns = sorted(received.school_urns)
+    import_id, now = uuid.uuid4(), utcnow()
+    await repo.lock_schools(urns)
+    matched = 0
+    new_marks_written = False
+    if received.staged:
+        matched = await repo.match_pupils(staging, urns, received.days)
+        if matched < received.staged:
+            listed = await repo.unmatched(staging, limit=MAX_KEPT_PROBLEMS)
+            unmatched = received.staged - matched
+            problems.add_rows([(row, "upn", NOT_ON_ROLL) for row in listed], unmatched)
+        clean = not problems.count and not await repo.any_stored_repeats(staging)
+        if clean:
+            # The usual import, every row good so far: write its new marks at once. Rows
+            # repeating each other for a new mark fail on the mark's key; only then are
+            # repeats looked for, a pass over the whole import a clean import is spared.
+            new_marks_written = await repo.insert_new_marks(staging, import_id=import_id, now=now)
+        if not new_marks_written:
+            repeated, repeats = await repo.remove_repeats(staging, limit=MAX_KEPT_PROBLEMS)
+            if clean and not repeated:
+                raise Conflict("Marks of this import were written meanwhile; send it again.")
+            problems.add_rows([(row, None, _repeat_of(first)) for row, first in repeats], repeated)
+            matched -= repeated
+    if not problems.count:
+        status = ImportStatus.APPLIED
+    elif mode is ImportMode.PARTIAL and matched:
+        status = ImportStatus.PARTIALLY_APPLIED
+    else:
+        status = ImportStatus.REJECTED
+    applying = status is not ImportStatus.REJECTED
+    outcome = await repo.outcome(staging) if applying else Outcome(0, 0, 0)
+    record = await repo.add_import(
+        AttendanceImport(
+            id=import_id,
+            submitted_by=access.principal.subject,
+            received_at=access.now,
+            mode=mode,
+            status=status,
+            media_type=received.media_type,
+            content_sha256=received.content_sha256,
+            school_urns=urns,
+            rows_received=received.rows,
+            rows_applied=matched if applying else 0,
+            rows_refused=problems.rows,
+            marks_created=outcome.created,
+            marks_replaced=outcome.replaced,
+            marks_unchanged=outcome.unchanged,
+            problems=problems.report(),
+            problem_count=problems.count,
+        )
+    )
+    written_now = outcome.created and not new_marks_written
+    if written_now and not await repo.insert_new_marks(staging, import_id=import_id, now=now):
+        raise Conflict("Marks of this import were written meanwhile; send it again.")
+    if applying:
+        await repo.apply_changes(staging, outcome, import_id=import_id, now=now)
+    await repo.close_staging(staging)
+    counts: dict[str, str | int | bool | None] = {
+        "status": status.value,
+        "mode": mode.value,
+        "schools": len(urns),
+        "rows_received": received.rows,
+        "rows_applied": record.rows_applied,
+        "rows_refused": problems.rows,
+        "marks_created": outcome.created,
+        "marks_replaced": outcome.replaced,
+        "marks_unchanged": outcome.unchanged,
+        "problem_count": problems.count,
+    }
+    access.record_change("attendance_marks.imported", resource_id=import_id, details=counts)
+    log.info("attendance_import", import_id=str(import_id), **counts)
+    return record
+
+
+def _repeat_of(first: int) -> Refusal:
+    return Refusal("repeated_row", f"same pupil, date and session as row {first}")
+
+
+async def get_import(
+    session: AsyncSession, access: Access, *, import_id: uuid.UUID
+) -> AttendanceImport:
+    """An import's report, for the client that sent it (404 for anyone else)."""
+    record = await AttendanceMarksRepository(session).get_import(import_id, visible=access.filter())
+    if record is None:
+        raise access.not_found(import_id, f"No attendance import with id {import_id}.")
+    return record

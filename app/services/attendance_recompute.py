@@ -1,0 +1,529 @@
+"""Keeping what attendance alerts need up to date after each import, incrementally.
+
+An import queues the school weeks whose marks it changed (``attendance_stale_weeks``). One
+pass (``recompute``) claims a batch of them and, in the caller's transaction:
+
+1. recounts those weeks' pupil-weeks from the marks (``attendance_pupil_weeks``);
+2. sets which of them are school weeks (``attendance_school_weeks``: a week with at least one
+   possible session for the school; a week of ``#`` closure marks, or a holiday, is not);
+3. recomputes the alerts of the pupils whose marks changed:
+
+   - **penalty threshold** (SI 2024/210): ``penalty_threshold_windows`` over the school's
+     school weeks, but only over the span a change can affect: windows ending from the
+     earliest changed week to the tenth school week after the latest, fed from ten school
+     weeks before (so the window that ended just before is known too). Each window reported
+     is an alert keyed by its first week; an open alert in the span that the windows no
+     longer report is withdrawn (a correction took the count below the threshold), and one
+     reported again is reopened. When a school week appeared or disappeared with school
+     weeks after it, every window across it shifts, so the pupils with unauthorised absence
+     in the span (or an open alert in it) are recomputed too;
+   - **persistent and severe absence** (DfE methodology): the school year's figures at the
+     school so far, summed from the pupil-weeks. Open while the flag holds and the pupil has
+     had at least ``ABSENCE_ALERT_MIN_POSSIBLE_SESSIONS`` possible sessions, figures kept
+     current while open, withdrawn when it no longer holds;
+
+4. takes the claimed weeks off the queue, unless an import queued one again meanwhile.
+
+Every read is bounded by a school and a range of weeks (those around the change for penalty
+windows, the school year so far for absence figures, summed from weekly rows), never a year
+of marks. Alerts follow the school whose marks raised them; a dual-registered pupil's
+sessions at the other school are marked ``D``, not a possible session, so each session counts
+at one school only.
+
+The pass writes no per-pupil audit events: it decides nothing about anyone, it only keeps
+derived figures in step with the marks, and it logs counts (never ids of pupils). Reading an
+alert is what the policy layer audits.
+
+``AttendanceRecomputer`` runs passes in their own transactions: ``kpas worker`` runs it
+beside the outbox, ``kpas attendance recompute`` drains the queue once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import Database
+from app.log import get_logger
+from app.models.attendance import AlertKind, AlertStatus, AttendanceAlert
+from app.models.base import utcnow
+from app.repositories.attendance_alerts import AttendanceAlertRepository, PupilFooting
+from app.repositories.attendance_tallies import (
+    AttendanceTallyRepository,
+    PupilWeek,
+    StaleWeek,
+    stale_query,
+)
+from app.rules.attendance import (
+    ABSENCE_ALERT_MIN_POSSIBLE_SESSIONS,
+    PENALTY_WINDOW_SCHOOL_WEEKS,
+    AttendanceFigures,
+    PenaltyWindow,
+    penalty_threshold_windows,
+    school_year_start,
+)
+
+_log = get_logger("app.services.attendance_recompute")
+
+#: Stale school weeks one pass takes. A pass is one transaction and holds its schools (and, on
+#: SQLite, the only write lock) throughout, so it is kept to a few seconds.
+DEFAULT_BATCH_WEEKS = 50
+
+
+@dataclass(slots=True)
+class RecomputeCounts:
+    """What passes did, for logs, the command's report and tests."""
+
+    weeks: int = 0
+    pupil_weeks: int = 0
+    school_weeks: int = 0
+    raised: int = 0
+    reopened: int = 0
+    updated: int = 0
+    withdrawn: int = 0
+    unqueued: int = 0
+
+    def add(self, other: RecomputeCounts) -> None:
+        for field in fields(self):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+
+    def as_log(self) -> dict[str, int]:
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class _Figures:
+    """The four figures an alert stores."""
+
+    possible: int
+    attended: int
+    authorised: int
+    unauthorised: int
+
+    @classmethod
+    def of(cls, figures: AttendanceFigures) -> _Figures:
+        return cls(figures.possible, figures.attended, figures.authorised, figures.unauthorised)
+
+
+class _AlertWriter:
+    """Raises, updates, reopens and withdraws one school's alerts, keeping ids stable."""
+
+    def __init__(
+        self, session: AsyncSession, school_urn: int, now: datetime, counts: RecomputeCounts
+    ) -> None:
+        self.session = session
+        self.school_urn = school_urn
+        self.now = now
+        self.counts = counts
+        self._new: list[tuple[uuid.UUID, AlertKind, date, date, _Figures]] = []
+
+    def hold(
+        self,
+        existing: AttendanceAlert | None,
+        *,
+        pupil_id: uuid.UUID,
+        kind: AlertKind,
+        period_start: date,
+        period_end: date,
+        figures: _Figures,
+    ) -> None:
+        """The alert holds: open it (or keep it open) with these figures."""
+        if existing is None:
+            self._new.append((pupil_id, kind, period_start, period_end, figures))
+            return
+        changed = _set(existing, period_end=period_end, figures=figures)
+        if existing.status is AlertStatus.WITHDRAWN:
+            existing.status = AlertStatus.OPEN
+            existing.withdrawn_at = None
+            existing.raised_at = self.now  # raised again: news for whoever reads new alerts
+            self.counts.reopened += 1
+            changed = True
+        elif changed:
+            self.counts.updated += 1
+        if changed:
+            existing.updated_at = self.now
+
+    def lapse(self, existing: AttendanceAlert | None) -> None:
+        """The alert no longer holds: withdraw it if open. It keeps the figures it last had
+        while open."""
+        if existing is None or existing.status is AlertStatus.WITHDRAWN:
+            return
+        existing.status = AlertStatus.WITHDRAWN
+        existing.withdrawn_at = self.now
+        existing.updated_at = self.now
+        self.counts.withdrawn += 1
+
+    async def flush(self, alerts: AttendanceAlertRepository) -> None:
+        """Insert the new alerts, each on its pupil's footing."""
+        if not self._new:
+            return
+        footings = await alerts.footings({pupil_id for pupil_id, *_ in self._new})
+        for pupil_id, kind, period_start, period_end, figures in self._new:
+            footing = footings.get(pupil_id)
+            if footing is None:  # the pupil's key on the marks makes this unreachable
+                continue
+            self.session.add(
+                self._alert(pupil_id, footing, kind, period_start, period_end, figures)
+            )
+            self.counts.raised += 1
+        self._new.clear()
+
+    def _alert(
+        self,
+        pupil_id: uuid.UUID,
+        footing: PupilFooting,
+        kind: AlertKind,
+        period_start: date,
+        period_end: date,
+        figures: _Figures,
+    ) -> AttendanceAlert:
+        return AttendanceAlert(
+            id=uuid.uuid4(),
+            pupil_id=pupil_id,
+            school_urn=self.school_urn,
+            kind=kind,
+            status=AlertStatus.OPEN,
+            period_start=period_start,
+            period_end=period_end,
+            possible_sessions=figures.possible,
+            attended_sessions=figures.attended,
+            authorised_sessions=figures.authorised,
+            unauthorised_sessions=figures.unauthorised,
+            raised_at=self.now,
+            updated_at=self.now,
+            withdrawn_at=None,
+            subject_id=footing.subject_id,
+            purposes_mask=footing.purposes_mask,
+            lawful_basis=footing.lawful_basis,
+        )
+
+
+def _set(alert: AttendanceAlert, *, period_end: date, figures: _Figures) -> bool:
+    """Write the period end and figures; True if any changed."""
+    values = {
+        "period_end": period_end,
+        "possible_sessions": figures.possible,
+        "attended_sessions": figures.attended,
+        "authorised_sessions": figures.authorised,
+        "unauthorised_sessions": figures.unauthorised,
+    }
+    changed = False
+    for name, value in values.items():
+        if getattr(alert, name) != value:
+            setattr(alert, name, value)
+            changed = True
+    return changed
+
+
+def _next_school_year(start: date) -> date:
+    return start.replace(year=start.year + 1)
+
+
+async def recompute(
+    session: AsyncSession, *, limit: int = DEFAULT_BATCH_WEEKS, now: datetime | None = None
+) -> RecomputeCounts:
+    """One pass over up to ``limit`` stale school weeks, in the caller's transaction (which
+    the caller commits). Returns what it did; ``weeks`` is 0 when nothing was waiting."""
+    claimed = await AttendanceTallyRepository(session).claim(limit=limit)
+    return await recompute_claimed(session, claimed, now=now)
+
+
+async def recompute_claimed(
+    session: AsyncSession, claimed: Sequence[StaleWeek], *, now: datetime | None = None
+) -> RecomputeCounts:
+    """Steps 1 to 4 for weeks already claimed (``AttendanceTallyRepository.claim``) in this
+    transaction."""
+    now = now or utcnow()
+    counts = RecomputeCounts(weeks=len(claimed))
+    by_school: dict[int, list[date]] = defaultdict(list)
+    for stale in claimed:
+        by_school[stale.school_urn].append(stale.week_start)
+    for school_urn, weeks in by_school.items():
+        await _recompute_school(session, school_urn, sorted(weeks), now=now, counts=counts)
+    await session.flush()
+    counts.unqueued = await AttendanceTallyRepository(session).unqueue(claimed)
+    return counts
+
+
+async def _recompute_school(
+    session: AsyncSession,
+    school_urn: int,
+    weeks: Sequence[date],
+    *,
+    now: datetime,
+    counts: RecomputeCounts,
+) -> None:
+    tallies = AttendanceTallyRepository(session)
+    alerts = AttendanceAlertRepository(session)
+    recount = await tallies.replace_pupil_weeks(school_urn, weeks)
+    possible: Counter[date] = Counter()
+    for row in recount.after:
+        possible[row.week_start] += row.possible
+    were = await tallies.replace_school_weeks(school_urn, weeks, dict(possible))
+    now_school_weeks = {week for week, sessions in possible.items() if sessions > 0}
+    counts.pupil_weeks += len(recount.after)
+    counts.school_weeks += len(now_school_weeks)
+    pupils = recount.before | {row.pupil_id for row in recount.after}
+    writer = _AlertWriter(session, school_urn, now, counts)
+    await _penalty_alerts(
+        tallies,
+        alerts,
+        writer,
+        school_urn=school_urn,
+        weeks=weeks,
+        pupils=pupils,
+        moved=were ^ now_school_weeks,
+    )
+    await _absence_alerts(
+        tallies,
+        alerts,
+        writer,
+        school_urn=school_urn,
+        weeks=weeks,
+        pupils=pupils,
+    )
+    await writer.flush(alerts)
+
+
+async def _penalty_alerts(
+    tallies: AttendanceTallyRepository,
+    alerts: AttendanceAlertRepository,
+    writer: _AlertWriter,
+    *,
+    school_urn: int,
+    weeks: Sequence[date],
+    pupils: set[uuid.UUID],
+    moved: set[date],
+) -> None:
+    """Recompute the penalty windows a change to ``weeks`` can affect (see the module
+    docstring) for ``pupils``, and for everyone with absence across a school week that
+    appeared or disappeared (``moved``) when later school weeks exist."""
+    first_changed, last_changed = weeks[0], weeks[-1]
+    earlier, school_weeks = await tallies.school_weeks_around(
+        school_urn, first_changed, last_changed
+    )
+    later = [week for week in school_weeks if week > last_changed]
+    # Windows ending up to the tenth school week after the change can differ; beyond, none.
+    span_end = later[-1] if len(later) >= PENALTY_WINDOW_SCHOOL_WEEKS else None
+    feed = earlier + school_weeks
+    counts_by_pupil: dict[uuid.UUID, dict[date, int]] = defaultdict(dict)
+    if feed:
+        for pupil_id, week, sessions in await tallies.unauthorised_weeks(
+            school_urn, feed[0], feed[-1]
+        ):
+            counts_by_pupil[pupil_id][week] = sessions
+    if moved and school_weeks and school_weeks[-1] > min(moved):
+        pupils = pupils | set(counts_by_pupil)
+        pupils |= await alerts.pupils_with_open_penalty_alerts(
+            school_urn, ending_from=first_changed
+        )
+    if not pupils:
+        return
+    windows: dict[uuid.UUID, list[PenaltyWindow]] = {}
+    for pupil_id in pupils:
+        unauthorised = counts_by_pupil.get(pupil_id)
+        if not unauthorised:
+            continue
+        found = [
+            window
+            for window in penalty_threshold_windows(feed, unauthorised)
+            if window.last_week >= first_changed
+        ]
+        if found:
+            windows[pupil_id] = found
+    existing = await alerts.penalty_alerts(
+        school_urn, pupils, ending_from=feed[0] if feed else first_changed
+    )
+    figures = await _window_figures(tallies, school_urn, windows)
+    kept: set[tuple[uuid.UUID, date]] = set()
+    for pupil_id, found in windows.items():
+        for window in found:
+            key = (pupil_id, window.first_week)
+            kept.add(key)
+            writer.hold(
+                existing.get(key),
+                pupil_id=pupil_id,
+                kind=AlertKind.PENALTY_THRESHOLD,
+                period_start=window.first_week,
+                period_end=window.last_week,
+                figures=figures[key],
+            )
+    for key, alert in existing.items():
+        in_span = alert.period_end >= first_changed and (
+            span_end is None or alert.period_end <= span_end
+        )
+        if in_span and key not in kept:
+            writer.lapse(alert)
+
+
+async def _window_figures(
+    tallies: AttendanceTallyRepository,
+    school_urn: int,
+    windows: dict[uuid.UUID, list[PenaltyWindow]],
+) -> dict[tuple[uuid.UUID, date], _Figures]:
+    """Each window's figures: the pupil's sessions at the school over its school weeks."""
+    if not windows:
+        return {}
+    first = min(w.first_week for found in windows.values() for w in found)
+    last = max(w.last_week for found in windows.values() for w in found)
+    rows: dict[uuid.UUID, list[PupilWeek]] = defaultdict(list)
+    for row in await tallies.pupil_weeks(school_urn, set(windows), first, last):
+        rows[row.pupil_id].append(row)
+    figures: dict[tuple[uuid.UUID, date], _Figures] = {}
+    for pupil_id, found in windows.items():
+        for window in found:
+            total = sum(
+                (
+                    row.figures
+                    for row in rows[pupil_id]
+                    if window.first_week <= row.week_start <= window.last_week
+                ),
+                AttendanceFigures(),
+            )
+            figures[(pupil_id, window.first_week)] = _Figures.of(total)
+    return figures
+
+
+async def _absence_alerts(
+    tallies: AttendanceTallyRepository,
+    alerts: AttendanceAlertRepository,
+    writer: _AlertWriter,
+    *,
+    school_urn: int,
+    weeks: Sequence[date],
+    pupils: set[uuid.UUID],
+) -> None:
+    """Recompute persistent and severe absence for ``pupils`` over each school year the
+    changed weeks fall in (a week belongs to the school year its Monday does)."""
+    if not pupils:
+        return
+    years = sorted({school_year_start(week) for week in weeks})
+    existing = await alerts.absence_alerts(school_urn, years)
+    for year in years:
+        so_far = await tallies.year_to_date(school_urn, pupils, year, _next_school_year(year))
+        holding: dict[tuple[uuid.UUID, AlertKind], _Figures] = {}
+        for pupil_id in pupils:
+            found = so_far.get(pupil_id)
+            figures = found.figures if found else AttendanceFigures()
+            enough = figures.possible >= ABSENCE_ALERT_MIN_POSSIBLE_SESSIONS
+            for kind, holds in (
+                (AlertKind.PERSISTENT_ABSENCE, figures.persistent_absence),
+                (AlertKind.SEVERE_ABSENCE, figures.severe_absence),
+            ):
+                if holds and enough:
+                    holding[(pupil_id, kind)] = _Figures.of(figures)
+                else:
+                    writer.lapse(existing.get((pupil_id, kind, year)))
+        last_days = await _last_days(
+            tallies,
+            school_urn,
+            {pupil_id: so_far[pupil_id].last_week for pupil_id, _ in holding},
+        )
+        for (pupil_id, kind), held in holding.items():
+            writer.hold(
+                existing.get((pupil_id, kind, year)),
+                pupil_id=pupil_id,
+                kind=kind,
+                period_start=year,
+                period_end=last_days[pupil_id],
+                figures=held,
+            )
+
+
+async def _last_days(
+    tallies: AttendanceTallyRepository, school_urn: int, last_weeks: dict[uuid.UUID, date]
+) -> dict[uuid.UUID, date]:
+    """The last day each pupil had a possible session, from their last such week's marks
+    (one narrow read per distinct week: usually just the current one)."""
+    by_week: dict[date, list[uuid.UUID]] = defaultdict(list)
+    for pupil_id, week in last_weeks.items():
+        by_week[week].append(pupil_id)
+    found: dict[uuid.UUID, date] = {}
+    for week, pupil_ids in by_week.items():
+        days = await tallies.last_possible_sessions(school_urn, pupil_ids, week)
+        # The week has a possible session for each of them, so each has a day; the week's
+        # Monday is only a fallback against marks changing under a concurrent import.
+        found.update((pupil_id, days.get(pupil_id, week)) for pupil_id in pupil_ids)
+    return found
+
+
+# --- running passes ---------------------------------------------------------------------------
+
+
+class AttendanceRecomputer:
+    """Runs ``recompute`` passes, each in a transaction of its own: ``drain`` until nothing
+    is waiting (the scheduled command), or ``run`` until ``stop`` (beside the outbox in
+    ``kpas worker``)."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        batch_weeks: int = DEFAULT_BATCH_WEEKS,
+        idle_seconds: float = 1.0,
+    ) -> None:
+        if batch_weeks < 1:
+            raise ValueError("a pass must take at least one week")
+        self.database = database
+        self.batch_weeks = batch_weeks
+        self.idle_seconds = idle_seconds
+        self.totals = RecomputeCounts()
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        """Finish the pass in progress, then return from ``run``."""
+        self._stop.set()
+
+    async def anything_stale(self) -> bool:
+        async with self.database.read_only() as conn:
+            return bool(await conn.scalar(stale_query()))
+
+    async def run_pass(self) -> RecomputeCounts:
+        """One pass, committed."""
+        async with self.database.writer(), self.database.sessions() as session:
+            try:
+                counts = await recompute(session, limit=self.batch_weeks)
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+        if counts.weeks:
+            _log.info("attendance_recompute_pass", **counts.as_log())
+        self.totals.add(counts)
+        return counts
+
+    async def drain(self) -> RecomputeCounts:
+        """Passes until one finds nothing it may take; returns their totals."""
+        drained = RecomputeCounts()
+        while not self._stop.is_set():
+            counts = await self.run_pass()
+            drained.add(counts)
+            if not counts.weeks:
+                break
+        return drained
+
+    async def run(self) -> None:
+        """Drain whenever weeks are waiting, until ``stop()``. A pass that fails on the
+        database (a restart, a failover) is logged and tried again after the idle interval;
+        its weeks stay queued."""
+        _log.info("attendance_recompute_started")
+        try:
+            while not self._stop.is_set():
+                try:
+                    if await self.anything_stale():
+                        await self.drain()
+                except (OSError, DBAPIError) as exc:
+                    _log.error("attendance_recompute_failed", failure=type(exc).__name__)
+                if not self._stop.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), self.idle_seconds)
+        finally:
+            _log.info("attendance_recompute_stopped", **self.totals.as_log())
