@@ -17,6 +17,8 @@ from app.db import normalise_database_url
 from app.settings import PROJECT_ROOT
 from bench.harness import Result, render, write_report
 from bench.workloads import (
+    attendance_import,
+    attendance_reads,
     audit_chain,
     audited_read,
     notify_outbox,
@@ -37,6 +39,8 @@ WORKLOADS = [
     pupil_search,
     roll_push,
     notify_outbox,
+    attendance_import,
+    attendance_reads,
 ]
 
 
