@@ -16,7 +16,6 @@ from typing import Any, cast
 from sqlalchemy import Table, insert
 
 from app.db import Database
-from app.models.attendance import AttendanceImport, ImportMode, ImportStatus
 from app.models.people import Enrolment, Pupil
 from app.models.schools import School, SchoolPhase, SchoolStatus
 from app.models.subjects import DataSubject
@@ -25,6 +24,7 @@ from app.rules.names import name_key
 from app.rules.retention import pupil_retain_until
 from app.rules.upn import check_letter
 from app.services.people import PEOPLE_BASIS, PEOPLE_PURPOSES_MASK
+from tests.attendance_support import make_import
 
 FIRST_URN = 870000
 #: Columns of attendance_marks, in table order, for COPY.
@@ -219,26 +219,7 @@ async def raw_connection(conn: Any) -> Any:
     return raw.driver_connection
 
 
-async def insert_import_row(database: Database, import_id: uuid.UUID) -> None:
+async def insert_import_row(database: Database) -> uuid.UUID:
     """An import record for marks copied in directly (marks name the import that wrote them)."""
-    async with database.engine.begin() as conn:
-        await conn.execute(
-            insert(cast(Table, AttendanceImport.__table__)).values(
-                id=import_id,
-                submitted_by="bench",
-                received_at=datetime.now(UTC),
-                mode=ImportMode.ATOMIC,
-                status=ImportStatus.APPLIED,
-                media_type="text/csv",
-                content_sha256="0" * 64,
-                school_urns=[],
-                rows_received=0,
-                rows_applied=0,
-                rows_refused=0,
-                marks_created=0,
-                marks_replaced=0,
-                marks_unchanged=0,
-                problems=[],
-                problem_count=0,
-            )
-        )
+    async with database.sessions() as session, session.begin():
+        return await make_import(session, submitted_by="bench")

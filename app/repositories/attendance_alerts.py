@@ -12,11 +12,10 @@ from sqlalchemy import ColumnElement, Row, Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.errors import ValidationFailed
 from app.models.attendance import AlertKind, AlertStatus, AttendanceAlert
 from app.models.people import Pupil
 from app.models.schools import School
-from app.repositories.pagination import decode_cursor, encode_cursor
+from app.repositories.pagination import bad_cursor, decode_cursor, encode_cursor
 from app.rules.kent import District
 
 ABSENCE_KINDS = (AlertKind.PERSISTENT_ABSENCE, AlertKind.SEVERE_ABSENCE)
@@ -59,20 +58,6 @@ class PupilFooting:
     subject_id: uuid.UUID
     purposes_mask: int
     lawful_basis: str
-
-
-def _bad_cursor() -> ValidationFailed:
-    return ValidationFailed(
-        "The cursor is not one this service issued.",
-        errors=[
-            {
-                "location": "query",
-                "pointer": "/cursor",
-                "detail": "invalid cursor",
-                "code": "cursor",
-            }
-        ],
-    )
 
 
 def _entries() -> Select[AttendanceAlert, str, str, str]:
@@ -128,9 +113,9 @@ class AttendanceAlertRepository:
                 raised_at = datetime.fromisoformat(str(raised_text))
                 after_id = uuid.UUID(str(id_text))
             except ValueError:
-                raise _bad_cursor() from None
+                raise bad_cursor() from None
             if raised_at.tzinfo is None:
-                raise _bad_cursor()
+                raise bad_cursor()
             stmt = stmt.where(tuple_(*keys) < tuple_(raised_at, after_id))
         rows = (
             await self.session.execute(

@@ -10,11 +10,10 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import ValidationFailed
 from app.models.disclosures import Disclosure, DisclosureSubject
 from app.models.subjects import DataSubject
 from app.policies.registry import Purpose
-from app.repositories.pagination import decode_cursor, encode_cursor
+from app.repositories.pagination import bad_cursor, decode_cursor, encode_cursor
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,20 +30,6 @@ class DisclosureQuery:
     disclosed_before: datetime | None = None
 
 
-def _bad_cursor() -> ValidationFailed:
-    return ValidationFailed(
-        "The cursor is not one this service issued.",
-        errors=[
-            {
-                "location": "query",
-                "pointer": "/cursor",
-                "detail": "invalid cursor",
-                "code": "cursor",
-            }
-        ],
-    )
-
-
 def _after(cursor: str) -> ColumnElement[bool]:
     """Rows that come after the cursor's row, newest first (disclosed_at, then id, descending)."""
     moment_text, id_text = decode_cursor(cursor, 2)
@@ -52,9 +37,9 @@ def _after(cursor: str) -> ColumnElement[bool]:
         moment = datetime.fromisoformat(str(moment_text))
         last_id = uuid.UUID(str(id_text))
     except ValueError as exc:
-        raise _bad_cursor() from exc
+        raise bad_cursor() from exc
     if moment.tzinfo is None:
-        raise _bad_cursor()
+        raise bad_cursor()
     return or_(
         Disclosure.disclosed_at < moment,
         and_(Disclosure.disclosed_at == moment, Disclosure.id < last_id),

@@ -39,10 +39,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import ValidationFailed
 from app.models.messages import FINAL_STATUSES, Channel, MessageStatus, OutboundMessage
 from app.models.people import Pupil
-from app.repositories.pagination import decode_cursor, encode_cursor
+from app.repositories.pagination import bad_cursor, decode_cursor, encode_cursor
 
 MESSAGES = cast(Table, OutboundMessage.__table__)
 _C = MESSAGES.c
@@ -52,20 +51,6 @@ NEVER = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 # --- the API's reads -----------------------------------------------------------------------
-
-
-def _bad_cursor() -> ValidationFailed:
-    return ValidationFailed(
-        "The cursor is not one this service issued.",
-        errors=[
-            {
-                "location": "query",
-                "pointer": "/cursor",
-                "detail": "invalid cursor",
-                "code": "cursor",
-            }
-        ],
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +94,12 @@ class MessageRepository:
             try:
                 anchor_id = uuid.UUID(str(value))
             except ValueError:
-                raise _bad_cursor() from None
+                raise bad_cursor() from None
             anchor = (
                 await self.session.execute(select(*keys).where(OutboundMessage.id == anchor_id))
             ).one_or_none()
             if anchor is None:
-                raise _bad_cursor()
+                raise bad_cursor()
             before = [literal(v, k.type) for k, v in zip(keys, anchor, strict=True)]
             stmt = stmt.where(tuple_(*keys) < tuple_(*before))
         rows = list(

@@ -25,15 +25,16 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise _bad_cursor() from exc
+        raise bad_cursor() from exc
     if not isinstance(values, list) or len(values) != arity:
-        raise _bad_cursor()
+        raise bad_cursor()
     if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in values):
-        raise _bad_cursor()
+        raise bad_cursor()
     return values
 
 
-def _bad_cursor() -> ValidationFailed:
+def bad_cursor() -> ValidationFailed:
+    """The 422 for a cursor this service did not issue (or one altered since)."""
     return ValidationFailed(
         "The cursor is not one this service issued.",
         errors=[
@@ -91,7 +92,7 @@ def _typed(key: Any, value: Any) -> Any:
     try:
         return python_type(value)
     except (TypeError, ValueError) as exc:
-        raise _bad_cursor() from exc
+        raise bad_cursor() from exc
 
 
 def _cursor_value(value: Any) -> Any:

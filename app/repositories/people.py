@@ -12,7 +12,6 @@ from sqlalchemy import ColumnElement, Select, exists, func, literal, select, tup
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, contains_eager, selectinload
 
-from app.errors import ValidationFailed
 from app.models.people import (
     Carer,
     CarerRelationship,
@@ -22,7 +21,7 @@ from app.models.people import (
     SensitiveEntry,
 )
 from app.models.subjects import DataSubject
-from app.repositories.pagination import decode_cursor, encode_cursor
+from app.repositories.pagination import bad_cursor, decode_cursor, encode_cursor
 from app.rules.names import prefix_upper_bound
 
 #: What the policy layer's Python checks and the API read of a pupil: enrolments and schools.
@@ -94,10 +93,10 @@ async def anchored_page(
         try:
             anchor_id = uuid.UUID(str(value))
         except ValueError:
-            raise _bad_cursor() from None
+            raise bad_cursor() from None
         anchor = (await session.execute(select(*keys).where(id_column == anchor_id))).one_or_none()
         if anchor is None:
-            raise _bad_cursor()
+            raise bad_cursor()
         after = [literal(value, key.type) for key, value in zip(keys, anchor, strict=True)]
         stmt = stmt.where(tuple_(*keys) > tuple_(*after))
     rows = list((await session.scalars(stmt.order_by(*keys).limit(limit + 1))).all())
@@ -105,20 +104,6 @@ async def anchored_page(
         return rows, None
     rows = rows[:limit]
     return rows, encode_cursor([str(getattr(rows[-1], id_column.key))])
-
-
-def _bad_cursor() -> ValidationFailed:
-    return ValidationFailed(
-        "The cursor is not one this service issued.",
-        errors=[
-            {
-                "location": "query",
-                "pointer": "/cursor",
-                "detail": "invalid cursor",
-                "code": "cursor",
-            }
-        ],
-    )
 
 
 class PupilRepository:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import gc
 import tempfile
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -131,8 +130,7 @@ async def run(backend: str, url: str) -> list[Result]:
     # the tuples COPY takes.
     body = csv_body(pupils, days, marks)
     small_body = csv_body(pupils, days, marks // 10)
-    baseline_import = uuid.uuid4()
-    await insert_import_row(database, baseline_import)
+    baseline_import = await insert_import_row(database)
     records = list(mark_records(pupils, days, marks, baseline_import))
     gc.collect()
     gc.freeze()

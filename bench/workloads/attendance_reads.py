@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import tempfile
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -149,8 +148,7 @@ async def run(backend: str, url: str) -> list[Result]:
         database, schools=schools, pupils_per_school=per_school, district=district
     )
     days = school_days(FIRST_DAY, day_count)
-    import_id = uuid.uuid4()
-    await insert_import_row(database, import_id)
+    import_id = await insert_import_row(database)
     started = time.perf_counter()
     marks = await _copy_marks(
         database, mark_records(pupils, days, len(pupils) * len(days) * 2, import_id), backend
