@@ -29,6 +29,18 @@ BODY_LIMIT_SETTING = "x-kpas-body-limit-setting"
 STREAMED_BODY = "x-kpas-streamed-body"
 
 
+def content_type_of(header: str) -> tuple[str, str | None]:
+    """A Content-Type header's media type and charset, both lower-case (charset None when
+    not given)."""
+    media, _, params = header.partition(";")
+    charset = None
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower() or None
+    return media.strip().lower(), charset
+
+
 def problem_response(description: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -108,8 +120,7 @@ class KpasRoute(APIRoute):
 
         async def checked(request: Request) -> Response:
             if request.method in BODY_METHODS:
-                content_type = request.headers.get("content-type", "")
-                media = content_type.split(";", 1)[0].strip().lower()
+                media, _ = content_type_of(request.headers.get("content-type", ""))
                 if media not in accepted:
                     raise UnsupportedMediaType(
                         f"Send the body as {' or '.join(sorted(accepted))}.",

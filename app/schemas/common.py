@@ -146,3 +146,8 @@ class Problem(BaseModel):
 
 PAGE_LIMIT_MAX = 200
 PAGE_LIMIT_DEFAULT = 50
+
+
+#: Charsets a text body (a CSV roll, an attendance import) may declare: UTF-8, or ASCII, which
+#: is a subset of it.
+UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii"})

@@ -23,7 +23,15 @@ from app.errors import InvalidRequest, ValidationFailed
 from app.models.people import Gender, RelationshipType
 from app.rules.names import name_key
 from app.rules.retention import PUPIL_RECORD_YEARS, birthday
-from app.schemas.common import PRINTABLE, CalendarDate, Input, Output, PolicyRefusal, bounded
+from app.schemas.common import (
+    PRINTABLE,
+    UTF8_CHARSETS,
+    CalendarDate,
+    Input,
+    Output,
+    PolicyRefusal,
+    bounded,
+)
 from app.schemas.contact import AddressLines, Email, MiddleNames, PersonName, Phone, Postcode, Upn
 
 #: More pupils than any school in Kent has on roll; the body limit bounds a roll first.
@@ -407,7 +415,6 @@ CSV_COLUMNS = (
 CARER_REQUIRED = ("forename", "surname", "relationship", "parental_responsibility", "lives_with")
 #: CBDS gender codes, as school census files carry them.
 CBDS_GENDER = {"F": Gender.FEMALE.value, "M": Gender.MALE.value, "U": Gender.NOT_KNOWN.value}
-CSV_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii"})
 
 
 def _fields(
@@ -499,7 +506,7 @@ def read_csv_roll(
 ) -> RollPush:
     """The roll from a CSV body (UTF-8, a byte order mark allowed, CRLF or LF line endings),
     or the problems that refuse it."""
-    if charset is not None and charset.lower() not in CSV_CHARSETS:
+    if charset is not None and charset.lower() not in UTF8_CHARSETS:
         raise InvalidRequest("Send the CSV roll encoded as UTF-8.")
     try:
         text = raw.decode("utf-8-sig")

@@ -70,6 +70,7 @@ from app.rules.attendance import (
     penalty_threshold_windows,
     school_year_start,
 )
+from app.services.changes import set_changed
 
 _log = get_logger("app.services.attendance_recompute")
 
@@ -99,20 +100,6 @@ class RecomputeCounts:
         return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
-@dataclass(frozen=True, slots=True)
-class _Figures:
-    """The four figures an alert stores."""
-
-    possible: int
-    attended: int
-    authorised: int
-    unauthorised: int
-
-    @classmethod
-    def of(cls, figures: AttendanceFigures) -> _Figures:
-        return cls(figures.possible, figures.attended, figures.authorised, figures.unauthorised)
-
-
 class _AlertWriter:
     """Raises, updates, reopens and withdraws one school's alerts, keeping ids stable."""
 
@@ -123,7 +110,7 @@ class _AlertWriter:
         self.school_urn = school_urn
         self.now = now
         self.counts = counts
-        self._new: list[tuple[uuid.UUID, AlertKind, date, date, _Figures]] = []
+        self._new: list[tuple[uuid.UUID, AlertKind, date, date, AttendanceFigures]] = []
 
     def hold(
         self,
@@ -133,7 +120,7 @@ class _AlertWriter:
         kind: AlertKind,
         period_start: date,
         period_end: date,
-        figures: _Figures,
+        figures: AttendanceFigures,
     ) -> None:
         """The alert holds: open it (or keep it open) with these figures."""
         if existing is None:
@@ -183,7 +170,7 @@ class _AlertWriter:
         kind: AlertKind,
         period_start: date,
         period_end: date,
-        figures: _Figures,
+        figures: AttendanceFigures,
     ) -> AttendanceAlert:
         return AttendanceAlert(
             id=uuid.uuid4(),
@@ -193,10 +180,7 @@ class _AlertWriter:
             status=AlertStatus.OPEN,
             period_start=period_start,
             period_end=period_end,
-            possible_sessions=figures.possible,
-            attended_sessions=figures.attended,
-            authorised_sessions=figures.authorised,
-            unauthorised_sessions=figures.unauthorised,
+            **_figure_columns(figures),
             raised_at=self.now,
             updated_at=self.now,
             withdrawn_at=None,
@@ -206,21 +190,19 @@ class _AlertWriter:
         )
 
 
-def _set(alert: AttendanceAlert, *, period_end: date, figures: _Figures) -> bool:
-    """Write the period end and figures; True if any changed."""
-    values = {
-        "period_end": period_end,
+def _figure_columns(figures: AttendanceFigures) -> dict[str, int]:
+    """The figures an alert stores, by column."""
+    return {
         "possible_sessions": figures.possible,
         "attended_sessions": figures.attended,
         "authorised_sessions": figures.authorised,
         "unauthorised_sessions": figures.unauthorised,
     }
-    changed = False
-    for name, value in values.items():
-        if getattr(alert, name) != value:
-            setattr(alert, name, value)
-            changed = True
-    return changed
+
+
+def _set(alert: AttendanceAlert, *, period_end: date, figures: AttendanceFigures) -> bool:
+    """Write the period end and figures; True if any changed."""
+    return set_changed(alert, {"period_end": period_end, **_figure_columns(figures)})
 
 
 def _next_school_year(start: date) -> date:
@@ -368,7 +350,7 @@ async def _window_figures(
     tallies: AttendanceTallyRepository,
     school_urn: int,
     windows: dict[uuid.UUID, list[PenaltyWindow]],
-) -> dict[tuple[uuid.UUID, date], _Figures]:
+) -> dict[tuple[uuid.UUID, date], AttendanceFigures]:
     """Each window's figures: the pupil's sessions at the school over its school weeks."""
     if not windows:
         return {}
@@ -377,7 +359,7 @@ async def _window_figures(
     rows: dict[uuid.UUID, list[PupilWeek]] = defaultdict(list)
     for row in await tallies.pupil_weeks(school_urn, set(windows), first, last):
         rows[row.pupil_id].append(row)
-    figures: dict[tuple[uuid.UUID, date], _Figures] = {}
+    figures: dict[tuple[uuid.UUID, date], AttendanceFigures] = {}
     for pupil_id, found in windows.items():
         for window in found:
             total = sum(
@@ -388,7 +370,7 @@ async def _window_figures(
                 ),
                 AttendanceFigures(),
             )
-            figures[(pupil_id, window.first_week)] = _Figures.of(total)
+            figures[(pupil_id, window.first_week)] = total
     return figures
 
 
@@ -409,7 +391,7 @@ async def _absence_alerts(
     existing = await alerts.absence_alerts(school_urn, years)
     for year in years:
         so_far = await tallies.year_to_date(school_urn, pupils, year, _next_school_year(year))
-        holding: dict[tuple[uuid.UUID, AlertKind], _Figures] = {}
+        holding: dict[tuple[uuid.UUID, AlertKind], AttendanceFigures] = {}
         for pupil_id in pupils:
             found = so_far.get(pupil_id)
             figures = found.figures if found else AttendanceFigures()
@@ -419,7 +401,7 @@ async def _absence_alerts(
                 (AlertKind.SEVERE_ABSENCE, figures.severe_absence),
             ):
                 if holds and enough:
-                    holding[(pupil_id, kind)] = _Figures.of(figures)
+                    holding[(pupil_id, kind)] = figures
                 else:
                     writer.lapse(existing.get((pupil_id, kind, year)))
         last_days = await _last_days(

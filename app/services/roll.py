@@ -36,6 +36,7 @@ from app.repositories.roll import CarerLink, KnownPupil, OpenEnrolment, RollRepo
 from app.rules.names import name_key
 from app.rules.retention import pupil_retain_until
 from app.schemas.roll import RollCarer, RollPupil, RollPush, RollSummary
+from app.services.changes import set_changed
 from app.services.duplicates import flag_pupil_duplicates
 from app.services.people import new_carer, new_pupil, rename_carer, rename_pupil
 
@@ -91,16 +92,6 @@ def _processable(access: Access, subject_column: Any, mask_column: Any) -> Colum
         true() if REGISTRY[purpose].governance else mask_column.op("&")(PURPOSE_BITS[purpose]) != 0
     )
     return and_(access.visible_subjects(subject_column), collected)
-
-
-def _set_changed(target: object, values: dict[str, Any]) -> bool:
-    """Set the attributes that differ; True when any did. Unchanged rows are never written."""
-    changed = False
-    for name, value in values.items():
-        if getattr(target, name) != value:
-            setattr(target, name, value)
-            changed = True
-    return changed
 
 
 def _given(model: RollPupil | RollCarer, names: Iterable[str]) -> dict[str, Any]:
@@ -245,7 +236,7 @@ class _RollApplier:
             rename_pupil(pupil, legal_forename=row.legal_forename, legal_surname=row.legal_surname)
             changed = True
         old_birth = pupil.date_of_birth
-        changed |= _set_changed(pupil, _given(row, PUPIL_FIELDS))
+        changed |= set_changed(pupil, _given(row, PUPIL_FIELDS))
         if pupil.date_of_birth != old_birth:
             self.moved_retention.append((pupil, pupil_retain_until(pupil.date_of_birth)))
         if changed:
@@ -262,7 +253,7 @@ class _RollApplier:
         """Put the pupil on this school's roll from the roll's date; True when that changed
         anything."""
         if open_enrolment is not None:
-            return _set_changed(open_enrolment, {"on_roll_from": row.on_roll_from})
+            return set_changed(open_enrolment, {"on_roll_from": row.on_roll_from})
         for enrolment in closed:
             if enrolment.on_roll_from == row.on_roll_from:
                 # Left out of an earlier roll and back on this one: the same stay, reopened.
@@ -344,7 +335,7 @@ class _RollApplier:
         if (carer.forename, carer.surname) != (given.forename, given.surname):
             rename_carer(carer, forename=given.forename, surname=given.surname)
             changed = True
-        changed |= _set_changed(carer, _given(given, CARER_FIELDS))
+        changed |= set_changed(carer, _given(given, CARER_FIELDS))
         relationship = {
             "relationship_type": given.relationship,
             "parental_responsibility": given.parental_responsibility,
@@ -352,7 +343,7 @@ class _RollApplier:
         }
         if "contact_priority" in given.model_fields_set:
             relationship["contact_priority"] = given.contact_priority
-        changed |= _set_changed(link.relationship, relationship)
+        changed |= set_changed(link.relationship, relationship)
         return changed
 
     # --- retention --------------------------------------------------------------------------
@@ -372,7 +363,7 @@ class _RollApplier:
                     carer_until[carer] = max(until, carer_until.get(carer, until))
         for subject in await self.repo.subjects({*pupil_until, *carer_until}):
             until = pupil_until.get(subject.id) or carer_until[subject.id]
-            _set_changed(subject, {"retain_until": until})
+            set_changed(subject, {"retain_until": until})
 
 
 async def replace_roll(

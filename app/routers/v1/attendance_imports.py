@@ -18,7 +18,13 @@ from app.errors import (
 from app.models.attendance import AttendanceImport, ImportMode, ImportStatus
 from app.policies import Access, Policy
 from app.routers.deps import IdempotencyDep, SettingsDep
-from app.routers.route import BODY_LIMIT_SETTING, STREAMED_BODY, KpasRoute, problem_response
+from app.routers.route import (
+    BODY_LIMIT_SETTING,
+    STREAMED_BODY,
+    KpasRoute,
+    content_type_of,
+    problem_response,
+)
 from app.routers.v1 import PREFIX
 from app.schemas.attendance_imports import (
     MAX_KEPT_PROBLEMS,
@@ -26,12 +32,12 @@ from app.schemas.attendance_imports import (
     ImportRejection,
     import_request_body,
 )
+from app.schemas.common import UTF8_CHARSETS
 from app.services import attendance_imports
 from app.services.attendance_imports import CSV_MEDIA_TYPE, JSON_MEDIA_TYPE
 from app.services.idempotency import StoredResponse
 
 IMPORT_MEDIA_TYPES = [JSON_MEDIA_TYPE, CSV_MEDIA_TYPE]
-CHARSETS = frozenset({"utf-8", "utf8", "us-ascii"})
 
 
 router = APIRouter(
@@ -79,16 +85,6 @@ IMPORT_REJECTED: dict[str, Any] = {
     "with their row and field. A body that cannot be read as an import is not kept.",
     "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ImportRejection"}}},
 }
-
-
-def _content_type(header: str) -> tuple[str, str | None]:
-    media, _, params = header.partition(";")
-    charset = None
-    for param in params.split(";"):
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset":
-            charset = value.strip().strip('"').lower() or None
-    return media.strip().lower(), charset
 
 
 def _location(record: AttendanceImport) -> str:
@@ -141,8 +137,8 @@ async def create_import(
         Query(description="`atomic`: all rows or none; `partial`: the valid rows."),
     ] = ImportMode.ATOMIC,
 ) -> JSONResponse:
-    media_type, charset = _content_type(request.headers.get("content-type", ""))
-    if charset is not None and charset not in CHARSETS:
+    media_type, charset = content_type_of(request.headers.get("content-type", ""))
+    if charset is not None and charset not in UTF8_CHARSETS:
         raise InvalidRequest("Send the import encoded as UTF-8.")
     limit = settings.attendance_import_max_body_bytes
     declared = request.headers.get("content-length", "")

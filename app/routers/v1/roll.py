@@ -11,7 +11,7 @@ from app.db import SessionDep
 from app.errors import PROBLEM_MEDIA_TYPE
 from app.policies import Access, Policy
 from app.routers.deps import IdempotencyDep
-from app.routers.route import BODY_LIMIT_SETTING, KpasRoute, problem_response
+from app.routers.route import BODY_LIMIT_SETTING, KpasRoute, content_type_of, problem_response
 from app.routers.v1 import PREFIX
 from app.routers.v1.schools import UrnPath
 from app.schemas.common import CalendarDate
@@ -95,7 +95,7 @@ async def replace_roll(
 ) -> JSONResponse:
     school = await roll.school_for_roll(session, access, urn=urn)
     raw = await request.body()
-    media, charset = _content_type(request.headers.get("content-type", ""))
+    media, charset = content_type_of(request.headers.get("content-type", ""))
     if media == "text/csv":
         pushed = read_csv_roll(raw, charset=charset, as_of_query=as_of, today=access.today)
     else:
@@ -105,13 +105,3 @@ async def replace_roll(
         return await roll.replace_roll(session, access, school=school, roll=pushed)
 
     return await idempotency.run_ok(pushed.model_dump(mode="json", exclude_unset=True), apply)
-
-
-def _content_type(header: str) -> tuple[str, str | None]:
-    media, _, params = header.partition(";")
-    charset = None
-    for param in params.split(";"):
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset":
-            charset = value.strip().strip('"') or None
-    return media.strip().lower(), charset
