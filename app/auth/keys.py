@@ -15,7 +15,6 @@ import base64
 import functools
 import hashlib
 import json
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from jose import jws
 from jose.backends.base import Key
 from jose.backends.cryptography_backend import CryptographyECKey, CryptographyRSAKey
 
+from app.crypto.files import write_secret_file
 from app.log import get_logger
 from app.settings import Environment, Settings
 
@@ -271,18 +271,7 @@ def write_key(directory: Path, algorithm: str, *, development: bool) -> Path:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    partial = directory / f".{path.name}.{os.getpid()}.partial"
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-            handle.flush()
-            os.fsync(handle.fileno())
-        partial.replace(path)  # readers never see a half-written key
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return path
+    return write_secret_file(path, pem)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
 import re
 import uuid
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from app.crypto.envelope import KEY_BYTES, new_key, unwrap_key, wrap_key
+from app.crypto.files import write_secret_file
 from app.log import get_logger
 from app.settings import Environment, Settings
 
@@ -109,19 +109,7 @@ def write_kek(directory: Path, *, development: bool) -> Path:
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     stamp = datetime.now(UTC).strftime(_STAMP_FORMAT)
     path = directory / f"{DEV_PREFIX if development else KEK_PREFIX}{stamp}{SUFFIX}"
-    text = base64.b64encode(new_key()).decode("ascii") + "\n"
-    partial = directory / f".{path.name}.{os.getpid()}.partial"
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        partial.replace(path)  # readers never see a half-written key
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return path
+    return write_secret_file(path, base64.b64encode(new_key()) + b"\n")
 
 
 class KeyEncryptionKeys:

@@ -34,14 +34,13 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.messages import FINAL_STATUSES, Channel, MessageStatus, OutboundMessage
 from app.models.people import Pupil
-from app.repositories.pagination import bad_cursor, decode_cursor, encode_cursor
+from app.repositories.pagination import anchored_page
 
 MESSAGES = cast(Table, OutboundMessage.__table__)
 _C = MESSAGES.c
@@ -89,30 +88,9 @@ class MessageRepository:
         if query.message_type is not None:
             stmt = stmt.where(OutboundMessage.message_type == query.message_type)
         keys = (OutboundMessage.created_at, OutboundMessage.id)
-        if cursor is not None:
-            (value,) = decode_cursor(cursor, 1)
-            try:
-                anchor_id = uuid.UUID(str(value))
-            except ValueError:
-                raise bad_cursor() from None
-            anchor = (
-                await self.session.execute(select(*keys).where(OutboundMessage.id == anchor_id))
-            ).one_or_none()
-            if anchor is None:
-                raise bad_cursor()
-            before = [literal(v, k.type) for k, v in zip(keys, anchor, strict=True)]
-            stmt = stmt.where(tuple_(*keys) < tuple_(*before))
-        rows = list(
-            (
-                await self.session.scalars(
-                    stmt.order_by(*(k.desc() for k in keys)).limit(limit + 1)
-                )
-            ).all()
+        return await anchored_page(
+            self.session, stmt, keys, limit=limit, cursor=cursor, descending=True
         )
-        if len(rows) <= limit:
-            return rows, None
-        rows = rows[:limit]
-        return rows, encode_cursor([str(rows[-1].id)])
 
     async def requeue_dead(self, message_id: uuid.UUID, *, now: datetime) -> bool:
         """A dead-lettered message back in the queue with a fresh count of attempts; False if

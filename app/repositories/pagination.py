@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -97,3 +98,39 @@ def _typed(key: Any, value: Any) -> Any:
 
 def _cursor_value(value: Any) -> Any:
     return value if isinstance(value, int | str) else str(value)
+
+
+async def anchored_page(
+    session: AsyncSession,
+    stmt: Select[Any],
+    keys: Sequence[InstrumentedAttribute[Any]],
+    *,
+    limit: int,
+    cursor: str | None,
+    descending: bool = False,
+) -> tuple[list[Any], str | None]:
+    """One page of ``stmt`` ordered by ``keys`` (the last is the primary key, a UUID), from
+    ``cursor``; ``descending`` for newest first.
+
+    The cursor carries only the last row's id, never its sort values: those may be names, and
+    a cursor travels in URLs and logs. The next page starts after that row's current
+    position, looked up by id.
+    """
+    *_, id_column = keys
+    if cursor is not None:
+        (value,) = decode_cursor(cursor, 1)
+        try:
+            anchor_id = uuid.UUID(str(value))
+        except ValueError:
+            raise bad_cursor() from None
+        anchor = (await session.execute(select(*keys).where(id_column == anchor_id))).one_or_none()
+        if anchor is None:
+            raise bad_cursor()
+        position = tuple_(*(literal(v, key.type) for key, v in zip(keys, anchor, strict=True)))
+        stmt = stmt.where(tuple_(*keys) < position if descending else tuple_(*keys) > position)
+    order = [key.desc() for key in keys] if descending else list(keys)
+    rows = list((await session.scalars(stmt.order_by(*order).limit(limit + 1))).all())
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor([str(getattr(rows[-1], id_column.key))])

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from app.models.people import (
     Carer,
@@ -21,7 +21,7 @@ from app.models.people import (
     SensitiveEntry,
 )
 from app.models.subjects import DataSubject
-from app.repositories.pagination import bad_cursor, decode_cursor, encode_cursor
+from app.repositories.pagination import anchored_page
 from app.rules.names import prefix_upper_bound
 
 #: What the policy layer's Python checks and the API read of a pupil: enrolments and schools.
@@ -71,39 +71,6 @@ def _name_filter(surname_key: Any, forename_key: Any, name: NamePrefix) -> Colum
     if name.forename:
         clause = clause & _starts_with(forename_key, name.forename)
     return clause
-
-
-async def anchored_page(
-    session: AsyncSession,
-    stmt: Select[Any],
-    keys: Sequence[InstrumentedAttribute[Any]],
-    *,
-    limit: int,
-    cursor: str | None,
-) -> tuple[list[Any], str | None]:
-    """One page of ``stmt`` ordered by ``keys`` (the last is the primary key), from ``cursor``.
-
-    The cursor carries only the last row's id, never its sort values: those are names here,
-    and a cursor travels in URLs and logs. The next page starts after that row's current
-    position, looked up by id.
-    """
-    *_, id_column = keys
-    if cursor is not None:
-        (value,) = decode_cursor(cursor, 1)
-        try:
-            anchor_id = uuid.UUID(str(value))
-        except ValueError:
-            raise bad_cursor() from None
-        anchor = (await session.execute(select(*keys).where(id_column == anchor_id))).one_or_none()
-        if anchor is None:
-            raise bad_cursor()
-        after = [literal(value, key.type) for key, value in zip(keys, anchor, strict=True)]
-        stmt = stmt.where(tuple_(*keys) > tuple_(*after))
-    rows = list((await session.scalars(stmt.order_by(*keys).limit(limit + 1))).all())
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor([str(getattr(rows[-1], id_column.key))])
 
 
 class PupilRepository:

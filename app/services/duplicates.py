@@ -28,7 +28,7 @@ from app.models.people import (
     Pupil,
 )
 from app.policies import Access
-from app.repositories.people import anchored_page
+from app.repositories.pagination import anchored_page
 
 #: Ids per query: well under SQLite's bound-parameter limit.
 CHUNK = 500
