@@ -1,4 +1,5 @@
-"""Test data builders. They flush, never commit: the test's transaction is rolled back."""
+"""Test data builders and the request helpers the API tests share. Builders flush, never commit:
+the test's transaction is rolled back."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.people import (
@@ -25,6 +27,7 @@ from app.rules.kent import District, area_team_for
 from app.rules.retention import pupil_retain_until
 from app.rules.upn import check_letter
 from app.services.people import new_carer, new_pupil
+from tests.conftest import AuthHeaders
 
 _urns = itertools.count(400000)
 _codes = itertools.count(1)
@@ -221,3 +224,30 @@ async def make_carer(
         )
         await session.flush()
     return carer
+
+
+# Requests and responses
+
+PROBLEM = "application/problem+json"
+
+
+def manager_headers(
+    auth: AuthHeaders, purpose: str = "attendance_duty", *, area_team: str = "east"
+) -> dict[str, str]:
+    """Headers of an attendance manager for one area team."""
+    return auth("attendance_manager", area_teams=(area_team,), purpose=purpose)
+
+
+def problem_body(response: httpx.Response, status: int) -> dict[str, object]:
+    """The problem document of ``response``, after checking its status and media type."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body: dict[str, object] = response.json()
+    return body
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
+    """As ``problem_body``, and the document's own ``status`` must match too."""
+    body = problem_body(response, status)
+    assert body["status"] == status
+    return body

@@ -22,9 +22,7 @@ from app.models import (
 )
 from app.rules.kent import District
 from tests.conftest import AuthHeaders
-from tests.factories import make_carer, make_pupil, make_school
-
-PROBLEM = "application/problem+json"
+from tests.factories import make_carer, make_pupil, make_school, manager_headers, problem_body
 
 
 @pytest.fixture
@@ -37,17 +35,6 @@ async def west(session: AsyncSession) -> School:
     return await make_school(session, district=District.MAIDSTONE)
 
 
-def manager(auth: AuthHeaders) -> dict[str, str]:
-    return auth("attendance_manager", area_teams=("east",), purpose="attendance_duty")
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, object] = response.json()
-    return body
-
-
 async def listed(client: httpx.AsyncClient, headers: dict[str, str], **params: object) -> set[str]:
     response = await client.get("/v1/carers", params=params, headers=headers)
     assert response.status_code == 200, response.text
@@ -56,8 +43,8 @@ async def listed(client: httpx.AsyncClient, headers: dict[str, str], **params: o
 
 async def test_anonymous_is_401(client: httpx.AsyncClient) -> None:
     for path in ("/v1/carers", f"/v1/carers/{uuid.uuid4()}"):
-        assert_problem(await client.get(path), 401)
-    assert_problem(await client.patch(f"/v1/carers/{uuid.uuid4()}", json={}), 401)
+        problem_body(await client.get(path), 401)
+    problem_body(await client.patch(f"/v1/carers/{uuid.uuid4()}", json={}), 401)
 
 
 async def test_manager_sees_carers_of_pupils_in_their_area(
@@ -72,13 +59,13 @@ async def test_manager_sees_carers_of_pupils_in_their_area(
         session, pupil=await make_pupil(session, school=west), surname="Nowak"
     )
     unlinked = await make_carer(session, surname="Nowak")
-    headers = manager(auth)
+    headers = manager_headers(auth)
     assert await listed(client, headers) == {str(mine.id)}
     assert await listed(client, headers, name="now") == {str(mine.id)}
     assert await listed(client, headers, name="sam now") == {str(mine.id)}
     assert await listed(client, headers, name="nox") == set()
     for hidden in (theirs, unlinked):
-        assert_problem(await client.get(f"/v1/carers/{hidden.id}", headers=headers), 404)
+        problem_body(await client.get(f"/v1/carers/{hidden.id}", headers=headers), 404)
 
 
 async def test_a_carer_shows_only_the_pupils_the_caller_may_see(
@@ -92,7 +79,7 @@ async def test_a_carer_shows_only_the_pupils_the_caller_may_see(
     far = await make_pupil(session, school=west)
     carer = await make_carer(session, pupil=near, email="carer@example.org")
     await make_carer_link(session, carer, far)
-    response = await client.get(f"/v1/carers/{carer.id}", headers=manager(auth))
+    response = await client.get(f"/v1/carers/{carer.id}", headers=manager_headers(auth))
     assert response.status_code == 200, response.text
     assert response.headers["etag"]
     body = response.json()
@@ -129,11 +116,11 @@ async def test_school_staff_see_their_pupils_carers(
     theirs = await make_carer(session, pupil=await make_pupil(session, school=west))
     headers = auth("school_staff", school_urns=(east.urn,), purpose="attendance_duty")
     assert await listed(client, headers) == {str(mine.id)}
-    assert_problem(await client.get(f"/v1/carers/{theirs.id}", headers=headers), 404)
+    problem_body(await client.get(f"/v1/carers/{theirs.id}", headers=headers), 404)
     refused = await client.patch(
         f"/v1/carers/{mine.id}", json={"title": "Dr"}, headers={**headers, "If-Match": "*"}
     )
-    assert_problem(refused, 403)
+    problem_body(refused, 403)
 
 
 @pytest.mark.parametrize(
@@ -156,7 +143,7 @@ async def test_other_roles_are_refused(
     carer = await make_carer(session, pupil=await make_pupil(session, school=east))
     headers = auth(role, area_teams=("east",), school_urns=(east.urn,), purpose=purpose)
     for path in ("/v1/carers", f"/v1/carers/{carer.id}"):
-        assert_problem(await client.get(path, headers=headers), 403)
+        problem_body(await client.get(path, headers=headers), 403)
 
 
 async def test_a_restricted_carer_is_hidden(
@@ -167,9 +154,9 @@ async def test_a_restricted_carer_is_hidden(
     assert subject is not None
     subject.restricted_since = datetime.now(UTC)
     await session.flush()
-    headers = manager(auth)
+    headers = manager_headers(auth)
     assert await listed(client, headers) == set()
-    assert_problem(await client.get(f"/v1/carers/{carer.id}", headers=headers), 404)
+    problem_body(await client.get(f"/v1/carers/{carer.id}", headers=headers), 404)
 
 
 async def test_update_renames_clears_and_is_audited(
@@ -178,10 +165,10 @@ async def test_update_renames_clears_and_is_audited(
     carer = await make_carer(
         session, pupil=await make_pupil(session, school=east), email="old@example.org"
     )
-    path, headers = f"/v1/carers/{carer.id}", manager(auth)
-    assert_problem(await client.patch(path, json={"surname": "Haddad"}, headers=headers), 428)
+    path, headers = f"/v1/carers/{carer.id}", manager_headers(auth)
+    problem_body(await client.patch(path, json={"surname": "Haddad"}, headers=headers), 428)
     stale = {**headers, "If-Match": '"stale-1"'}
-    assert_problem(await client.patch(path, json={"surname": "Haddad"}, headers=stale), 412)
+    problem_body(await client.patch(path, json={"surname": "Haddad"}, headers=stale), 412)
     etag = (await client.get(path, headers=headers)).headers["etag"]
     response = await client.patch(
         path,
@@ -198,7 +185,7 @@ async def test_update_renames_clears_and_is_audited(
         json={"forename": None, "email": "nope", "postcode": "ME14"},
         headers={**headers, "If-Match": "*"},
     )
-    problem = assert_problem(bad, 422)
+    problem = problem_body(bad, 422)
     assert {e["pointer"] for e in problem["errors"]} == {"/forename", "/email", "/postcode"}  # type: ignore[union-attr]
     event = await session.scalar(
         select(AuditEvent).where(

@@ -32,9 +32,15 @@ from app.models import (
 )
 from app.policies.registry import Purpose
 from tests.conftest import AuthHeaders, make_settings
-from tests.factories import make_agreement, make_pupil, make_recipient, make_school
+from tests.factories import (
+    assert_problem,
+    make_agreement,
+    make_pupil,
+    make_recipient,
+    make_school,
+    manager_headers,
+)
 
-PROBLEM = "application/problem+json"
 KEYS_DIR = Path(tempfile.mkdtemp(prefix="kpas-test-document-keys-"))
 #: Small limits keep the tests fast; the ordinary body limit is below the file limit, so an
 #: upload passing here proves the upload route's own allowance.
@@ -120,14 +126,6 @@ HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></bod
 # --- helpers -------------------------------------------------------------------------------
 
 
-def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, object] = response.json()
-    assert body["status"] == status
-    return body
-
-
 def form(
     kind: str = "passport", source: str = "seen by attendance officer", condition: str = "9(2)(g)"
 ) -> dict[str, str]:
@@ -150,7 +148,7 @@ async def pupil(session: AsyncSession, school: School) -> Pupil:
 
 @pytest.fixture
 def manager(auth: AuthHeaders) -> dict[str, str]:
-    return auth("attendance_manager", area_teams=("south",), purpose="attendance_duty")
+    return manager_headers(auth, area_team="south")
 
 
 def url(pupil: Pupil, *rest: object) -> str:
@@ -159,6 +157,11 @@ def url(pupil: Pupil, *rest: object) -> str:
 
 async def count(session: AsyncSession, table: type[PupilDocument] | type[SubjectKey]) -> int:
     return int(await session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+async def assert_nothing_stored(session: AsyncSession) -> None:
+    assert await count(session, PupilDocument) == 0
+    assert await count(session, SubjectKey) == 0
 
 
 async def upload(
@@ -264,8 +267,7 @@ class TestUpload:
             response = await upload(client, pupil, manager, content, declared, kind=kind)
             problem = assert_problem(response, 415)
             assert says in str(problem["detail"]), case
-        assert await count(session, PupilDocument) == 0
-        assert await count(session, SubjectKey) == 0
+        await assert_nothing_stored(session)
 
     async def test_an_oversized_file_is_413_and_nothing_is_stored(
         self,
@@ -294,8 +296,7 @@ class TestUpload:
             headers={**manager, "content-type": request.headers["content-type"]},
         )
         assert_problem(streamed, 413)
-        assert await count(session, PupilDocument) == 0
-        assert await count(session, SubjectKey) == 0
+        await assert_nothing_stored(session)
 
     async def test_invalid_fields_are_422(
         self,

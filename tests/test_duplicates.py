@@ -27,9 +27,14 @@ from app.models import (
 from app.rules.kent import District
 from app.services.people import PEOPLE_BASIS, PEOPLE_PURPOSES_MASK
 from tests.conftest import AuthHeaders
-from tests.factories import make_carer, make_pupil, make_school, make_upn
-
-PROBLEM = "application/problem+json"
+from tests.factories import (
+    make_carer,
+    make_pupil,
+    make_school,
+    make_upn,
+    manager_headers,
+    problem_body,
+)
 
 
 @pytest.fixture
@@ -40,17 +45,6 @@ async def east(session: AsyncSession) -> School:
 @pytest.fixture
 async def west(session: AsyncSession) -> School:
     return await make_school(session, district=District.MAIDSTONE)
-
-
-def manager(auth: AuthHeaders) -> dict[str, str]:
-    return auth("attendance_manager", area_teams=("east",), purpose="attendance_duty")
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, object] = response.json()
-    return body
 
 
 def pupil_body(urn: int, **overrides: object) -> dict[str, object]:
@@ -93,7 +87,7 @@ class TestFlagging:
         response = await client.post(
             "/v1/pupils",
             json=pupil_body(east.urn, upn=existing.upn, postcode="ME14 1XQ"),
-            headers=manager(auth),
+            headers=manager_headers(auth),
         )
         assert response.status_code == 201, response.text
         [duplicate] = await duplicates_of(session, existing.id)
@@ -118,7 +112,9 @@ class TestFlagging:
             session, school=east, legal_forename="Zoe", legal_surname="O'Keeffe", postcode="CT9 2BB"
         )
         response = await client.post(
-            "/v1/pupils", json=pupil_body(east.urn, postcode="ct91aa"), headers=manager(auth)
+            "/v1/pupils",
+            json=pupil_body(east.urn, postcode="ct91aa"),
+            headers=manager_headers(auth),
         )
         assert response.status_code == 201, response.text
         [duplicate] = await duplicates_of(session, existing.id)
@@ -134,7 +130,7 @@ class TestFlagging:
         response = await client.patch(
             f"/v1/pupils/{second.id}",
             json={"upn": first.upn},
-            headers={**manager(auth), "If-Match": "*"},
+            headers={**manager_headers(auth), "If-Match": "*"},
         )
         assert response.status_code == 200, response.text
         [duplicate] = await duplicates_of(session, first.id)
@@ -154,7 +150,7 @@ class TestReview:
         assert listed.status_code == 200, listed.text
         assert str(duplicate.id) in {d["id"] for d in listed.json()["items"]}
         path = f"/v1/possible-duplicates/{duplicate.id}"
-        got = await client.get(path, headers=manager(auth))
+        got = await client.get(path, headers=manager_headers(auth))
         assert got.json()["first_id"] == str(min(first.id, second.id))
         dismissed = await client.post(
             f"{path}/dismissal", headers=auth("attendance_manager", subject="manager-7")
@@ -163,7 +159,7 @@ class TestReview:
         body = dismissed.json()
         assert (body["status"], body["resolved_by"]) == ("not_duplicate", "manager-7")
         assert body["resolved_at"] is not None
-        assert_problem(await client.post(f"{path}/dismissal", headers=headers), 409)
+        problem_body(await client.post(f"{path}/dismissal", headers=headers), 409)
         closed = await client.get(
             "/v1/possible-duplicates", params={"status": "not_duplicate"}, headers=headers
         )
@@ -213,15 +209,15 @@ class TestReview:
             ("GET", f"/v1/possible-duplicates/{duplicate.id}"),
             ("POST", f"/v1/possible-duplicates/{duplicate.id}/dismissal"),
         ):
-            assert_problem(await client.request(method, path, headers=headers), 403)
+            problem_body(await client.request(method, path, headers=headers), 403)
 
     async def test_unknown_duplicate_is_404_and_anonymous_is_401(
         self, client: httpx.AsyncClient, auth: AuthHeaders
     ) -> None:
         path = f"/v1/possible-duplicates/{uuid.uuid4()}"
-        assert_problem(await client.get(path, headers=manager(auth)), 404)
-        assert_problem(await client.post(f"{path}/dismissal", headers=manager(auth)), 404)
-        assert_problem(await client.get(path), 401)
+        problem_body(await client.get(path, headers=manager_headers(auth)), 404)
+        problem_body(await client.post(f"{path}/dismissal", headers=manager_headers(auth)), 404)
+        problem_body(await client.get(path), 401)
 
 
 class TestMerge:
@@ -272,11 +268,11 @@ class TestMerge:
         await session.flush()
         duplicate = await flag(session, survivor, other)
 
-        headers = manager(auth)
+        headers = manager_headers(auth)
         path = f"/v1/pupils/{survivor.id}/merge"
         body = {"duplicate_id": str(duplicate.id), "merge_from": str(other.id)}
-        assert_problem(await client.post(path, json=body, headers=headers), 428)
-        assert_problem(
+        problem_body(await client.post(path, json=body, headers=headers), 428)
+        problem_body(
             await client.post(path, json=body, headers={**headers, "If-Match": '"stale-1"'}), 412
         )
         etag = (await client.get(f"/v1/pupils/{survivor.id}", headers=headers)).headers["etag"]
@@ -313,11 +309,9 @@ class TestMerge:
         }
         # Merged once. The other record left every roll, so only governance still sees it;
         # for them the merge is refused as already done.
-        assert_problem(
-            await client.post(path, json=body, headers={**headers, "If-Match": "*"}), 404
-        )
+        problem_body(await client.post(path, json=body, headers={**headers, "If-Match": "*"}), 404)
         again = await client.post(path, json=body, headers={**governance, "If-Match": "*"})
-        assert_problem(again, 409)
+        problem_body(again, 409)
 
     async def test_merge_needs_both_pupils_visible_and_a_matching_open_duplicate(
         self,
@@ -332,31 +326,31 @@ class TestMerge:
         nearby = await make_pupil(session, school=east)
         hidden_pair = await flag(session, survivor, elsewhere)
         unrelated = await flag(session, elsewhere, nearby)
-        headers = {**manager(auth), "If-Match": "*"}
+        headers = {**manager_headers(auth), "If-Match": "*"}
         path = f"/v1/pupils/{survivor.id}/merge"
         response = await client.post(
             path,
             json={"duplicate_id": str(hidden_pair.id), "merge_from": str(elsewhere.id)},
             headers=headers,
         )
-        assert_problem(response, 404)
+        problem_body(response, 404)
         response = await client.post(
             path,
             json={"duplicate_id": str(unrelated.id), "merge_from": str(nearby.id)},
             headers=headers,
         )
-        assert {e["pointer"] for e in assert_problem(response, 422)["errors"]} == {"/duplicate_id"}  # type: ignore[union-attr]
+        assert {e["pointer"] for e in problem_body(response, 422)["errors"]} == {"/duplicate_id"}  # type: ignore[union-attr]
         response = await client.post(
             path,
             json={"duplicate_id": str(unrelated.id), "merge_from": str(survivor.id)},
             headers=headers,
         )
-        assert_problem(response, 422)
+        problem_body(response, 422)
         school = auth("school_staff", school_urns=(east.urn,), purpose="attendance_duty")
         refused = await client.post(
             path,
             json={"duplicate_id": str(unrelated.id), "merge_from": str(nearby.id)},
             headers={**school, "If-Match": "*"},
         )
-        assert_problem(refused, 403)
+        problem_body(refused, 403)
         assert (await session.get(Pupil, nearby.id)).merged_into_id is None  # type: ignore[union-attr]

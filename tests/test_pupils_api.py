@@ -31,15 +31,15 @@ from app.rules.kent import District
 from app.rules.retention import pupil_retain_until
 from tests.conftest import AuthHeaders
 from tests.factories import (
+    assert_problem,
     make_agreement,
     make_carer,
     make_pupil,
     make_recipient,
     make_school,
     make_upn,
+    manager_headers,
 )
-
-PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
@@ -52,20 +52,8 @@ async def west(session: AsyncSession) -> School:
     return await make_school(session, district=District.MAIDSTONE, name="Weald Primary School")
 
 
-def manager(auth: AuthHeaders, purpose: str = "attendance_duty") -> dict[str, str]:
-    return auth("attendance_manager", area_teams=("east",), purpose=purpose)
-
-
 def governance(auth: AuthHeaders) -> dict[str, str]:
     return auth("information_governance", purpose="subject_rights")
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, object] = response.json()
-    assert body["status"] == status
-    return body
 
 
 def pointers(body: dict[str, object]) -> set[str]:
@@ -117,7 +105,7 @@ class TestWhoSees:
         mine = await make_pupil(session, school=east)
         theirs = await make_pupil(session, school=west)
         left = await make_pupil(session, school=east, off_roll_on=date(2025, 7, 20))
-        headers = manager(auth)
+        headers = manager_headers(auth)
         assert await listed(client, headers) == {str(mine.id)}
         for hidden in (theirs, left):
             assert_problem(await client.get(f"/v1/pupils/{hidden.id}", headers=headers), 404)
@@ -209,12 +197,12 @@ class TestWhoSees:
         await session.flush()
 
         # Intervention rests on 6(1)(e) alone: an objection pending or upheld stops it.
-        headers = manager(auth, purpose="intervention")
+        headers = manager_headers(auth, purpose="intervention")
         assert await listed(client, headers) == {str(visible.id)}
         for hidden in (restricted, pending, upheld, expired):
             assert_problem(await client.get(f"/v1/pupils/{hidden.id}", headers=headers), 404)
         # The attendance duty is also a legal obligation: objections do not stop it.
-        assert await listed(client, manager(auth)) == {
+        assert await listed(client, manager_headers(auth)) == {
             str(p.id) for p in (visible, pending, upheld)
         }
 
@@ -225,7 +213,7 @@ class TestWhoSees:
         merged = await make_pupil(session, school=east)
         merged.merged_into_id = survivor.id
         await session.flush()
-        headers = manager(auth)
+        headers = manager_headers(auth)
         assert await listed(client, headers) == {str(survivor.id)}
         assert await listed(client, headers, include_merged="true") == {
             str(survivor.id),
@@ -251,7 +239,7 @@ class TestSearch:
                 session, school=east, legal_forename=forename, legal_surname=surname
             )
             ids[forename, surname] = str(pupil.id)
-        headers = manager(auth)
+        headers = manager_headers(auth)
         response = await client.get("/v1/pupils", params={"name": "O'K"}, headers=headers)
         # In name order: surname key, then forename key.
         assert [i["id"] for i in response.json()["items"]] == [
@@ -271,7 +259,7 @@ class TestSearch:
         other_east = await make_school(session, district=District.CANTERBURY)
         first = await make_pupil(session, school=east, date_of_birth=date(2013, 1, 2))
         second = await make_pupil(session, school=other_east)
-        headers = manager(auth)
+        headers = manager_headers(auth)
         assert await listed(client, headers, upn=first.upn.lower()) == {str(first.id)}  # type: ignore[union-attr]
         assert await listed(client, headers, school_urn=other_east.urn) == {str(second.id)}
         assert await listed(client, headers, date_of_birth="2013-01-02") == {str(first.id)}
@@ -286,7 +274,7 @@ class TestSearch:
         expected = set()
         for surname in ("Ashdown", "Ashdown", "Brambleby", "Chalcott", "Dunmore"):
             expected.add(str((await make_pupil(session, school=east, legal_surname=surname)).id))
-        headers = manager(auth)
+        headers = manager_headers(auth)
         seen: list[str] = []
         cursor = None
         while True:
@@ -310,7 +298,7 @@ class TestCreate:
         self, client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, east: School
     ) -> None:
         body = pupil_body(east.urn)
-        response = await client.post("/v1/pupils", json=body, headers=manager(auth))
+        response = await client.post("/v1/pupils", json=body, headers=manager_headers(auth))
         assert response.status_code == 201, response.text
         created = response.json()
         assert response.headers["location"] == f"/v1/pupils/{created['id']}"
@@ -335,7 +323,9 @@ class TestCreate:
         self, client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, west: School
     ) -> None:
         before = (await count(session, Pupil), await count(session, DataSubject))
-        response = await client.post("/v1/pupils", json=pupil_body(west.urn), headers=manager(auth))
+        response = await client.post(
+            "/v1/pupils", json=pupil_body(west.urn), headers=manager_headers(auth)
+        )
         assert assert_problem(response, 403)["policy"]["rule"] == "pupils.manager.write"  # type: ignore[index]
         assert (await count(session, Pupil), await count(session, DataSubject)) == before
         refusal = await session.scalar(
@@ -365,7 +355,7 @@ class TestCreate:
             email="family@",
             postcode="QQ1 1AA",
         )
-        response = await client.post("/v1/pupils", json=body, headers=manager(auth))
+        response = await client.post("/v1/pupils", json=body, headers=manager_headers(auth))
         problem = assert_problem(response, 422)
         assert pointers(problem) == {"/upn", "/date_of_birth", "/phone", "/email", "/postcode"}
         assert "Q207000016049" not in response.text and "90012" not in response.text
@@ -376,14 +366,16 @@ class TestCreate:
         self, client: httpx.AsyncClient, auth: AuthHeaders, east: School, born: str
     ) -> None:
         response = await client.post(
-            "/v1/pupils", json=pupil_body(east.urn, date_of_birth=born), headers=manager(auth)
+            "/v1/pupils",
+            json=pupil_body(east.urn, date_of_birth=born),
+            headers=manager_headers(auth),
         )
         assert pointers(assert_problem(response, 422)) == {"/date_of_birth"}
 
     async def test_enrolment_must_name_a_school_and_follow_birth(
         self, client: httpx.AsyncClient, auth: AuthHeaders, east: School
     ) -> None:
-        headers = manager(auth)
+        headers = manager_headers(auth)
         unknown = pupil_body(999990)
         response = await client.post("/v1/pupils", json=unknown, headers=headers)
         assert pointers(assert_problem(response, 422)) == {"/enrolment/school_urn"}
@@ -399,7 +391,7 @@ class TestCreate:
     async def test_replayed_create_returns_the_first_response(
         self, client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, east: School
     ) -> None:
-        headers = {**manager(auth), "Idempotency-Key": "pupil-create-1"}
+        headers = {**manager_headers(auth), "Idempotency-Key": "pupil-create-1"}
         body = pupil_body(east.urn)
         first = await client.post("/v1/pupils", json=body, headers=headers)
         second = await client.post("/v1/pupils", json=body, headers=headers)
@@ -414,7 +406,7 @@ class TestUpdate:
         self, client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, east: School
     ) -> None:
         pupil = await make_pupil(session, school=east)
-        path, headers = f"/v1/pupils/{pupil.id}", manager(auth)
+        path, headers = f"/v1/pupils/{pupil.id}", manager_headers(auth)
         assert_problem(await client.patch(path, json={"gender": "male"}, headers=headers), 428)
         stale = {**headers, "If-Match": '"stale-1"'}
         assert_problem(await client.patch(path, json={"gender": "male"}, headers=stale), 412)
@@ -424,7 +416,7 @@ class TestUpdate:
     ) -> None:
         pupil = await make_pupil(session, school=east, phone="+447700900111")
         carer = await make_carer(session, pupil=pupil)
-        headers = manager(auth)
+        headers = manager_headers(auth)
         etag = (await client.get(f"/v1/pupils/{pupil.id}", headers=headers)).headers["etag"]
         response = await client.patch(
             f"/v1/pupils/{pupil.id}",
@@ -458,7 +450,7 @@ class TestUpdate:
         response = await client.patch(
             f"/v1/pupils/{pupil.id}",
             json={"legal_surname": None, "upn": "B801200005002", "email": "x@", "gender": "x"},
-            headers={**manager(auth), "If-Match": "*"},
+            headers={**manager_headers(auth), "If-Match": "*"},
         )
         problem = assert_problem(response, 422)
         assert pointers(problem) == {"/legal_surname", "/upn", "/email", "/gender"}
@@ -473,7 +465,7 @@ class TestUpdate:
         response = await client.patch(
             f"/v1/pupils/{merged.id}",
             json={"gender": "male"},
-            headers={**manager(auth), "If-Match": "*"},
+            headers={**manager_headers(auth), "If-Match": "*"},
         )
         assert_problem(response, 409)
 
@@ -491,7 +483,7 @@ class TestCarers:
         assert subject is not None
         subject.restricted_since = datetime.now(UTC)
         await session.flush()
-        response = await client.get(f"/v1/pupils/{pupil.id}/carers", headers=manager(auth))
+        response = await client.get(f"/v1/pupils/{pupil.id}/carers", headers=manager_headers(auth))
         assert response.status_code == 200, response.text
         items = response.json()["items"]
         assert [i["carer"]["id"] for i in items] == [
@@ -508,7 +500,7 @@ class TestCarers:
         pupil = await make_pupil(session, school=east, date_of_birth=date(2016, 6, 1))
         sibling = await make_pupil(session, school=east, date_of_birth=date(2012, 1, 1))
         carer = await make_carer(session, pupil=sibling)
-        headers = manager(auth)
+        headers = manager_headers(auth)
         path = f"/v1/pupils/{pupil.id}/carers"
         link = {
             "carer_id": str(carer.id),
@@ -554,7 +546,7 @@ class TestCarers:
                 "lives_with": True,
                 "contact_priority": 1,
             },
-            headers={**manager(auth), "Idempotency-Key": "link-new-carer"},
+            headers={**manager_headers(auth), "Idempotency-Key": "link-new-carer"},
         )
         assert response.status_code == 201, response.text
         carer = await session.get(Carer, uuid.UUID(response.json()["carer"]["id"]))
@@ -575,7 +567,7 @@ class TestCarers:
     ) -> None:
         pupil = await make_pupil(session, school=east)
         elsewhere = await make_carer(session, pupil=await make_pupil(session, school=west))
-        path, headers = f"/v1/pupils/{pupil.id}/carers", manager(auth)
+        path, headers = f"/v1/pupils/{pupil.id}/carers", manager_headers(auth)
         relationship = {
             "relationship_type": "other",
             "parental_responsibility": False,
@@ -642,6 +634,6 @@ class TestRelease:
     ) -> None:
         pupil = await make_pupil(session, school=east)
         assert (
-            await client.get(f"/v1/pupils/{pupil.id}", headers=manager(auth))
+            await client.get(f"/v1/pupils/{pupil.id}", headers=manager_headers(auth))
         ).status_code == 200
         assert await count(session, Disclosure) == 0

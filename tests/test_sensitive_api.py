@@ -30,9 +30,15 @@ from app.models import (
 from app.policies.engine import PolicyEngine
 from app.policies.registry import REGISTRY, Purpose
 from tests.conftest import AuthHeaders
-from tests.factories import make_agreement, make_pupil, make_recipient, make_school
+from tests.factories import (
+    assert_problem,
+    make_agreement,
+    make_pupil,
+    make_recipient,
+    make_school,
+    manager_headers,
+)
 
-PROBLEM = "application/problem+json"
 SOURCE = "school census, spring 2026"
 
 
@@ -89,14 +95,6 @@ def social_care(**details: object) -> dict[str, object]:
     }
 
 
-def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, object] = response.json()
-    assert body["status"] == status
-    return body
-
-
 @pytest.fixture
 async def school(session: AsyncSession) -> School:
     return await make_school(session)  # Dover: the South area team
@@ -109,7 +107,7 @@ async def pupil(session: AsyncSession, school: School) -> Pupil:
 
 @pytest.fixture
 def manager(auth: AuthHeaders) -> dict[str, str]:
-    return auth("attendance_manager", area_teams=("south",), purpose="attendance_duty")
+    return manager_headers(auth, area_team="south")
 
 
 def url(pupil: Pupil, entry_id: object = None) -> str:
