@@ -5,17 +5,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
+import socket
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.settings import Environment, Settings, get_settings
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+
+from app.settings import Environment, Settings, describe_settings_errors, get_settings
 
 if TYPE_CHECKING:
+    from subprocess import Popen
+
     from app.audit.verification import ChainVerification
     from app.auth.keys import KeyRing
+    from app.crypto import KeyEncryptionKeys
+    from app.crypto.keyring import KeyEncryptionKey
     from app.notify.fake import FakeTemplate
     from app.services.attendance_recompute import RecomputeCounts
 
@@ -23,18 +32,64 @@ if TYPE_CHECKING:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.auth.keys import SigningKeysError
+    from app.crypto import DocumentKeysError
+    from app.crypto.cursors import CursorKeyError
+    from app.main import create_app
+
     settings = get_settings()
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        access_log=False,
-        log_config=None,
-        proxy_headers=True,
-        server_header=False,
-    )
-    return 0
+    host, port = args.host or settings.host, args.port or settings.port
+    # Bound here, before anything else starts, so a taken port is one clear line.
+    listener, problem = _listen(host, port)
+    if listener is None:
+        hint = "--port" if args.port else "KPAS_PORT"
+        print(
+            f"kpas serve: {problem} ({hint}): stop what is using it or choose another port",
+            file=sys.stderr,
+        )
+        return 1
+    with listener:
+        try:
+            app = create_app(settings)
+        except (SigningKeysError, DocumentKeysError, CursorKeyError) as exc:
+            print(f"kpas serve: refused to start: {exc}", file=sys.stderr)
+            return 2
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            access_log=False,
+            log_config=None,
+            proxy_headers=True,
+            server_header=False,
+        )
+        server = uvicorn.Server(config)
+        server.run(sockets=[listener])
+    return 0 if server.started else 3
+
+
+def _listen(host: str, port: int) -> tuple[socket.socket | None, str]:
+    """A socket bound to ``host:port`` (as uvicorn binds), or None and why it cannot be."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            return None, f"port {port} on {host} is already in use"
+        return None, f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return sock, ""
+
+
+def _port_problem(host: str, port: int) -> str | None:
+    """Why nothing could listen on ``host:port`` now, or None if it is free."""
+    listener, problem = _listen(host, port)
+    if listener is None:
+        return problem
+    listener.close()
+    return None
 
 
 async def _migrate_async() -> None:
@@ -145,6 +200,139 @@ def _keys_rotate(args: argparse.Namespace) -> int:
     print(f"new signing key {SigningKey.from_file(new).kid} ({new.name}); restart to sign with it")
     for path in retired:
         print(f"retired {path.name}")
+    return 0
+
+
+def _key_encryption_keys_in(directory: Path) -> list[KeyEncryptionKey] | None:
+    """The keys in ``directory``; None (having said why) if one of its files is not a key."""
+    from app.crypto import DocumentKeysError
+    from app.crypto.keyring import read_keks
+
+    try:
+        return read_keks(directory)
+    except DocumentKeysError as exc:
+        print(f"refused: {directory}: {exc}", file=sys.stderr)
+        return None
+
+
+def _document_keys_create(_args: argparse.Namespace) -> int:
+    from app.crypto import write_kek
+    from app.crypto.keyring import KeyEncryptionKey
+
+    directory = get_settings().document_keys_dir
+    existing = _key_encryption_keys_in(directory)
+    if existing is None:
+        return 1
+    if existing:
+        names = ", ".join(k.file_name for k in existing)
+        print(
+            f"refused: {directory} already holds key-encryption keys ({names}); "
+            "`kpas document-keys rotate` adds a new one",
+            file=sys.stderr,
+        )
+        return 1
+    key = KeyEncryptionKey.from_file(write_kek(directory, development=False))
+    print(f"new key-encryption key {key.id} ({key.file_name}) in {directory}")
+    return 0
+
+
+def _document_keys_rotate(_args: argparse.Namespace) -> int:
+    from app.crypto import write_kek
+    from app.crypto.keyring import KeyEncryptionKey
+
+    directory = get_settings().document_keys_dir
+    existing = _key_encryption_keys_in(directory)
+    if existing is None:
+        return 1
+    if not existing:
+        print(
+            f"refused: no key-encryption keys in {directory} yet; "
+            "`kpas document-keys create` makes the first",
+            file=sys.stderr,
+        )
+        return 1
+    key = KeyEncryptionKey.from_file(write_kek(directory, development=False))
+    print(
+        f"new key-encryption key {key.id} ({key.file_name}); restart every API process to wrap "
+        "new subject keys with it (the older keys keep unwrapping), then run "
+        "`kpas document-keys rewrap` to move the existing ones to it"
+    )
+    return 0
+
+
+async def _document_keys_rewrap_async(ring: KeyEncryptionKeys, batch_size: int) -> int:
+    from app.audit.trail import PendingAuditEvent, record, seal
+    from app.crypto import rewrap_subject_keys
+    from app.db import Database
+
+    database = Database.from_settings(get_settings())
+    total = 0
+    try:
+        while True:
+            # One transaction per batch: a failure keeps the batches already done.
+            async with database.writer(), database.sessions() as session, session.begin():
+                moved = await rewrap_subject_keys(session, ring, limit=batch_size)
+                if moved:
+                    record(
+                        session,
+                        PendingAuditEvent(
+                            kind="change",
+                            action="document_keys.rewrapped",
+                            actor="kpas document-keys rewrap",
+                            actor_role="operator",
+                            resource_type="key_encryption_key",
+                            resource_id=ring.active.id,
+                            details={"subject_keys": moved},
+                        ),
+                    )
+                    await seal(session)
+            total += moved
+            if moved < batch_size:
+                return total
+    finally:
+        await database.dispose()
+
+
+def _document_keys_rewrap(args: argparse.Namespace) -> int:
+    from app.crypto import (
+        DecryptionFailed,
+        DocumentKeysError,
+        KeyEncryptionKeys,
+        UnknownWrappingKey,
+    )
+
+    settings = get_settings()
+    try:
+        ring = KeyEncryptionKeys.from_settings(settings)
+        moved = asyncio.run(_document_keys_rewrap_async(ring, args.batch_size))
+    except DocumentKeysError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    except UnknownWrappingKey as exc:
+        print(
+            f"stopped: a subject key is wrapped by {exc.kek_id}, which is not in "
+            f"{settings.document_keys_dir}; put that key file back and run again",
+            file=sys.stderr,
+        )
+        return 1
+    except DecryptionFailed:
+        print(
+            "stopped: a subject key does not unwrap with the key that wrapped it (altered, or "
+            "moved to another subject's row); the batch it was in was left as it was",
+            file=sys.stderr,
+        )
+        return 1
+    active = ring.active
+    print(
+        f"rewrapped {moved} subject keys; every live subject key is now wrapped by "
+        f"{active.id} ({active.file_name})"
+    )
+    older = [k.file_name for k in ring.keys if k.id != active.id]
+    if older:
+        print(
+            "no live subject key needs these any more: " + ", ".join(older) + "; remove them "
+            "once no backup you may have to restore was written before this rewrap"
+        )
     return 0
 
 
@@ -266,7 +454,17 @@ def _fake_notify(args: argparse.Namespace) -> int:
         rate_limit=args.rate_limit or settings.notify_rate_limit_per_minute,
         delivery_delay_seconds=args.delivery_delay,
     )
-    serve_fake_notify(args.host, args.port or _fake_notify_port(settings), config=config)
+    port = args.port or _fake_notify_port(settings)
+    problem = _port_problem(args.host, port)
+    if problem is not None:
+        hint = "--port" if args.port else "the port of KPAS_NOTIFY_BASE_URL"
+        print(
+            f"kpas fake-notify: {problem} ({hint}): stop what is using it or choose another "
+            "port (the service finds the fake Notify at KPAS_NOTIFY_BASE_URL)",
+            file=sys.stderr,
+        )
+        return 1
+    serve_fake_notify(args.host, port, config=config)
     return 0
 
 
@@ -279,6 +477,130 @@ def _fake_notify_port(settings: Settings) -> int:
     if url.hostname in {"127.0.0.1", "localhost", "::1"} and url.port:
         return url.port
     return 8025
+
+
+#: What ``kpas run-local`` starts, in this order; each is a ``kpas`` command of its own.
+LOCAL_PROCESSES = ("fake-notify", "worker", "api")
+
+
+def _run_local(args: argparse.Namespace) -> int:
+    import signal
+    import subprocess
+    import time
+
+    settings = get_settings()
+    if settings.env is Environment.PRODUCTION:
+        print(
+            "refused: run-local starts the fake Notify, which never runs in production",
+            file=sys.stderr,
+        )
+        return 2
+    notify_port = _fake_notify_port(settings)
+    ports = [
+        (settings.host, settings.port, "the API, KPAS_PORT"),
+        ("127.0.0.1", notify_port, "the fake GOV.UK Notify, the port of KPAS_NOTIFY_BASE_URL"),
+    ]
+    problems = [
+        f"{problem} ({what})"
+        for host, port, what in ports
+        if (problem := _port_problem(host, port)) is not None
+    ]
+    if problems:
+        for problem in problems:
+            print(f"kpas run-local: {problem}; nothing was started", file=sys.stderr)
+        return 1
+
+    stop_signals: list[int] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop_signals.append(signum)
+
+    handlers = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    kpas = [sys.executable, "-m", "app.cli"]
+    argv = {
+        "fake-notify": [*kpas, "fake-notify"],
+        "worker": [*kpas, "worker", "--check-every", str(args.check_every)],
+        "api": [*kpas, "serve"],
+    }
+    children: dict[str, Popen[bytes]] = {}
+    try:
+        for name in LOCAL_PROCESSES:
+            children[name] = subprocess.Popen(argv[name])  # noqa: S603 - our own command
+        announced = False
+        while not stop_signals:
+            ended = next((n for n, child in children.items() if child.poll() is not None), None)
+            if ended is not None:
+                code = children[ended].returncode
+                print(
+                    f"kpas run-local: the {ended} process stopped (exit {code}); "
+                    "stopping the others",
+                    file=sys.stderr,
+                )
+                return code or 1
+            if not announced:
+                announced = _announce_when_serving(settings, notify_port)
+            time.sleep(0.2)
+        return 0
+    finally:
+        _stop_processes(list(children.values()))
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+
+
+def _stop_processes(children: Sequence[Popen[bytes]]) -> None:
+    """SIGTERM each process still running, wait for it, and kill it after 10 s."""
+    import subprocess
+
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    for child in children:
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _announce_when_serving(settings: Settings, notify_port: int) -> bool:
+    """Once the API answers, say where to go next (on stdout). False until then."""
+    import httpx
+
+    host = "127.0.0.1" if settings.host in {"0.0.0.0", "::"} else settings.host  # noqa: S104
+    base = f"http://{host}:{settings.port}"
+    try:
+        if httpx.get(f"{base}/healthz", timeout=1).status_code != 200:
+            return False
+        ready = httpx.get(f"{base}/readyz", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+    kpas = _kpas_command()
+    lines = [
+        "",
+        f"KPAS is serving at {base}, with the outbox worker and a fake GOV.UK Notify "
+        f"(http://127.0.0.1:{notify_port}).",
+        f"  API docs:   {base}/docs  (paste a token into Authorize)",
+        "  a token:    TOKEN=$("
+        f"{kpas} token --role attendance_officer --sub officer-1 --area-team east)",
+        f'  call it:    curl -H "Authorization: Bearer $TOKEN" "{base}/v1/schools?district=thanet"',
+        "Ctrl-C stops all three.",
+        "",
+    ]
+    if not ready:
+        lines.insert(-2, f"  not ready:  {base}/readyz answers 503; has `{kpas} migrate` run?")
+    print("\n".join(lines), flush=True)
+    return True
+
+
+def _kpas_command() -> str:
+    """How to run ``kpas`` from the working directory (``.venv/bin/kpas`` in a checkout)."""
+    script = Path(sys.executable).with_name("kpas")
+    if not script.exists():
+        return "kpas"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
 
 
 async def _worker_async(args: argparse.Namespace) -> int:
@@ -406,7 +728,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kpas", description="KPAS platform API")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the API server")
+    serve = commands.add_parser(
+        "serve", help="run the API server (exits 1 at once if its port is taken)"
+    )
     serve.add_argument("--host", help="bind address (default KPAS_HOST)")
     serve.add_argument("--port", type=int, help="port (default KPAS_PORT)")
     serve.set_defaults(run=_serve)
@@ -465,6 +789,20 @@ def build_parser() -> argparse.ArgumentParser:
     fake.add_argument("--delivery-delay", type=float, default=1.0)
     fake.set_defaults(run=_fake_notify)
 
+    local = commands.add_parser(
+        "run-local",
+        help="run the API, the outbox worker and the fake Notify together until Ctrl-C, as "
+        "`make run` does: checks both ports first, says where to go once serving, and stops "
+        "them all when one stops (refused in production)",
+    )
+    local.add_argument(
+        "--check-every",
+        type=_positive_float,
+        default=10.0,
+        help="the worker's --check-every (default 10 seconds, so demo letters move quickly)",
+    )
+    local.set_defaults(run=_run_local)
+
     worker = commands.add_parser(
         "worker",
         help="send the Notify outbox, follow delivery, clear personal data, and recompute "
@@ -514,6 +852,35 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument("--keep", type=int, default=2, help="keys to keep, the new one included")
     rotate.set_defaults(run=_keys_rotate)
 
+    document_keys = commands.add_parser(
+        "document-keys",
+        help="manage the key-encryption keys that wrap each person's document key "
+        "(KPAS_DOCUMENT_KEYS_DIR)",
+    )
+    document_key_commands = document_keys.add_subparsers(
+        dest="document_keys_command", required=True
+    )
+    document_key_commands.add_parser(
+        "create", help="write the first key-encryption key (refused if the directory has keys)"
+    ).set_defaults(run=_document_keys_create)
+    document_key_commands.add_parser(
+        "rotate",
+        help="add a new key-encryption key; after a restart it wraps new subject keys and the "
+        "older ones keep unwrapping (nothing is deleted)",
+    ).set_defaults(run=_document_keys_rotate)
+    rewrap = document_key_commands.add_parser(
+        "rewrap",
+        help="re-wrap every live subject key under the newest key-encryption key, so older "
+        "ones can be retired; run it after every API process has restarted with that key",
+    )
+    rewrap.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=500,
+        help="subject keys per transaction (default 500)",
+    )
+    rewrap.set_defaults(run=_document_keys_rewrap)
+
     audit = commands.add_parser("audit", help="the tamper-evident audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_commands.add_parser(
@@ -531,8 +898,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The name each long-running command gives its log lines (``process``).
+PROCESS_NAMES = {"serve": "api", "worker": "worker", "fake-notify": "fake-notify"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from app.log import name_process
+
     args = build_parser().parse_args(argv)
+    try:
+        get_settings()
+    except (ValidationError, SettingsError) as exc:
+        print("kpas: the settings are not valid:", file=sys.stderr)
+        for line in describe_settings_errors(exc):
+            print(f"  {line}", file=sys.stderr)
+        return 2
+    if args.command in PROCESS_NAMES:
+        name_process(PROCESS_NAMES[args.command])
     code: int = args.run(args)
     return code
 

@@ -10,6 +10,9 @@ from typing import Any, ClassVar
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://kpas.kent.gov.uk/problems/"
+#: On every response that may carry personal data (everything under ``/v1`` and every error):
+#: no shared or browser cache keeps it, and no browser reads it as another media type.
+PRIVATE_RESPONSE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 class ProblemError(Exception):
@@ -136,6 +139,15 @@ class IdempotencyKeyReused(ProblemError):
     title = "Idempotency key reused with a different request"
 
 
+class IdempotencyKeyAuthorityChanged(ProblemError):
+    """A key's first response was made for the same caller holding other permissions: it is
+    not replayed, since it may describe records the caller can no longer see."""
+
+    status = 409
+    slug = "idempotency-key-authority-changed"
+    title = "Idempotency key used with different permissions"
+
+
 class PreconditionRequired(ProblemError):
     status = 428
     slug = "precondition-required"
@@ -235,11 +247,12 @@ def install_problem_handlers(app: Any) -> None:
     log = get_logger("kpas.errors")
 
     def respond(request: Request, error: ProblemError) -> JSONResponse:
+        # Set here as well as by the middleware: a 500 is sent from outside every middleware.
         return JSONResponse(
             error.to_problem(request.url.path),
             status_code=error.status,
             media_type=PROBLEM_MEDIA_TYPE,
-            headers=error.headers,
+            headers={**error.headers, **PRIVATE_RESPONSE_HEADERS},
         )
 
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
@@ -262,6 +275,8 @@ def install_problem_handlers(app: Any) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else cls.title
         if exc.status_code == 404 and detail == "Not Found":
             detail = "No such resource."
+            if len(request.url.path) > 1 and request.url.path.endswith("/"):
+                detail += " Paths take no trailing slash."
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             from app.routers.route import allowed_methods

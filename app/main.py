@@ -13,11 +13,16 @@ from swagger_ui_bundle import swagger_ui_path
 from app import __version__
 from app.auth.identity import Identity
 from app.crypto import KeyEncryptionKeys
+from app.crypto.cursors import CursorKey
 from app.db import Database
 from app.errors import install_problem_handlers
 from app.log import configure_logging
 from app.metrics import Metrics
-from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.middleware import (
+    BodyLimitMiddleware,
+    PrivateResponseMiddleware,
+    RequestContextMiddleware,
+)
 from app.policies.engine import PolicyEngine
 from app.routers import operations, wellknown
 from app.routers.v1 import (
@@ -38,6 +43,7 @@ from app.routers.v1 import (
     purposes,
     recipients,
     roll,
+    roll_reviews,
     school_attendance,
     schools,
     sharing_agreements,
@@ -56,6 +62,7 @@ V1_ROUTERS: list[APIRouter] = [
     pupil_sensitive.router,
     carers.router,
     roll.router,
+    roll_reviews.router,
     attendance_imports.router,
     duplicates.router,
     disclosures.router,
@@ -86,6 +93,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     configure_logging(settings)
     identity = Identity.from_settings(settings)  # refuses unsafe keys before anything starts
     document_keys = KeyEncryptionKeys.from_settings(settings)  # likewise for document keys
+    cursor_key = CursorKey.from_settings(settings)  # created beside the signing keys if missing
     owns_database = database is None
     database = database or Database.from_settings(settings)
 
@@ -104,6 +112,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
         debug=False,
+        # Starlette's slash redirect builds its Location from the Host header: a path with a
+        # trailing slash is a 404 problem instead.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.database = database
@@ -111,10 +122,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.policy_engine = PolicyEngine()
     identity.install(app)
     app.state.document_keys = document_keys
+    app.state.cursor_key = cursor_key
 
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    app.add_middleware(PrivateResponseMiddleware)  # outermost: sees every response we send
 
     app.mount("/docs/assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
     app.include_router(operations.router)

@@ -1,4 +1,5 @@
-"""ASGI middleware: request id, access log, metrics and the request body limit."""
+"""ASGI middleware: private response headers, request id, access log, metrics and the request
+body limit."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge
+from app.errors import PRIVATE_RESPONSE_HEADERS, PROBLEM_MEDIA_TYPE, PayloadTooLarge
 from app.log import get_logger
 from app.metrics import Metrics
 from app.routers.route import body_limit_setting_of
@@ -39,6 +40,54 @@ def _route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
     return path if isinstance(path, str) else "<unmatched>"
+
+
+def _replacing(headers: dict[str, str]) -> tuple[frozenset[bytes], list[tuple[bytes, bytes]]]:
+    """The header names a response loses, and the headers it gains in their place."""
+    raw = [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    ]
+    return frozenset(name for name, _ in raw), raw
+
+
+_PRIVATE = _replacing(PRIVATE_RESPONSE_HEADERS)
+_NOSNIFF = _replacing(
+    {"X-Content-Type-Options": PRIVATE_RESPONSE_HEADERS["X-Content-Type-Options"]}
+)
+PRIVATE_PREFIX = "/v1"
+
+
+def is_private_path(path: str) -> bool:
+    """Responses to these paths may carry personal data: the whole API."""
+    return path == PRIVATE_PREFIX or path.startswith(PRIVATE_PREFIX + "/")
+
+
+class PrivateResponseMiddleware:
+    """``Cache-Control: no-store`` and ``X-Content-Type-Options: nosniff`` on every response
+    under ``/v1`` and every error response, replacing whatever a route set; ``nosniff`` on
+    every other response, whose caching (the JWKS, the docs' assets) stays the route's choice.
+
+    One rule for the whole app, so a new route cannot forget it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        private_path = is_private_path(scope["path"])
+
+        async def send_private(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                private = private_path or message["status"] >= 400
+                names, added = _PRIVATE if private else _NOSNIFF
+                headers = [h for h in message.get("headers", []) if h[0].lower() not in names]
+                message = {**message, "headers": headers + added}
+            await send(message)
+
+        await self.app(scope, receive, send_private)
 
 
 class RequestContextMiddleware:

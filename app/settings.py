@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,10 +27,24 @@ DOCUMENT_MAX_BYTES_DEFAULT = 10 * 1024 * 1024
 DOCUMENT_MAX_BYTES_CEILING = 50 * 1024 * 1024
 
 
+#: Requests for a token (``POST /v1/oauth/token``) allowed per minute, per client id and per
+#: client address, in each API process.
+TOKEN_REQUESTS_PER_MINUTE_PER_CLIENT_DEFAULT = 30
+TOKEN_REQUESTS_PER_MINUTE_PER_ADDRESS_DEFAULT = 60
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
     PRODUCTION = "production"
+
+
+class UnsafeProductionSettings(ValueError):
+    """Production refuses these settings; ``problems`` says what each one must be."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("unsafe production settings: " + "; ".join(problems))
+        self.problems = tuple(problems)
 
 
 class Settings(BaseSettings):
@@ -63,9 +78,17 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     token_leeway_seconds: int = Field(default=30, ge=0, le=120)
     token_max_bytes: int = Field(default=8192, ge=1024, le=65536)
-    signing_keys_dir: Path = PROJECT_ROOT / "var" / "keys"
+    #: The longest lifetime (``exp - iat``) accepted in a token from any trusted issuer; at
+    #: least an hour, so this service's own tokens (``token_ttl_seconds``) always fit.
+    token_max_lifetime_seconds: int = Field(default=12 * 3600, ge=3600, le=24 * 3600)
+    #: Where the service keeps what must outlive a restart or a new image: its keys, unless
+    #: their directories are set. Relative paths are from the working directory.
+    data_dir: Path = Path("var")
+    signing_keys_dir: Path = Field(default_factory=lambda given: Path(given["data_dir"]) / "keys")
     signing_algorithm: Literal["RS256", "ES256"] = "RS256"
-    document_keys_dir: Path = PROJECT_ROOT / "var" / "document-keys"
+    document_keys_dir: Path = Field(
+        default_factory=lambda given: Path(given["data_dir"]) / "document-keys"
+    )
     document_max_bytes: int = Field(
         default=DOCUMENT_MAX_BYTES_DEFAULT, ge=1024, le=DOCUMENT_MAX_BYTES_CEILING
     )
@@ -73,6 +96,12 @@ class Settings(BaseSettings):
     idp_jwks_url: str | None = None
     idp_audience: str | None = None
     jwks_cache_seconds: int = Field(default=3600, ge=60)
+    token_requests_per_minute_per_client: int = Field(
+        default=TOKEN_REQUESTS_PER_MINUTE_PER_CLIENT_DEFAULT, ge=1, le=1_000_000
+    )
+    token_requests_per_minute_per_address: int = Field(
+        default=TOKEN_REQUESTS_PER_MINUTE_PER_ADDRESS_DEFAULT, ge=1, le=1_000_000
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     notify_base_url: str = "http://127.0.0.1:8025"
@@ -101,7 +130,7 @@ class Settings(BaseSettings):
                 problems.append("KPAS_DATABASE_URL must point at PostgreSQL, not SQLite")
             if self.database_echo:
                 problems.append("KPAS_DATABASE_ECHO would log query parameters")
-            if self.notify_api_key.get_secret_value() == DEMO_NOTIFY_API_KEY:
+            if self.notify_api_key.get_secret_value().strip() in {DEMO_NOTIFY_API_KEY, ""}:
                 problems.append("KPAS_NOTIFY_API_KEY must be the service's own key")
             callback_token = self.notify_callback_token.get_secret_value()
             if callback_token == DEV_NOTIFY_CALLBACK_TOKEN or len(callback_token) < 32:
@@ -109,7 +138,7 @@ class Settings(BaseSettings):
                     "KPAS_NOTIFY_CALLBACK_TOKEN must be a random secret of 32+ characters"
                 )
             if problems:
-                raise ValueError("unsafe production settings: " + "; ".join(problems))
+                raise UnsafeProductionSettings(problems)
         return self
 
     @property
@@ -121,6 +150,35 @@ class Settings(BaseSettings):
         if self.log_format == "auto":
             return self.env is not Environment.DEVELOPMENT
         return self.log_format == "json"
+
+
+def describe_settings_errors(error: ValidationError | SettingsError) -> list[str]:
+    """One line per bad setting, naming its ``KPAS_`` variable and what is wrong with it.
+
+    The values themselves are left out: a database URL or a key may be a secret.
+    """
+    if isinstance(error, SettingsError):
+        # A structured value (a JSON object such as KPAS_NOTIFY_TEMPLATES) that does not parse.
+        field = re.search(r'field "(\w+)"', str(error))
+        name = f"KPAS_{field.group(1).upper()}" if field else "a KPAS_ variable"
+        return [f"{name}: is not valid JSON"]
+    lines: list[str] = []
+    for problem in error.errors(include_url=False, include_input=False):
+        if problem["type"] == "default_factory_not_called":
+            continue  # a default derived from another setting that is itself reported
+        cause = (problem.get("ctx") or {}).get("error")
+        if isinstance(cause, UnsafeProductionSettings):
+            lines.extend(f"{text} (KPAS_ENV is production)" for text in cause.problems)
+            continue
+        location = [str(part) for part in problem["loc"]]
+        if not location:
+            lines.append(str(problem["msg"]))
+            continue
+        variable = "KPAS_" + location[0].upper()
+        inner = "".join(f"[{part}]" for part in location[1:])
+        message = str(problem["msg"])
+        lines.append(f"{variable}{inner}: {message[:1].lower()}{message[1:]}")
+    return lines
 
 
 @lru_cache

@@ -658,6 +658,28 @@ async def test_the_same_key_with_another_body_or_mode_is_refused(
     assert await count(session, AttendanceImport) == 1
 
 
+async def test_a_replay_to_the_same_system_now_holding_fewer_schools_replays_nothing(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    session: AsyncSession,
+    school: School,
+    other_school: School,
+    pupil: Pupil,
+) -> None:
+    assert pupil.upn is not None
+    both = auth("mis_integration", subject="mis-1", school_urns=(school.urn, other_school.urn))
+    fewer = auth("mis_integration", subject="mis-1", school_urns=(other_school.urn,))
+    sent = [mark(school.urn, pupil.upn, code="N")]
+    first = await send(client, sent, both, key="register-k-2")
+    assert first.status_code == 201, first.text
+    replay = await send(client, sent, fewer, key="register-k-2")
+    assert replay.status_code == 409, replay.text
+    assert replay.json()["type"].endswith("/idempotency-key-authority-changed")
+    assert "location" not in replay.headers
+    assert first.headers["location"].rsplit("/", 1)[-1] not in replay.text
+    assert await count(session, AttendanceImport) == 1
+
+
 # --- CSV and streaming --------------------------------------------------------------------
 
 

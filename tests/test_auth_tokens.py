@@ -100,6 +100,16 @@ ATTACKS: dict[str, Callable[[FastAPI], str]] = {
     "nbf in the future": lambda app: signed(app, valid_claims(nbf=int(time.time()) + 3600)),
     "iat in the future": lambda app: signed(app, valid_claims(iat=int(time.time()) + 3600)),
     "exp is Infinity": lambda app: signed(app, valid_claims(exp=float("inf"))),
+    "exp centuries away": lambda app: signed(
+        app, valid_claims(exp=int(time.time()) + 300 * 365 * 86400)
+    ),
+    "lifetime just over the maximum": lambda app: signed(
+        app,
+        valid_claims(iat=int(time.time()) - 60, exp=int(time.time()) - 60 + 12 * 3600 + 1),
+    ),
+    "back-dated iat with a distant exp": lambda app: signed(
+        app, valid_claims(iat=int(time.time()) - 3600, exp=int(time.time()) + 30 * 86400)
+    ),
     "no exp": lambda app: signed(app, valid_claims(exp=None)),
     "no iat": lambda app: signed(app, valid_claims(iat=None)),
     "wrong issuer": lambda app: signed(app, valid_claims(iss="https://evil.example")),
@@ -140,6 +150,9 @@ REASONS = {
     "crit header": "header extensions",
     "empty sub": "(sub)",
     "exp is Infinity": "(exp)",
+    "exp centuries away": "lifetime (exp) is longer",
+    "lifetime just over the maximum": "lifetime (exp) is longer",
+    "back-dated iat with a distant exp": "lifetime (exp) is longer",
     "expired": "has expired",
     "half an inspection grant": "inspection grant is incomplete",
     "header not JSON": "header is not valid JSON",
@@ -305,6 +318,55 @@ class TestLeeway:
         header = {"alg": "ES256" if key.algorithm == "RS256" else "RS256", "kid": key.kid}
         with pytest.raises(InvalidToken, match="algorithm does not match"):
             await verifier.verify(raw_token(header, valid_claims(), b"x" * 64))
+
+
+class TestLifetime:
+    """The longest token accepted is ``KPAS_TOKEN_MAX_LIFETIME_SECONDS`` (12 hours by default)."""
+
+    def verifier(self, app: FastAPI, clock: Callable[[], float], longest: int) -> TokenVerifier:
+        identity: Identity = app.state.identity
+        trusted = TrustedIssuer(
+            ISSUER, AUDIENCE, LocalKeySource(identity.key_ring, Path(), allow_development=True)
+        )
+        return TokenVerifier(
+            [trusted], leeway_seconds=30, max_bytes=8192, max_lifetime_seconds=longest, clock=clock
+        )
+
+    async def test_a_token_of_exactly_the_maximum_lifetime_is_accepted(self, app: FastAPI) -> None:
+        verifier: TokenVerifier = app.state.token_verifier
+        assert verifier.max_lifetime == 12 * 3600
+        now = int(time.time())
+        token = signed(app, valid_claims(iat=now, exp=now + 12 * 3600))
+        assert (await verifier.verify(token)).subject == "admin-1"
+
+    async def test_the_maximum_is_the_setting(self, app: FastAPI) -> None:
+        now = 1_900_000_000
+        verifier = self.verifier(app, lambda: float(now), longest=3600)
+        assert (await verifier.verify(signed(app, valid_claims(iat=now, exp=now + 3600)))).subject
+        with pytest.raises(InvalidToken, match="lifetime"):
+            await verifier.verify(signed(app, valid_claims(iat=now, exp=now + 3601)))
+
+    async def test_a_token_issued_within_the_leeway_ahead_may_run_its_full_lifetime(
+        self, app: FastAPI
+    ) -> None:
+        """The issuer's clock a little ahead of ours: its full lifetime is accepted, a second
+        more is not."""
+        now = 1_900_000_000
+        verifier = self.verifier(app, lambda: float(now), longest=3600)
+        issued = now + 30
+        within = signed(app, valid_claims(iat=issued, exp=issued + 3600))
+        assert (await verifier.verify(within)).subject == "admin-1"
+        beyond = signed(app, valid_claims(iat=issued, nbf=issued, exp=now + 3600 + 31))
+        with pytest.raises(InvalidToken, match="lifetime"):
+            await verifier.verify(beyond)
+
+    def test_the_setting_is_read_from_the_environment(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("KPAS_TOKEN_MAX_LIFETIME_SECONDS", "7200")
+        assert make_settings().token_max_lifetime_seconds == 7200
+        identity = Identity.from_settings(make_settings(token_max_lifetime_seconds=7200))
+        assert identity.verifier.max_lifetime == 7200
 
 
 class TestParsedSegmentCache:

@@ -27,9 +27,10 @@ from app.models import (
     SubjectKind,
 )
 from app.policies.registry import Purpose
+from app.rules.kent import District
 from app.schemas.disclosures import ManualChannel
 from tests.conftest import AuthHeaders
-from tests.factories import make_agreement, make_recipient
+from tests.factories import make_agreement, make_pupil, make_recipient, make_school
 
 PROBLEM = "application/problem+json"
 #: Recipient ids are uuid5 of the code in the migrations' namespace (see test_sharing_api).
@@ -78,7 +79,10 @@ def release_body(subject_ids: list[uuid.UUID], **overrides: object) -> dict[str,
 
 @pytest.fixture
 async def subjects(session: AsyncSession) -> list[uuid.UUID]:
-    return [s.id for s in await make_subjects(session, 3)]
+    """Three pupils on a roll in the east area team: the people a recorded release names
+    must be pupils or carers the recorder may see."""
+    school = await make_school(session, district=District.THANET)
+    return [(await make_pupil(session, school=school)).subject_id for _ in range(3)]
 
 
 def test_manual_channels_are_every_channel_but_the_api() -> None:

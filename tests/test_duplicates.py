@@ -143,7 +143,7 @@ class TestReview:
     ) -> None:
         first, second = await make_pupil(session, school=east), await make_pupil(session)
         duplicate = await flag(session, first, second)
-        headers = auth("information_governance")
+        headers = auth("information_governance", purpose="subject_rights")
         listed = await client.get(
             "/v1/possible-duplicates", params={"status": "open"}, headers=headers
         )
@@ -152,9 +152,10 @@ class TestReview:
         path = f"/v1/possible-duplicates/{duplicate.id}"
         got = await client.get(path, headers=manager_headers(auth))
         assert got.json()["first_id"] == str(min(first.id, second.id))
-        dismissed = await client.post(
-            f"{path}/dismissal", headers=auth("attendance_manager", subject="manager-7")
+        manager = auth(
+            "attendance_manager", subject="manager-7", area_teams=("east",), purpose="intervention"
         )
+        dismissed = await client.post(f"{path}/dismissal", headers=manager)
         assert dismissed.status_code == 200, dismissed.text
         body = dismissed.json()
         assert (body["status"], body["resolved_by"]) == ("not_duplicate", "manager-7")
@@ -173,14 +174,13 @@ class TestReview:
         assert event is not None
 
     async def test_pages_through_the_queue(
-        self, client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession
+        self, client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, east: School
     ) -> None:
         made = set()
         for _ in range(5):
-            made.add(
-                str((await flag(session, await make_pupil(session), await make_pupil(session))).id)
-            )
-        headers = auth("attendance_manager")
+            first, second = await make_pupil(session, school=east), await make_pupil(session)
+            made.add(str((await flag(session, first, second)).id))
+        headers = manager_headers(auth)
         seen: list[str] = []
         cursor = None
         while True:

@@ -18,7 +18,7 @@ from app.notify.client import NotifyClient
 from app.policies.registry import Purpose
 from app.services.outbox import Addressee, enqueue
 from app.services.people import PEOPLE_BASIS, PEOPLE_PURPOSES_MASK, new_subject
-from tests.messages_support import CONCERN, start_outbox_fake
+from tests.messages_support import CONCERN, LETTER_LINES, start_outbox_fake
 from tests.notify_support import NOTIFY_KEY, CallbackSink, wait_until
 
 PATH = "/v1/notify/callbacks"
@@ -39,14 +39,20 @@ async def accepted_message(
     *,
     notify_id: uuid.UUID | None = None,
     status: MessageStatus | None = None,
+    channel: Channel = Channel.SMS,
 ) -> OutboundMessage:
     subject = new_subject(session, SubjectKind.CARER, None)
     await session.flush()
+    addressees = {
+        Channel.SMS: Addressee(phone="07700 900123"),
+        Channel.EMAIL: Addressee(email="carer@example.org"),
+        Channel.LETTER: Addressee(address_lines=LETTER_LINES),
+    }
     message = enqueue(
         session,
         message_type_code="attendance_concern",
-        channel=Channel.SMS,
-        to=Addressee(phone="07700 900123"),
+        channel=channel,
+        to=addressees[channel],
         personalisation=CONCERN,
         purpose=Purpose.ATTENDANCE_DUTY,
         subject_id=subject.id,
@@ -145,6 +151,41 @@ async def test_unknown_notifications_and_status_words_are_ignored(
     other = receipt(message, "permanent-failure", id=str(uuid.uuid4()))
     assert (await client.post(PATH, json=other, headers=bearer(token))).status_code == 204
     assert (await reload(session, message)).status is MessageStatus.ACCEPTED
+
+
+@pytest.mark.parametrize("claimed", ["letter", "sms"])
+async def test_a_receipt_for_a_letter_is_ignored(
+    client: httpx.AsyncClient, session: AsyncSession, token: str, claimed: str
+) -> None:
+    """Notify sends no receipts for letters: one that says it is about a letter, or that is
+    about a letter whatever it says, changes nothing (and is answered as any ignored one)."""
+    letter = await accepted_message(session, channel=Channel.LETTER)
+    updated = letter.updated_at
+    for status in ("delivered", "permanent-failure", "returned-letter"):
+        body = receipt(letter, status, notification_type=claimed, to="Sam Example")
+        response = await client.post(PATH, json=body, headers=bearer(token))
+        assert response.status_code == 204, response.text
+        assert response.content == b""
+    letter = await reload(session, letter)
+    assert (letter.status, letter.notify_status) == (MessageStatus.ACCEPTED, None)
+    assert (letter.completed_at, letter.updated_at) == (None, updated)
+
+
+async def test_a_receipt_of_another_type_than_the_message_is_ignored(
+    client: httpx.AsyncClient, session: AsyncSession, token: str
+) -> None:
+    text = await accepted_message(session)
+    claimed_letter = receipt(text, "permanent-failure", notification_type="letter")
+    response = await client.post(PATH, json=claimed_letter, headers=bearer(token))
+    assert response.status_code == 204, response.text
+    claimed_email = receipt(text, "permanent-failure", notification_type="email")
+    response = await client.post(PATH, json=claimed_email, headers=bearer(token))
+    assert response.status_code == 204, response.text
+    assert (await reload(session, text)).status is MessageStatus.ACCEPTED
+    # and the text's own receipt still applies
+    own = await client.post(PATH, json=receipt(text), headers=bearer(token))
+    assert own.status_code == 204
+    assert (await reload(session, text)).status is MessageStatus.DELIVERED
 
 
 async def test_a_receipt_for_a_send_whose_answer_was_lost_adopts_the_notification(

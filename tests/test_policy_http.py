@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import httpx
 import pytest
 from fastapi import APIRouter, FastAPI, Query
+from pydantic import Field
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,8 +20,15 @@ from app.policies import Access, Policy
 from app.policies.registry import Purpose, purposes_mask
 from app.policies.resources import RESOURCES
 from app.repositories.pagination import keyset_page
+from app.routers.paging import PagingDep
+from app.schemas.common import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, Cursor, Input
 from tests.conftest import AuthHeaders
 from tests.policy_probe import PROBE, probe_engine, probe_metadata, probe_records
+
+
+class ProbeFilters(Input):
+    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
+    cursor: Cursor | None = None
 
 
 @pytest.fixture
@@ -39,12 +47,12 @@ def probe_app(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
     async def list_probe(
         access: Annotated[Access, Policy("probe", "list")],
         session: SessionDep,
-        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        cursor: str | None = None,
+        filters: Annotated[ProbeFilters, Query()],
+        paging: PagingDep,
     ) -> dict[str, Any]:
         stmt = select(probe_records).where(access.filter())
         rows, next_cursor = await keyset_page(
-            session, stmt, [probe_records.c.id], limit=limit, cursor=cursor, scalars=False
+            session, stmt, [probe_records.c.id], paging.page(access, filters), scalars=False
         )
         items = []
         for row in rows:

@@ -286,8 +286,8 @@ class TestSearch:
             cursor = page["next_cursor"]
             if cursor is None:
                 break
-            decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-            assert "ash" not in decoded.lower() and "bram" not in decoded.lower()
+            sealed = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).lower()
+            assert b"ashdown" not in sealed and b"brambleby" not in sealed
         assert len(seen) == len(expected) and set(seen) == expected
         bad = await client.get("/v1/pupils", params={"cursor": "bm90LWEtY3Vyc29y"}, headers=headers)
         assert pointers(assert_problem(bad, 422)) == {"/cursor"}

@@ -183,9 +183,10 @@ async def test_json_roll_creates_pupils_enrolments_and_carers(
     assert response.json() == {
         "as_of": AS_OF.isoformat(),
         "pupils_on_roll": 2,
-        "created": 2,
+        "joined": 2,
         "updated": 0,
         "unchanged": 0,
+        "held_for_review": 0,
         "left": 0,
         "carers_created": 2,
         "carers_updated": 0,
@@ -222,7 +223,8 @@ async def test_json_roll_creates_pupils_enrolments_and_carers(
     )
     assert len(events) == 1  # one event for the roll, not one per pupil
     assert events[0].resource_id == str(school.urn)
-    assert events[0].details["created"] == 2
+    assert events[0].details["joined"] == 2
+    assert events[0].details["rows_new"] == 2
     assert events[0].purpose == "attendance_duty"
     assert "Example" not in json.dumps(events[0].details)
 
@@ -244,7 +246,7 @@ async def test_pushing_the_same_roll_again_changes_nothing(
     again = await put_roll(client, school.urn, body, mis)
     assert again.status_code == 200, again.text
     summary = again.json()
-    assert (summary["unchanged"], summary["created"], summary["updated"]) == (2, 0, 0)
+    assert (summary["unchanged"], summary["joined"], summary["updated"]) == (2, 0, 0)
     assert (summary["carers_created"], summary["carers_updated"], summary["left"]) == (0, 0, 0)
     after = [
         (p.id, p.version, p.updated_at) for p in [await pupil_by_upn(session, u) for u in upns]
@@ -278,7 +280,7 @@ async def test_changed_fields_are_updated_and_left_out_fields_kept(
     response = await put_roll(client, school.urn, roll(row), mis)
     assert response.status_code == 200, response.text
     summary = response.json()
-    assert (summary["updated"], summary["created"], summary["left"]) == (1, 0, 0)
+    assert (summary["updated"], summary["joined"], summary["left"]) == (1, 0, 0)
     assert (summary["carers_created"], summary["carers_updated"]) == (1, 1)
 
     stored = await pupil_by_upn(session, upn)
@@ -325,12 +327,14 @@ async def test_a_pupil_who_moves_school_is_on_one_roll_and_off_the_other(
     new_mis = auth("mis_integration", subject="mis-new", school_urns=(new_school.urn,))
     row = pupil_row()
     assert (await put_roll(client, school.urn, roll(row), old_mis)).status_code == 200
+    response = await put_roll(client, school.urn, roll(), old_mis)
+    assert response.json()["left"] == 1
     moved = {**row, "on_roll_from": "2026-11-02"}
     response = await put_roll(client, new_school.urn, roll(moved), new_mis)
     assert response.status_code == 200, response.text
-    assert response.json()["updated"] == 1  # the same pupil, now on a second roll
-    response = await put_roll(client, school.urn, roll(), old_mis)
-    assert response.json()["left"] == 1
+    summary = response.json()
+    # The same pupil, now on a second roll: counted as any pupil new to this roll is.
+    assert (summary["joined"], summary["held_for_review"]) == (1, 0)
 
     pupil = await pupil_by_upn(session, row["upn"])
     assert [
@@ -347,7 +351,7 @@ async def test_a_pupil_left_out_by_mistake_is_put_back_on_the_same_stay(
     assert (await put_roll(client, school.urn, roll(row), mis)).status_code == 200
     assert (await put_roll(client, school.urn, roll(), mis)).json()["left"] == 1
     response = await put_roll(client, school.urn, roll(row), mis)
-    assert response.json()["updated"] == 1
+    assert response.json()["joined"] == 1  # back on this roll
     pupil = await pupil_by_upn(session, row["upn"])
     assert [(e.on_roll_from, e.off_roll_on) for e in await enrolments_of(session, pupil.id)] == [
         (date(2024, 9, 1), None)
@@ -478,7 +482,7 @@ async def test_csv_roll_with_bom_and_crlf_creates_pupils_and_carers(
     response = await put_csv(client, school.urn, text, mis)
     assert response.status_code == 200, response.text
     summary = response.json()
-    assert (summary["created"], summary["carers_created"]) == (2, 3)
+    assert (summary["joined"], summary["carers_created"]) == (2, 3)
 
     pupil = await pupil_by_upn(session, second)
     assert (pupil.legal_forename, pupil.gender) == ("Zoë, Ann", Gender.NOT_KNOWN)
@@ -672,7 +676,7 @@ async def test_an_idempotency_key_replays_the_first_response(
     replay = await put_roll(client, school.urn, body, keyed)
     assert replay.status_code == 200
     assert replay.headers["Idempotent-Replayed"] == "true"
-    assert replay.json() == first.json()  # the first response: created 1
+    assert replay.json() == first.json()  # the first response: joined 1
     assert await row_counts(session) == counts
     changed = await put_roll(client, school.urn, roll(pupil_row()), keyed)
     assert assert_problem(changed, 422)["type"].endswith("idempotency-key-reused")
@@ -699,7 +703,7 @@ async def test_a_large_schools_roll_fits_and_an_oversized_body_is_refused(
         headers={**mis, "Content-Type": "application/json"},
     )
     assert response.status_code == 200, response.text
-    assert (response.json()["created"], response.json()["carers_created"]) == (2000, 4000)
+    assert (response.json()["joined"], response.json()["carers_created"]) == (2000, 4000)
     too_big = await client.put(
         f"/v1/schools/{school.urn}/roll",
         content=b" " * (20 * 1024 * 1024),  # far beyond any school's roll

@@ -48,6 +48,7 @@ class Identity:
             issuers,
             leeway_seconds=settings.token_leeway_seconds,
             max_bytes=settings.token_max_bytes,
+            max_lifetime_seconds=settings.token_max_lifetime_seconds,
         )
         issuer = TokenIssuer(
             ring,
@@ -90,8 +91,10 @@ def development_token(
     """
     if settings.env is Environment.PRODUCTION:
         raise DevelopmentOnly("kpas token mints development tokens and is refused in production")
-    if ttl_seconds is not None and not 1 <= ttl_seconds <= MAX_DEVELOPMENT_TTL_SECONDS:
-        raise ValueError(f"ttl must be 1 to {MAX_DEVELOPMENT_TTL_SECONDS} seconds")
+    # No longer than the service would accept from any issuer.
+    longest = min(MAX_DEVELOPMENT_TTL_SECONDS, settings.token_max_lifetime_seconds)
+    if ttl_seconds is not None and not 1 <= ttl_seconds <= longest:
+        raise ValueError(f"ttl must be 1 to {longest} seconds")
     issuer = Identity.from_settings(settings).issuer
     return issuer.issue(
         subject=subject,

@@ -10,7 +10,9 @@ What is accepted, and nothing else:
 - no ``crit`` header (we understand no extensions), and keys never come from the token itself
   (``jwk``, ``jku``, ``x5u`` and ``x5c`` headers are ignored);
 - claims ``iss`` (a trusted issuer), ``aud`` (that issuer's audience), ``exp``, ``iat`` and
-  ``sub``; ``nbf`` when present; all times with ``token_leeway_seconds`` of clock skew.
+  ``sub``; ``nbf`` when present; all times with ``token_leeway_seconds`` of clock skew;
+- a lifetime of at most ``token_max_lifetime_seconds``: ``exp - iat``, and ``exp`` no further
+  than that from now (a leaked token from a trusted issuer stays usable only so long).
 
 The signature is checked with a key object built once (python-jose's key classes over
 ``cryptography``); the claims are then checked here, cheaply, rather than by re-parsing the
@@ -47,6 +49,8 @@ _INSPECTION_CLAIMS = frozenset(
     {"inspection_grant_id", "inspection_starts_at", "inspection_ends_at"}
 )
 _MAX_TEXT_CLAIM = 255
+#: The longest token lifetime accepted unless configured otherwise (a working day).
+DEFAULT_MAX_LIFETIME_SECONDS = 12 * 3600
 _URN_RANGE = range(100000, 1000000)
 
 
@@ -153,11 +157,13 @@ class TokenVerifier:
         *,
         leeway_seconds: int,
         max_bytes: int,
+        max_lifetime_seconds: int = DEFAULT_MAX_LIFETIME_SECONDS,
         clock: Callable[[], float] = time.time,
         cache_size: int = 4096,
     ) -> None:
         self._issuers = {trusted.issuer: trusted for trusted in issuers}
         self.leeway = leeway_seconds
+        self.max_lifetime = max_lifetime_seconds
         self.max_bytes = max_bytes
         self.clock = clock
         self.cache_size = cache_size
@@ -241,6 +247,10 @@ class TokenVerifier:
             raise InvalidToken("The token has expired.")
         if iat > now + self.leeway:
             raise InvalidToken("The token was issued in the future (iat).")
+        # exp - iat is the lifetime the issuer granted. exp - now bounds the token the same way
+        # without trusting iat (required above today, so this is defence in depth).
+        if exp - iat > self.max_lifetime or exp - now > self.max_lifetime + self.leeway:
+            raise InvalidToken("The token's lifetime (exp) is longer than this service accepts.")
         if nbf is not None:
             if not _is_number(nbf):
                 raise InvalidToken("The token's not-before time (nbf) is not a number.")

@@ -7,6 +7,8 @@ same rules:
 
 - a receipt is matched by Notify's id, else by our reference (a send whose answer was lost
   and not yet reconciled: the receipt tells us Notify has it);
+- a receipt for a letter is ignored (Notify sends none, so one is not Notify's news: a letter's
+  status comes only from asking Notify), and so is one whose type is not the message's channel;
 - an id or reference we do not know is ignored (logged with ids only);
 - a final status is never changed, and applying the same news twice changes nothing, so
   Notify's retries and replays are harmless;
@@ -22,7 +24,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.log import get_logger
-from app.models.messages import FINAL_STATUSES, MessageStatus
+from app.models.messages import FINAL_STATUSES, Channel, MessageStatus
 from app.notify.schemas import DeliveryReceipt, Notification, NotificationStatus
 from app.repositories.messages import OutboxRepository
 
@@ -69,6 +71,7 @@ class ReceiptOutcome(StrEnum):
     UNCHANGED = "unchanged"  # already final, a replay, or a status word we do not know
     UNKNOWN = "unknown"  # no message with that id or reference
     OTHER_NOTIFICATION = "other_notification"  # our reference, another notification's id
+    NOT_RECEIPTED = "not_receipted"  # a letter, or not the message's channel: no receipts come
 
 
 async def apply_receipt(
@@ -76,12 +79,23 @@ async def apply_receipt(
 ) -> ReceiptOutcome:
     """Apply a delivery receipt in the caller's transaction. ``check_after``: when to ask
     Notify again if the receipt's status is not final (Notify only sends final ones)."""
+    if receipt.notification_type == Channel.LETTER.value:
+        _log.warning("notify_receipt_for_letter_ignored", notification_id=str(receipt.id))
+        return ReceiptOutcome.NOT_RECEIPTED
     outbox = OutboxRepository(session)
     found = await outbox.find_for_receipt(receipt.id, receipt.reference)
     if found is None:
         _log.info("notify_receipt_unknown", notification_id=str(receipt.id))
         return ReceiptOutcome.UNKNOWN
-    message_id, current, notify_id = found
+    message_id, current, notify_id, channel = found
+    if channel is Channel.LETTER or channel.value != receipt.notification_type:
+        _log.warning(
+            "notify_receipt_channel_ignored",
+            message_id=str(message_id),
+            notification_id=str(receipt.id),
+            channel=channel.value,
+        )
+        return ReceiptOutcome.NOT_RECEIPTED
     if notify_id is not None and notify_id != receipt.id:
         # Two notifications under one reference: the message already has the one it keeps.
         _log.warning(

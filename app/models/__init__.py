@@ -37,6 +37,7 @@ from app.models.people import (
     SensitiveEntry,
     SubjectKey,
 )
+from app.models.roll_reviews import RollReview, RollReviewReason, RollReviewStatus
 from app.models.schools import School, SchoolPhase, SchoolStatus
 from app.models.sharing import DataCategory, Recipient, RecipientKind, SharingAgreement
 from app.models.subjects import DataSubject, ObjectionStatus, SubjectKind, SubjectObjection
@@ -83,6 +84,9 @@ __all__ = [
     "Recipient",
     "RecipientKind",
     "RelationshipType",
+    "RollReview",
+    "RollReviewReason",
+    "RollReviewStatus",
     "School",
     "SchoolPhase",
     "SchoolStatus",

@@ -83,6 +83,14 @@ class DuplicateReason(StrEnum):
     SAME_UPN = "same_upn"
     SAME_NAME_BIRTH_DATE_POSTCODE = "same_name_birth_date_postcode"
     SAME_NAME_AND_CONTACT = "same_name_and_contact"
+    #: A school's roll sent a UPN KPAS holds with a legal name or date of birth that does not
+    #: match the record: the school's row was kept as a record of its own.
+    ROLL_IDENTITY_UNCONFIRMED = "roll_identity_unconfirmed"
+    #: A school's roll sent a UPN, legal names and date of birth matching a record KPAS
+    #: holds that could not join its roll: the pupil is on another school's roll (dual
+    #: registration, or a move not yet recorded there), or their record may not be changed at
+    #: present. The school's row was kept as a record of its own.
+    ROLL_IDENTITY_MATCHED = "roll_identity_matched"
 
 
 class DuplicateStatus(StrEnum):

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, and_, true
 
 from app.auth.principal import Principal, Role
-from app.policies.conditions import NEVER, Condition
+from app.policies.conditions import ALWAYS, NEVER, Condition
 from app.policies.registry import PURPOSE_BITS, REGISTRY, Purpose
 from app.policies.resources import RESOURCES, ResourceBinding
 from app.policies.rules import RULES, Rule, validate
@@ -71,6 +71,8 @@ class Decision:
     special_category: bool = False
     #: On refusal: the purposes the caller could have used for this action.
     allowed_purposes: tuple[str, ...] = ()
+    #: Which parts of the record are served (see ``Rule.parts``).
+    parts: Condition = ALWAYS
 
     @property
     def outcome(self) -> str:
@@ -98,6 +100,8 @@ class PolicyEngine:
         for rule in rules:
             if rule.resource not in self.resources:
                 raise ValueError(f"rule {rule.id} names unknown resource {rule.resource!r}")
+            if rule.parts is not ALWAYS and self.resources[rule.resource].parts is None:
+                raise ValueError(f"rule {rule.id} narrows parts, but {rule.resource!r} has none")
             for role in rule.roles:
                 for action in rule.actions:
                     by_action[(role, rule.resource, action)].append(rule)
@@ -164,6 +168,7 @@ class PolicyEngine:
                     allowance.basis,
                     allowance.rule.condition,
                     allowance.special_category,
+                    parts=allowance.rule.parts,
                 )
         return self._refusal(principal, resource, action, purpose, binding, inactive_grant)
 
@@ -252,6 +257,16 @@ class PolicyEngine:
             if binding.subject_column is not None:
                 clauses.append(visible_subjects(binding.subject_column, decision.purpose, today))
         return and_(*clauses)
+
+    def visible_parts(self, decision: Decision, principal: Principal) -> ColumnElement[bool]:
+        """SQL over the schools table: the schools whose parts of the record (a pupil's marks)
+        this decision serves. Only for resources made of parts (``ResourceBinding.parts``)."""
+        parts = self.resources[decision.resource].parts
+        if parts is None:
+            raise ValueError(f"resource {decision.resource!r} is not made of parts")
+        if not decision.allowed:
+            return NEVER.clause(principal, parts)
+        return decision.parts.clause(principal, parts)
 
 
 def _collected_for(mask: int, purpose: Purpose) -> bool:

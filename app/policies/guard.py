@@ -7,16 +7,16 @@ A route declares its policy where it is defined::
 The dependency authenticates (401 without a principal), resolves the purpose (the
 ``KPAS-Purpose`` header, or the resource's default), asks the engine, records the decision in
 the audit trail (allow and deny), adds its id to the ``KPAS-Decision-Id`` response header, and
-refuses (403, or 400 for a missing or unknown purpose) before the route runs. What it returns,
-``Access``, carries the decision into the service: its SQL filter for queries, its per-record
-check, and the 404 for a record the caller may not see.
+refuses (403, or 400 for a missing, unknown, malformed or repeated purpose) before the route
+runs. What it returns, ``Access``, carries the decision into the service: its SQL filter for
+queries, its per-record check, and the 404 for a record the caller may not see.
 """
 
 from __future__ import annotations
 
 import inspect
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, get_args, get_origin
@@ -34,12 +34,15 @@ from app.auth.principal import Principal
 from app.db import SessionDep
 from app.errors import Forbidden, InvalidRequest, NotFound, Unauthenticated
 from app.policies import release as releases
-from app.policies.engine import Decision, PolicyEngine
+from app.policies.engine import Decision, PolicyEngine, new_decision_id
 from app.policies.registry import Purpose
 from app.policies.release import Release
 from app.policies.subject_state import SubjectState, visible_subjects
 
 PURPOSE_HEADER = "KPAS-Purpose"
+#: The longest ``KPAS-Purpose`` value read as a purpose code (the registry's are far shorter).
+PURPOSE_MAX_LENGTH = 60
+ALL_PURPOSES = tuple(sorted(p.value for p in Purpose))
 DECISION_HEADER = "KPAS-Decision-Id"
 LONDON = ZoneInfo("Europe/London")
 
@@ -156,13 +159,25 @@ class Access:
             now=self.now,
         )
 
-    def related_filter(self, resource: str, action: str) -> ColumnElement[bool]:
+    def related_filter(
+        self, resource: str, action: str, *, purpose: Purpose | None = None
+    ) -> ColumnElement[bool]:
         """SQL filter for records of another kind reached from this route's record (a pupil's
-        carers, a carer's pupils): what the rules let this caller do to that resource for the
-        same purpose, subjects' restriction, objections and retention included. It only ever
-        narrows what the route shows, so it is not audited as a decision of its own."""
-        decision = self.engine.decide(self.principal, resource, action, self.purpose, now=self.now)
+        carers, a carer's pupils, the two records of a possible duplicate): what the rules let
+        this caller do to that resource for the same purpose (or for ``purpose``, where the
+        route's record names its own, as a recorded disclosure does), subjects' restriction,
+        objections and retention included. It only ever narrows what the route shows, so it is
+        not audited as a decision of its own."""
+        decision = self.engine.decide(
+            self.principal, resource, action, purpose or self.purpose, now=self.now
+        )
         return self.engine.visible(decision, self.principal, today=self.today)
+
+    def parts_filter(self) -> ColumnElement[bool]:
+        """SQL over the schools table: the schools whose parts of this resource's record (a
+        pupil's attendance marks) the decision serves. Queries for the parts keep only those
+        a school in this filter recorded; figures are computed from them alone."""
+        return self.engine.visible_parts(self.decision, self.principal)
 
     def refuse(self, reason: str, *, code: str, resource_id: object | None = None) -> Forbidden:
         """Record that the decision's condition refused this record and return the 403 to
@@ -191,6 +206,13 @@ class Access:
 
         A record the caller may not see and one that does not exist look the same from outside.
         """
+        self.withheld(resource_id)
+        return NotFound(detail)
+
+    def withheld(self, resource_id: object) -> None:
+        """Record that an id the request named was not visible to the caller, or not there
+        (the caller is told the same for both: an unknown id). The record is a decision, so
+        it survives the request's rollback."""
         _audit_decision(
             self.session,
             self.principal,
@@ -200,7 +222,6 @@ class Access:
             reason="not_visible_or_absent",
             resource_id=str(resource_id),
         )
-        return NotFound(detail)
 
     def record_change(
         self,
@@ -282,12 +303,77 @@ def engine_of(request: Request) -> PolicyEngine:
     return engine
 
 
+@dataclass(frozen=True, slots=True)
+class PurposeProblem:
+    """Why the stated purpose cannot be used: the rule that refuses it, and what to tell the
+    caller (never the value they sent)."""
+
+    rule: str
+    reason: str
+    detail: str
+
+
+PURPOSE_REPEATED = PurposeProblem(
+    "purpose.repeated",
+    "more than one purpose stated",
+    f"State one purpose: send the {PURPOSE_HEADER} header once.",
+)
+PURPOSE_INVALID = PurposeProblem(
+    "purpose.invalid",
+    "not a purpose code",
+    f"{PURPOSE_HEADER} is not a purpose code (at most {PURPOSE_MAX_LENGTH} characters).",
+)
+PURPOSE_UNKNOWN = PurposeProblem(
+    "purpose.unknown", "unknown purpose", f"{PURPOSE_HEADER} names no known purpose."
+)
+
+
+def stated_purpose(values: Sequence[str]) -> Purpose | PurposeProblem | None:
+    """The purpose a request states in its ``KPAS-Purpose`` header(s): None when it states
+    none (an absent or empty header), else the purpose, or what is wrong with the header."""
+    if len(values) > 1:
+        return PURPOSE_REPEATED
+    if not values or not values[0].strip():
+        return None
+    if len(values[0]) > PURPOSE_MAX_LENGTH:
+        return PURPOSE_INVALID
+    try:
+        return Purpose(values[0].strip())
+    except ValueError:
+        return PURPOSE_UNKNOWN
+
+
+def _refuse_purpose(
+    declaration: PolicyDeclaration,
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    problem: PurposeProblem,
+) -> InvalidRequest:
+    """Record the refusal of a request whose purpose header cannot be used, and return the
+    400 to raise. Like every refusal it is a decision, so its record survives the rollback."""
+    decision = Decision(
+        new_decision_id(),
+        False,
+        problem.rule,
+        declaration.resource,
+        declaration.action,
+        problem.reason,
+        allowed_purposes=ALL_PURPOSES,
+    )
+    _audit_decision(
+        session, principal, decision, outcome="deny", rule=problem.rule, reason=problem.reason
+    )
+    _remember_decision(request, decision)
+    return InvalidRequest(problem.detail, policy=_refusal(decision))
+
+
 async def _decide(
     declaration: PolicyDeclaration,
     request: Request,
     session: AsyncSession,
     principal: Principal | None,
-    purpose_text: str | None,
+    purpose_values: Sequence[str] = (),
 ) -> Access:
     if principal is None:
         raise Unauthenticated("A bearer token is required.")
@@ -295,21 +381,10 @@ async def _decide(
     binding = engine.binding(declaration.resource)
     purpose: Purpose | None = None
     if binding.personal_data:
-        if purpose_text:
-            try:
-                purpose = Purpose(purpose_text.strip())
-            except ValueError:
-                raise InvalidRequest(
-                    f"{PURPOSE_HEADER} names no known purpose.",
-                    policy={
-                        "rule": "purpose.unknown",
-                        "purpose": None,
-                        "reason": "unknown purpose",
-                        "allowed_purposes": sorted(p.value for p in Purpose),
-                    },
-                ) from None
-        else:
-            purpose = binding.default_purpose
+        stated = stated_purpose(purpose_values)
+        if isinstance(stated, PurposeProblem):
+            raise _refuse_purpose(declaration, request, session, principal, stated)
+        purpose = stated or binding.default_purpose
     now = datetime.now(UTC)
     decision = engine.decide(principal, declaration.resource, declaration.action, purpose, now=now)
     release: Release | None = None
@@ -362,7 +437,7 @@ class Guard:
         principal: PrincipalDep,
         _bearer: BearerDep,
     ) -> Access:
-        return await _decide(self.declaration, request, session, principal, None)
+        return await _decide(self.declaration, request, session, principal)
 
 
 class PersonalDataGuard(Guard):
@@ -374,20 +449,25 @@ class PersonalDataGuard(Guard):
         session: SessionDep,
         principal: PrincipalDep,
         _bearer: BearerDep,
-        purpose: Annotated[
+        _purpose: Annotated[
             str | None,
             Header(
                 alias=PURPOSE_HEADER,
-                max_length=60,
-                # Documented as the registry's codes; an unknown code is still answered by the
-                # policy layer (400, naming the known purposes), not by the framework.
-                json_schema_extra={"enum": sorted(p.value for p in Purpose)},
+                # Documented here; read and checked by the policy layer (every header sent,
+                # so a repeated one is refused, not silently reduced to its first), so that
+                # a bad header is refused by a rule and recorded like any other refusal.
+                json_schema_extra={
+                    "enum": list(ALL_PURPOSES),
+                    "maxLength": PURPOSE_MAX_LENGTH,
+                },
                 description="Why you need this data: a purpose code from the registry "
-                "(`GET /v1/purposes`). Routes whose resource fixes the purpose default to it.",
+                "(`GET /v1/purposes`), sent once. Routes whose resource fixes the purpose "
+                "default to it.",
             ),
         ] = None,
     ) -> Access:
-        return await _decide(self.declaration, request, session, principal, purpose)
+        purposes = request.headers.getlist(PURPOSE_HEADER)
+        return await _decide(self.declaration, request, session, principal, purposes)
 
 
 def Policy(resource: str, action: str) -> Any:  # noqa: N802 - reads as a declaration

@@ -17,6 +17,7 @@ from app.models.attendance import AttendanceAlert, AttendanceImport
 from app.models.disclosures import Disclosure
 from app.models.messages import OutboundMessage
 from app.models.people import Carer, CarerRelationship, Enrolment, Pupil
+from app.models.roll_reviews import RollReview
 from app.models.schools import School
 from app.models.sharing import DataCategory
 from app.policies.conditions import Attribute, column_attribute
@@ -42,6 +43,9 @@ class ResourceBinding:
     #: Categories of data (``DataCategory``) the resource holds: a partner's agreement or an
     #: inspection grant must cover one of them before anything is released.
     data_categories: frozenset[str] = frozenset()
+    #: For a resource made of parts that schools recorded (a pupil's attendance marks): how a
+    #: rule's ``parts`` condition reads the school that recorded a part.
+    parts: ResourceBinding | None = None
 
     def attribute(self, name: str) -> Attribute:
         try:
@@ -122,25 +126,31 @@ MESSAGE_ATTRIBUTES: Mapping[str, Attribute] = {
 }
 
 
-def _alert_school_attribute(school_column: Any, get: str) -> Attribute:
-    """An attribute of the school an alert is about (alerts follow the school that recorded
-    the marks, not wherever the pupil is on roll now)."""
+def _school_attribute(urn_column: Any, school_column: Any, get: str) -> Attribute:
+    """An attribute of the school a record names in ``urn_column``: the school whose marks
+    raised an alert (not wherever the pupil is on roll now), the school whose roll sent a
+    roll review."""
 
     def within(values: frozenset[Any]) -> ColumnElement[bool]:
-        return exists(
-            select(School.urn).where(
-                School.urn == AttendanceAlert.school_urn, school_column.in_(values)
-            )
-        )
+        return exists(select(School.urn).where(School.urn == urn_column, school_column.in_(values)))
 
-    return Attribute(get=lambda alert: getattr(alert, get), within=within)
+    return Attribute(get=lambda record: getattr(record, get), within=within)
 
 
 #: Alerts reach need-to-know through the school whose marks raised them.
 ALERT_ATTRIBUTES: Mapping[str, Attribute] = {
     "school_urn": column_attribute(AttendanceAlert.school_urn),
-    "area_team": _alert_school_attribute(School.area_team, "school_area_team"),
-    "district": _alert_school_attribute(School.district, "school_district"),
+    "area_team": _school_attribute(
+        AttendanceAlert.school_urn, School.area_team, "school_area_team"
+    ),
+    "district": _school_attribute(AttendanceAlert.school_urn, School.district, "school_district"),
+}
+
+#: Roll reviews reach need-to-know through the school whose roll sent them.
+ROLL_REVIEW_ATTRIBUTES: Mapping[str, Attribute] = {
+    "school_urn": column_attribute(RollReview.school_urn),
+    "area_team": _school_attribute(RollReview.school_urn, School.area_team, "school_area_team"),
+    "district": _school_attribute(RollReview.school_urn, School.district, "school_district"),
 }
 
 #: A school's attendance summary is about the school: who may see it is decided on the school.
@@ -149,6 +159,12 @@ SCHOOL_ATTRIBUTES: Mapping[str, Attribute] = {
     "area_team": column_attribute(School.area_team),
     "district": column_attribute(School.district),
 }
+
+#: The school that recorded a part of a record (a mark), for rules that narrow a record to the
+#: parts the caller's own schools recorded. Parts filters are SQL over the schools table.
+RECORDING_SCHOOL = ResourceBinding(
+    "recording_school", personal_data=False, attributes=SCHOOL_ATTRIBUTES
+)
 
 IDENTITY = frozenset({DataCategory.IDENTITY_CONTACT.value})
 ATTENDANCE = frozenset({DataCategory.ATTENDANCE.value})
@@ -214,8 +230,20 @@ RESOURCES: dict[str, ResourceBinding] = {
             attributes={"school_urn": column_attribute(School.urn, "urn")},
             default_purpose=Purpose.ATTENDANCE_DUTY,
         ),
-        # Possible duplicates hold two record ids and a reason; merging is a pupil action.
-        ResourceBinding("possible_duplicate", personal_data=False),
+        # Possible duplicates: two pupils' (or two carers') record ids and why they may be one
+        # person. Who sees a pair is decided on its records (see app.services.duplicates);
+        # merging is a pupil action.
+        ResourceBinding("possible_duplicate", personal_data=True),
+        # What a school's roll sent about a pupil on another school's roll too, held for a
+        # person: decided on the school whose roll sent it, and on the pupil's data subject.
+        ResourceBinding(
+            "roll_review",
+            personal_data=True,
+            attributes=ROLL_REVIEW_ATTRIBUTES,
+            subject_column=RollReview.subject_id,
+            purposes_column=RollReview.purposes_mask,
+            data_categories=IDENTITY,
+        ),
         ResourceBinding(
             "disclosure",
             personal_data=False,
@@ -235,7 +263,8 @@ RESOURCES: dict[str, ResourceBinding] = {
             personal_data=False,
             attributes={"submitted_by": column_attribute(AttendanceImport.submitted_by)},
         ),
-        # A pupil's attendance figures and marks: decided on the pupil.
+        # A pupil's attendance figures and marks: decided on the pupil; each mark's part of it
+        # on the school that recorded the mark.
         ResourceBinding(
             "pupil_attendance",
             personal_data=True,
@@ -243,6 +272,7 @@ RESOURCES: dict[str, ResourceBinding] = {
             subject_column=Pupil.subject_id,
             purposes_column=Pupil.purposes_mask,
             data_categories=ATTENDANCE,
+            parts=RECORDING_SCHOOL,
         ),
         # A school's figures and its lists of persistent and severe absentees.
         ResourceBinding(

@@ -81,6 +81,10 @@ class Rule:
     condition: Condition = ALWAYS
     #: The role may see special category fields (only where the purpose has an Art 9 condition).
     special_category: bool = False
+    #: Which parts of a record the rule serves, tested on the school that recorded each part
+    #: (the marks of a pupil's attendance). A caller whose reach comes from their schools sees
+    #: what their own schools recorded, not what another school recorded about the same pupil.
+    parts: Condition = ALWAYS
 
 
 RULES: tuple[Rule, ...] = (
@@ -222,12 +226,41 @@ RULES: tuple[Rule, ...] = (
         frozenset({Purpose.ATTENDANCE_DUTY}),
         AtOwnSchools(),
     ),
-    # Possible duplicates: managers and governance review them.
+    # Possible duplicates: managers and governance review them, each pair only where they may
+    # see one of its two records for the purpose (the services add that filter; merging
+    # needs both, as a pupil action).
     Rule(
-        "duplicates.review",
-        MANAGERS | GOVERNANCE,
+        "duplicates.manager.review",
+        MANAGERS,
         "possible_duplicate",
         READ | {"update"},
+        ATTENDANCE_PURPOSES,
+    ),
+    Rule(
+        "duplicates.governance.review",
+        GOVERNANCE,
+        "possible_duplicate",
+        READ | {"update"},
+        frozenset({Purpose.SUBJECT_RIGHTS}),
+    ),
+    # Roll reviews: what a school's roll sent about a pupil on another school's roll too. The
+    # attendance managers of that school's area team and governance (rectification) resolve
+    # them.
+    Rule(
+        "roll_reviews.manager",
+        MANAGERS,
+        "roll_review",
+        READ | {"resolve"},
+        frozenset({Purpose.ATTENDANCE_DUTY}),
+        InAreaTeams(),
+    ),
+    Rule("roll_reviews.governance.read", GOVERNANCE, "roll_review", READ, GOVERNANCE_READS),
+    Rule(
+        "roll_reviews.governance.resolve",
+        GOVERNANCE,
+        "roll_review",
+        frozenset({"resolve"}),
+        frozenset({Purpose.SUBJECT_RIGHTS}),
     ),
     # Disclosures: governance sees and records all; managers record releases they approve and
     # see the ones they recorded.
@@ -282,6 +315,8 @@ RULES: tuple[Rule, ...] = (
         ATTENDANCE_PURPOSES,
         InAreaTeams(),
     ),
+    # A school sees the pupils on its roll, and only the marks it recorded itself; the
+    # council's own roles see every school's marks.
     Rule(
         "pupil_attendance.school.read",
         SCHOOLS,
@@ -289,6 +324,7 @@ RULES: tuple[Rule, ...] = (
         READ,
         SCHOOL_PURPOSES,
         AtOwnSchools(),
+        parts=AtOwnSchools(),
     ),
     Rule(
         "pupil_attendance.governance.read", GOVERNANCE, "pupil_attendance", READ, GOVERNANCE_READS
@@ -301,6 +337,7 @@ RULES: tuple[Rule, ...] = (
         PARTNER_PURPOSES,
         InDistricts(),
     ),
+    # An inspector's grant names schools: the marks those schools recorded, as for a school.
     Rule(
         "pupil_attendance.inspector.read",
         INSPECTORS,
@@ -308,6 +345,7 @@ RULES: tuple[Rule, ...] = (
         READ,
         frozenset({Purpose.STATUTORY_INSPECTION}),
         AtOwnSchools(),
+        parts=AtOwnSchools(),
     ),
     # A school's summary: managers for schools in their area teams, the school for itself.
     Rule(

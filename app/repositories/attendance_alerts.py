@@ -8,14 +8,14 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Row, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.models.attendance import AlertKind, AlertStatus, AttendanceAlert
 from app.models.people import Pupil
 from app.models.schools import School
-from app.repositories.pagination import bad_cursor, decode_cursor, encode_cursor
+from app.repositories.pagination import PageRequest, keyset_page
 from app.rules.kent import District
 
 ABSENCE_KINDS = (AlertKind.PERSISTENT_ABSENCE, AlertKind.SEVERE_ABSENCE)
@@ -91,8 +91,7 @@ class AttendanceAlertRepository:
         self,
         query: AlertQuery,
         *,
-        limit: int,
-        cursor: str | None,
+        page: PageRequest,
         visible: ColumnElement[bool],
     ) -> tuple[list[AlertEntry], str | None]:
         """Alerts most recently raised first (``raised_at``, then id, descending), in one
@@ -107,26 +106,16 @@ class AttendanceAlertRepository:
         if query.raised_since is not None:
             stmt = stmt.where(AttendanceAlert.raised_at >= query.raised_since)
         keys = (AttendanceAlert.raised_at, AttendanceAlert.id)
-        if cursor is not None:
-            raised_text, id_text = decode_cursor(cursor, 2)
-            try:
-                raised_at = datetime.fromisoformat(str(raised_text))
-                after_id = uuid.UUID(str(id_text))
-            except ValueError:
-                raise bad_cursor() from None
-            if raised_at.tzinfo is None:
-                raise bad_cursor()
-            stmt = stmt.where(tuple_(*keys) < tuple_(raised_at, after_id))
-        rows = (
-            await self.session.execute(
-                stmt.order_by(*(key.desc() for key in keys)).limit(limit + 1)
-            )
-        ).all()
-        entries = [_entry(row) for row in rows[:limit]]
-        if len(rows) <= limit:
-            return entries, None
-        last = entries[-1].alert
-        return entries, encode_cursor([last.raised_at.isoformat(), str(last.id)])
+        rows, next_cursor = await keyset_page(
+            self.session,
+            stmt,
+            keys,
+            page,
+            descending=True,
+            scalars=False,
+            values_of=lambda row: (row[0].raised_at, row[0].id),
+        )
+        return [_entry(row) for row in rows], next_cursor
 
     # --- the worker's reads ------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,7 @@ from app.models.attendance import (
     AttendanceStaleWeek,
 )
 from app.models.people import Pupil
+from app.models.schools import School
 from app.rules.attendance import AttendanceFigures
 
 
@@ -46,6 +48,12 @@ _PUPIL_COLUMNS = (
 )
 
 
+def _recorded_by(school_urn: Any, schools: ColumnElement[bool]) -> ColumnElement[bool]:
+    """SQL: ``school_urn`` names a school that passes ``schools``."""
+    recorded: ColumnElement[bool] = school_urn.in_(select(School.urn).where(schools))
+    return recorded
+
+
 class AttendanceFigureRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -53,31 +61,35 @@ class AttendanceFigureRepository:
     # --- one pupil ----------------------------------------------------------------------
 
     async def marks_of_pupil(
-        self, pupil_id: uuid.UUID, *, first: date, last: date
+        self, pupil_id: uuid.UUID, *, first: date, last: date, schools: ColumnElement[bool]
     ) -> list[AttendanceMark]:
-        """The pupil's current marks at every school from ``first`` to ``last`` inclusive, in
-        date, session and school order (the primary key's order)."""
+        """The pupil's current marks from ``first`` to ``last`` inclusive, recorded by the
+        schools that pass ``schools`` (a filter on the schools table), in date, session and
+        school order (the primary key's order)."""
         rows = await self.session.scalars(
             select(AttendanceMark)
             .where(
                 AttendanceMark.pupil_id == pupil_id,
                 AttendanceMark.mark_date >= first,
                 AttendanceMark.mark_date <= last,
+                _recorded_by(AttendanceMark.school_urn, schools),
             )
             .order_by(AttendanceMark.mark_date, AttendanceMark.session, AttendanceMark.school_urn)
         )
         return list(rows.all())
 
     async def replaced_marks_of_pupil(
-        self, pupil_id: uuid.UUID, *, first: date, last: date
+        self, pupil_id: uuid.UUID, *, first: date, last: date, schools: ColumnElement[bool]
     ) -> list[AttendanceMarkHistory]:
-        """Marks that corrections replaced, for sessions in the period, oldest first."""
+        """Marks that corrections replaced, for sessions in the period, recorded by the
+        schools that pass ``schools``, oldest first."""
         rows = await self.session.scalars(
             select(AttendanceMarkHistory)
             .where(
                 AttendanceMarkHistory.pupil_id == pupil_id,
                 AttendanceMarkHistory.mark_date >= first,
                 AttendanceMarkHistory.mark_date <= last,
+                _recorded_by(AttendanceMarkHistory.school_urn, schools),
             )
             .order_by(
                 AttendanceMarkHistory.mark_date,

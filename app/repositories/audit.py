@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.audit import AuditEvent
-from app.repositories.pagination import keyset_page
+from app.repositories.pagination import PageRequest, keyset_page
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +35,7 @@ class AuditEventRepository:
         self,
         query: AuditEventQuery,
         *,
-        limit: int,
-        cursor: str | None,
+        page: PageRequest,
         visible: ColumnElement[bool] | None = None,
     ) -> tuple[list[AuditEvent], str | None]:
         """One page of events in chain order (``seq``), oldest first."""
@@ -61,4 +60,4 @@ class AuditEventRepository:
             stmt = stmt.where(AuditEvent.occurred_at >= query.occurred_from)
         if query.occurred_to is not None:
             stmt = stmt.where(AuditEvent.occurred_at < query.occurred_to)
-        return await keyset_page(self.session, stmt, [AuditEvent.seq], limit=limit, cursor=cursor)
+        return await keyset_page(self.session, stmt, [AuditEvent.seq], page)

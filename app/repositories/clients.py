@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Role
 from app.models.clients import ApiClient
 from app.models.schools import School
-from app.repositories.pagination import keyset_page
+from app.repositories.pagination import PageRequest, keyset_page
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +37,7 @@ class ClientRepository:
         self,
         query: ClientQuery,
         *,
-        limit: int,
-        cursor: str | None,
+        page: PageRequest,
         visible: ColumnElement[bool] | None = None,
     ) -> tuple[list[ApiClient], str | None]:
         """One page ordered by id (keyset)."""
@@ -49,7 +48,7 @@ class ClientRepository:
             stmt = stmt.where(ApiClient.role == query.role)
         if query.active is not None:
             stmt = stmt.where(ApiClient.active == query.active)
-        return await keyset_page(self.session, stmt, [ApiClient.id], limit=limit, cursor=cursor)
+        return await keyset_page(self.session, stmt, [ApiClient.id], page)
 
     async def known_school_urns(self, urns: Iterable[int]) -> set[int]:
         """Which of ``urns`` are registered schools (a client may only be scoped to those)."""

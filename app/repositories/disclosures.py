@@ -7,13 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.disclosures import Disclosure, DisclosureSubject
-from app.models.subjects import DataSubject
 from app.policies.registry import Purpose
-from app.repositories.pagination import bad_cursor, decode_cursor, encode_cursor
+from app.repositories.pagination import PageRequest, keyset_page
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,22 +27,6 @@ class DisclosureQuery:
     disclosed_from: datetime | None = None
     #: Released before this moment.
     disclosed_before: datetime | None = None
-
-
-def _after(cursor: str) -> ColumnElement[bool]:
-    """Rows that come after the cursor's row, newest first (disclosed_at, then id, descending)."""
-    moment_text, id_text = decode_cursor(cursor, 2)
-    try:
-        moment = datetime.fromisoformat(str(moment_text))
-        last_id = uuid.UUID(str(id_text))
-    except ValueError as exc:
-        raise bad_cursor() from exc
-    if moment.tzinfo is None:
-        raise bad_cursor()
-    return or_(
-        Disclosure.disclosed_at < moment,
-        and_(Disclosure.disclosed_at == moment, Disclosure.id < last_id),
-    )
 
 
 class DisclosureRepository:
@@ -81,8 +64,7 @@ class DisclosureRepository:
         self,
         query: DisclosureQuery,
         *,
-        limit: int,
-        cursor: str | None,
+        page: PageRequest,
         visible: ColumnElement[bool],
     ) -> tuple[list[Disclosure], str | None]:
         """One page, newest first. Keyset on (disclosed_at, id): stable while new
@@ -111,24 +93,8 @@ class DisclosureRepository:
                     )
                 )
             )
-        if cursor is not None:
-            stmt = stmt.where(_after(cursor))
-        stmt = stmt.order_by(Disclosure.disclosed_at.desc(), Disclosure.id.desc()).limit(limit + 1)
-        rows = list((await self.session.scalars(stmt)).all())
-        if len(rows) <= limit:
-            return rows, None
-        rows = rows[:limit]
-        last = rows[-1]
-        return rows, encode_cursor([last.disclosed_at.isoformat(), str(last.id)])
-
-    async def known_subjects(self, subject_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
-        """Of these ids, those that name a data subject."""
-        ids = list(subject_ids)
-        if not ids:
-            return set()
-        return set(
-            await self.session.scalars(select(DataSubject.id).where(DataSubject.id.in_(ids)))
-        )
+        keys = (Disclosure.disclosed_at, Disclosure.id)
+        return await keyset_page(self.session, stmt, keys, page, descending=True)
 
     async def add(self, disclosure: Disclosure, subject_ids: Iterable[uuid.UUID]) -> Disclosure:
         self.session.add(disclosure)

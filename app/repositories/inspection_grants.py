@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.disclosures import InspectionGrant
 from app.models.schools import School
-from app.repositories.pagination import keyset_page
+from app.repositories.pagination import PageRequest, keyset_page
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +49,7 @@ class GrantRepository:
         self,
         query: GrantQuery,
         *,
-        limit: int,
-        cursor: str | None,
+        page: PageRequest,
         visible: ColumnElement[bool],
     ) -> tuple[list[InspectionGrant], str | None]:
         stmt = select(InspectionGrant).where(visible)
@@ -61,9 +60,7 @@ class GrantRepository:
             stmt = stmt.where(InspectionGrant.inspector == query.inspector)
         if query.recipient_id is not None:
             stmt = stmt.where(InspectionGrant.recipient_id == query.recipient_id)
-        return await keyset_page(
-            self.session, stmt, [InspectionGrant.id], limit=limit, cursor=cursor
-        )
+        return await keyset_page(self.session, stmt, [InspectionGrant.id], page)
 
     async def known_schools(self, urns: Iterable[int]) -> set[int]:
         """Of these URNs, those on the register of schools."""

@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.messages import FINAL_STATUSES, Channel, MessageStatus, OutboundMessage
 from app.models.people import Pupil
-from app.repositories.pagination import anchored_page
+from app.repositories.pagination import PageRequest, keyset_page
 
 MESSAGES = cast(Table, OutboundMessage.__table__)
 _C = MESSAGES.c
@@ -74,12 +74,10 @@ class MessageRepository:
         self,
         query: MessageQuery,
         *,
-        limit: int,
-        cursor: str | None,
+        page: PageRequest,
         visible: ColumnElement[bool],
     ) -> tuple[list[OutboundMessage], str | None]:
-        """Messages newest first (created_at, then id, descending). The cursor carries only
-        the last message's id."""
+        """Messages newest first (created_at, then id, descending)."""
         stmt = select(OutboundMessage).where(visible)
         if query.pupil_id is not None:
             stmt = stmt.where(OutboundMessage.pupil_id == query.pupil_id)
@@ -88,9 +86,7 @@ class MessageRepository:
         if query.message_type is not None:
             stmt = stmt.where(OutboundMessage.message_type == query.message_type)
         keys = (OutboundMessage.created_at, OutboundMessage.id)
-        return await anchored_page(
-            self.session, stmt, keys, limit=limit, cursor=cursor, descending=True
-        )
+        return await keyset_page(self.session, stmt, keys, page, descending=True)
 
     async def requeue_dead(self, message_id: uuid.UUID, *, now: datetime) -> bool:
         """A dead-lettered message back in the queue with a fresh count of attempts; False if
@@ -400,10 +396,10 @@ class OutboxRepository:
 
     async def find_for_receipt(
         self, notify_id: uuid.UUID, reference: str | None
-    ) -> tuple[uuid.UUID, MessageStatus, uuid.UUID | None] | None:
+    ) -> tuple[uuid.UUID, MessageStatus, uuid.UUID | None, Channel] | None:
         """The message a receipt is about: by Notify's id, else by our reference (a send whose
-        answer was lost). (id, status, notify id)."""
-        columns = (_C.id, _C.status, _C.notify_id)
+        answer was lost). (id, status, notify id, channel)."""
+        columns = (_C.id, _C.status, _C.notify_id, _C.channel)
         row = (
             await self.session.execute(select(*columns).where(_C.notify_id == notify_id))
         ).first()
@@ -413,7 +409,7 @@ class OutboxRepository:
             ).first()
         if row is None:
             return None
-        return row.id, MessageStatus(row.status), row.notify_id
+        return row.id, MessageStatus(row.status), row.notify_id, Channel(row.channel)
 
     # --- clearing personal data ------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from app.models.people import (
     SensitiveEntry,
 )
 from app.models.subjects import DataSubject
-from app.repositories.pagination import anchored_page
+from app.repositories.pagination import PageRequest, keyset_page
 from app.rules.names import prefix_upper_bound
 
 #: What the policy layer's Python checks and the API read of a pupil: enrolments and schools.
@@ -89,8 +89,7 @@ class PupilRepository:
         self,
         query: PupilQuery,
         *,
-        limit: int,
-        cursor: str | None,
+        page: PageRequest,
         visible: ColumnElement[bool],
     ) -> tuple[list[Pupil], str | None]:
         """Pupils in name order (surname key, forename key, id)."""
@@ -114,7 +113,7 @@ class PupilRepository:
                 )
             )
         keys = (Pupil.surname_key, Pupil.forename_key, Pupil.id)
-        return await anchored_page(self.session, stmt, keys, limit=limit, cursor=cursor)
+        return await keyset_page(self.session, stmt, keys, page)
 
     async def retention_dates(self, subject_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, date]:
         """Each subject's retention date (subjects without one are left out)."""
@@ -180,8 +179,7 @@ class CarerRepository:
         self,
         query: CarerQuery,
         *,
-        limit: int,
-        cursor: str | None,
+        page: PageRequest,
         visible: ColumnElement[bool],
     ) -> tuple[list[Carer], str | None]:
         """Carers in name order (surname key, forename key, id)."""
@@ -191,7 +189,7 @@ class CarerRepository:
         if query.name is not None:
             stmt = stmt.where(_name_filter(Carer.surname_key, Carer.forename_key, query.name))
         keys = (Carer.surname_key, Carer.forename_key, Carer.id)
-        return await anchored_page(self.session, stmt, keys, limit=limit, cursor=cursor)
+        return await keyset_page(self.session, stmt, keys, page)
 
     # Relationships between carers and pupils.
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.models.people import Carer, CarerRelationship, Enrolment, Pupil
-from app.models.schools import School
+from app.models.schools import School, SchoolStatus
 from app.models.subjects import DataSubject
 
 #: Values per IN list: well under SQLite's bound-parameter limit.
@@ -104,6 +104,26 @@ class RollRepository:
             .where(Enrolment.school_urn == urn, Enrolment.off_roll_on.is_(None))
         )
         return [OpenEnrolment(e, bool(ok)) for e, ok in rows]
+
+    async def on_other_rolls(self, urn: int, pupil_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Of these pupils, those on another open school's roll now. A closed school sends no
+        more rolls, so the stays it left open (an academy conversion closes one URN and opens
+        another) hold no pupil back from a new school."""
+        found: set[uuid.UUID] = set()
+        for chunk in _chunks(pupil_ids):
+            found.update(
+                await self.session.scalars(
+                    select(Enrolment.pupil_id)
+                    .join(School, School.urn == Enrolment.school_urn)
+                    .where(
+                        _one_of(Enrolment.pupil_id, chunk, self.dialect),
+                        Enrolment.school_urn != urn,
+                        Enrolment.off_roll_on.is_(None),
+                        School.status != SchoolStatus.CLOSED,
+                    )
+                )
+            )
+        return found
 
     async def closed_enrolments(
         self, urn: int, pupil_ids: Collection[uuid.UUID]

@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.schools import School, SchoolPhase, SchoolStatus
-from app.repositories.pagination import keyset_page
+from app.repositories.pagination import PageRequest, keyset_page
 from app.rules.kent import AreaTeam, District
 
 
@@ -38,8 +38,7 @@ class SchoolRepository:
         self,
         query: SchoolQuery,
         *,
-        limit: int,
-        cursor: str | None,
+        page: PageRequest,
         visible: ColumnElement[bool] | None = None,
     ) -> tuple[list[School], str | None]:
         stmt = select(School)
@@ -56,7 +55,7 @@ class SchoolRepository:
         if query.name:
             pattern = f"%{_escape_like(query.name.lower())}%"
             stmt = stmt.where(func.lower(School.name).like(pattern, escape="\\"))
-        return await keyset_page(self.session, stmt, [School.urn], limit=limit, cursor=cursor)
+        return await keyset_page(self.session, stmt, [School.urn], page)
 
     async def add(self, school: School) -> School:
         self.session.add(school)

@@ -22,7 +22,7 @@ from app.models.people import (
     SensitiveEntry,
     SubjectKey,
 )
-from app.repositories.pagination import keyset_page
+from app.repositories.pagination import PageRequest, keyset_page
 
 #: Listing documents never reads their (possibly large) ciphertext, and nothing can lazily.
 METADATA_ONLY = defer(PupilDocument.ciphertext, raiseload=True)
@@ -38,8 +38,7 @@ class SensitiveEntryRepository:
         *,
         visible: ColumnElement[bool],
         categories: Collection[SensitiveCategory],
-        limit: int,
-        cursor: str | None,
+        page: PageRequest,
     ) -> tuple[list[SensitiveEntry], str | None]:
         """A pupil's entries in the given categories, grouped by category."""
         stmt = (
@@ -52,7 +51,7 @@ class SensitiveEntryRepository:
             )
         )
         keys = [SensitiveEntry.category, SensitiveEntry.id]
-        return await keyset_page(self.session, stmt, keys, limit=limit, cursor=cursor)
+        return await keyset_page(self.session, stmt, keys, page)
 
     async def get(
         self,
@@ -89,7 +88,7 @@ class PupilDocumentRepository:
         self.session = session
 
     async def page(
-        self, pupil_id: uuid.UUID, *, visible: ColumnElement[bool], limit: int, cursor: str | None
+        self, pupil_id: uuid.UUID, *, visible: ColumnElement[bool], page: PageRequest
     ) -> tuple[list[PupilDocument], str | None]:
         """A pupil's documents: metadata only, the ciphertext is not read."""
         stmt = (
@@ -99,7 +98,7 @@ class PupilDocumentRepository:
             .options(METADATA_ONLY)
         )
         keys = [PupilDocument.kind, PupilDocument.id]
-        return await keyset_page(self.session, stmt, keys, limit=limit, cursor=cursor)
+        return await keyset_page(self.session, stmt, keys, page)
 
     async def get(
         self,

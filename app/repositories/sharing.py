@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.sharing import Recipient, RecipientKind, SharingAgreement
 from app.policies.registry import Purpose
-from app.repositories.pagination import keyset_page
+from app.repositories.pagination import PageRequest, keyset_page
 from app.rules.kent import District
 
 
@@ -67,8 +67,7 @@ class RecipientRepository:
         self,
         query: RecipientQuery,
         *,
-        limit: int,
-        cursor: str | None,
+        page: PageRequest,
         visible: ColumnElement[bool] | None = None,
     ) -> tuple[list[Recipient], str | None]:
         stmt = select(Recipient)
@@ -80,7 +79,7 @@ class RecipientRepository:
             stmt = stmt.where(Recipient.active.is_(query.active))
         if query.code is not None:
             stmt = stmt.where(Recipient.code == query.code)
-        return await keyset_page(self.session, stmt, [Recipient.id], limit=limit, cursor=cursor)
+        return await keyset_page(self.session, stmt, [Recipient.id], page)
 
     async def add(self, recipient: Recipient) -> Recipient:
         self.session.add(recipient)
@@ -145,16 +144,13 @@ class AgreementRepository:
         self,
         query: AgreementQuery,
         *,
-        limit: int,
-        cursor: str | None,
+        page: PageRequest,
         visible: ColumnElement[bool] | None = None,
     ) -> tuple[list[SharingAgreement], str | None]:
         stmt = self._select(query)
         if visible is not None:
             stmt = stmt.where(visible)
-        return await keyset_page(
-            self.session, stmt, [SharingAgreement.id], limit=limit, cursor=cursor
-        )
+        return await keyset_page(self.session, stmt, [SharingAgreement.id], page)
 
     async def all(self, query: AgreementQuery) -> list[SharingAgreement]:
         stmt = self._select(query).order_by(SharingAgreement.starts_on, SharingAgreement.id)

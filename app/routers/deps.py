@@ -1,4 +1,4 @@
-"""Dependencies shared by the API routers: preconditions, idempotency, the caller."""
+"""Dependencies shared by the API routers: settings, preconditions, idempotency."""
 
 from __future__ import annotations
 
@@ -14,8 +14,14 @@ from pydantic import BaseModel
 
 from app.db import SessionDep
 from app.errors import PreconditionRequired
+from app.policies.guard import Access
 from app.services.concurrency import IfMatch
-from app.services.idempotency import IdempotencyStore, StoredResponse, request_fingerprint
+from app.services.idempotency import (
+    IdempotencyStore,
+    StoredResponse,
+    key_owner,
+    request_fingerprint,
+)
 from app.settings import Settings
 
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
@@ -27,13 +33,6 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-
-
-def caller_id(request: Request) -> str:
-    """Who is calling, for scoping idempotency keys: the principal's subject once known."""
-    principal = getattr(request.state, "principal", None)
-    subject = getattr(principal, "subject", None)
-    return str(subject) if subject else "anonymous"
 
 
 def require_if_match(
@@ -72,24 +71,30 @@ class Created:
 
 
 class Idempotency:
-    """Runs a create at most once per caller and ``Idempotency-Key``."""
+    """Runs a create at most once per caller and ``Idempotency-Key``.
+
+    Each method takes the ``Access`` the route was allowed under: a key belongs to the token's
+    issuer and subject, and its response replays only under the same authority (else 409).
+    """
 
     def __init__(self, request: Request, store: IdempotencyStore | None, key: str | None) -> None:
         self.request = request
         self.store = store
         self.key = key
 
-    async def run(self, body: BaseModel, create: Callable[[], Awaitable[Created]]) -> JSONResponse:
+    async def run(
+        self, access: Access, body: BaseModel, create: Callable[[], Awaitable[Created]]
+    ) -> JSONResponse:
         """A create: 201 with Location, at most once per key."""
 
         async def respond() -> StoredResponse:
             created = await create()
             return StoredResponse(201, jsonable_encoder(created.body), created.headers())
 
-        return await self._at_most_once(body.model_dump(mode="json"), respond)
+        return await self._at_most_once(access, body.model_dump(mode="json"), respond)
 
     async def run_ok(
-        self, fingerprint_body: Any, apply: Callable[[], Awaitable[Any]]
+        self, access: Access, fingerprint_body: Any, apply: Callable[[], Awaitable[Any]]
     ) -> JSONResponse:
         """A change answered 200 with a JSON body (a PUT), at most once per key.
         ``fingerprint_body`` is the request as JSON, to tell a replay from another request."""
@@ -97,28 +102,34 @@ class Idempotency:
         async def respond() -> StoredResponse:
             return StoredResponse(200, jsonable_encoder(await apply()), {})
 
-        return await self._at_most_once(fingerprint_body, respond)
+        return await self._at_most_once(access, fingerprint_body, respond)
 
     async def run_response(
-        self, fingerprint_body: Any, respond: Callable[[], Awaitable[StoredResponse]]
+        self,
+        access: Access,
+        fingerprint_body: Any,
+        respond: Callable[[], Awaitable[StoredResponse]],
     ) -> JSONResponse:
         """Any response ``respond`` builds, at most once per key: for a request whose body is
         known only once read (``fingerprint_body`` then describes it, e.g. by its digest), or
         whose refusal is itself kept and must replay (a rejected import's 422; send its media
         type in the stored headers)."""
-        return await self._at_most_once(fingerprint_body, respond)
+        return await self._at_most_once(access, fingerprint_body, respond)
 
     async def _at_most_once(
-        self, fingerprint_body: Any, respond: Callable[[], Awaitable[StoredResponse]]
+        self,
+        access: Access,
+        fingerprint_body: Any,
+        respond: Callable[[], Awaitable[StoredResponse]],
     ) -> JSONResponse:
         if self.store is None or self.key is None:
             first = await respond()
             return JSONResponse(first.body, status_code=first.status_code, headers=first.headers)
-        caller = caller_id(self.request)
+        owner = key_owner(access)
         fingerprint = request_fingerprint(
             self.request.method, self.request.url.path, fingerprint_body
         )
-        stored = await self.store.lookup(caller=caller, key=self.key, fingerprint=fingerprint)
+        stored = await self.store.lookup(owner=owner, key=self.key, fingerprint=fingerprint)
         if stored is not None:
             return JSONResponse(
                 stored.body,
@@ -127,7 +138,7 @@ class Idempotency:
             )
         first = await respond()
         await self.store.remember(
-            caller=caller,
+            owner=owner,
             key=self.key,
             fingerprint=fingerprint,
             method=self.request.method,

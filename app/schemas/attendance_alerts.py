@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
 
 from pydantic import Field
 
@@ -20,16 +19,13 @@ from app.rules.kent import District
 from app.schemas.common import (
     PAGE_LIMIT_DEFAULT,
     PAGE_LIMIT_MAX,
-    PRINTABLE,
+    Cursor,
     Input,
     Output,
     Page,
     Timestamp,
-    bounded,
 )
 from app.schemas.schools import URN
-
-Cursor = Annotated[str, bounded(500), PRINTABLE]
 
 
 class AlertPupil(Output):

@@ -12,6 +12,7 @@ from app.schemas.common import (
     PAGE_LIMIT_DEFAULT,
     PAGE_LIMIT_MAX,
     PRINTABLE,
+    Cursor,
     Input,
     Output,
     Page,
@@ -19,7 +20,6 @@ from app.schemas.common import (
     bounded,
 )
 
-Cursor = Annotated[str, bounded(500), PRINTABLE]
 Code = Annotated[str, bounded(60), PRINTABLE]
 PrincipalName = Annotated[str, bounded(255), PRINTABLE]
 

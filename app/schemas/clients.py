@@ -12,16 +12,18 @@ from pydantic import AliasChoices, Field, model_validator
 
 from app.auth.principal import Role
 from app.schemas.common import (
+    NOT_FORMULA,
     PAGE_LIMIT_DEFAULT,
     PAGE_LIMIT_MAX,
     PRINTABLE,
+    Cursor,
     Input,
     MergePatch,
     Output,
     Page,
     bounded,
 )
-from app.schemas.schools import URN, Cursor
+from app.schemas.schools import URN
 
 
 class ClientRole(StrEnum):
@@ -31,7 +33,7 @@ class ClientRole(StrEnum):
     PARTNER = Role.PARTNER.value
 
 
-ClientName = Annotated[str, bounded(200), PRINTABLE]
+ClientName = Annotated[str, bounded(200), PRINTABLE, NOT_FORMULA]
 OrgCode = Annotated[
     str,
     Field(

@@ -17,6 +17,9 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
+
+from app.rules.formulas import is_formula_like
 
 #: No control characters: documented in the schema; ``_printable`` also refuses the rest.
 SINGLE_LINE_TEXT = r"^[^\x00-\x1f\x7f]*$"
@@ -48,6 +51,22 @@ def bounded(max_length: int, min_length: int = 1) -> StringConstraints:
 
 
 PRINTABLE = AfterValidator(_printable)
+
+
+def _not_formula(value: str) -> str:
+    """Refuse text a spreadsheet would run as a formula (``app.rules.formulas``)."""
+    if is_formula_like(value):
+        raise PydanticCustomError(
+            "formula_like",
+            "must not start with =, +, -, @, a tab or a carriage return "
+            "(a spreadsheet would read it as a formula)",
+        )
+    return value
+
+
+#: For names and address lines: ``Annotated[str, bounded(100), PRINTABLE, NOT_FORMULA]``.
+#: They end up in exports people open in spreadsheets, and no real one starts like a formula.
+NOT_FORMULA = AfterValidator(_not_formula)
 
 
 _NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$")
@@ -146,6 +165,14 @@ class Problem(BaseModel):
 
 PAGE_LIMIT_MAX = 200
 PAGE_LIMIT_DEFAULT = 50
+
+#: A list's ``cursor`` parameter. Only the list that issued a cursor can check it, and every
+#: cursor it refuses (garbage included) is answered with the one same 422, so no constraint is
+#: enforced here: one would answer some of them with a different problem.
+Cursor = Annotated[
+    str,
+    Field(description="The `next_cursor` of the page before, passed back unchanged."),
+]
 
 
 #: Charsets a text body (a CSV roll, an attendance import) may declare: UTF-8, or ASCII, which

@@ -16,11 +16,11 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, Field, WithJsonSchema
 
 from app.rules.upn import InvalidUpn, validate_upn
-from app.schemas.common import PRINTABLE, bounded
+from app.schemas.common import NOT_FORMULA, PRINTABLE, bounded
 
-PersonName = Annotated[str, bounded(100), PRINTABLE]
-MiddleNames = Annotated[str, bounded(200), PRINTABLE]
-AddressLine = Annotated[str, bounded(100), PRINTABLE]
+PersonName = Annotated[str, bounded(100), PRINTABLE, NOT_FORMULA]
+MiddleNames = Annotated[str, bounded(200), PRINTABLE, NOT_FORMULA]
+AddressLine = Annotated[str, bounded(100), PRINTABLE, NOT_FORMULA]
 
 #: UK postcode shapes (Royal Mail PAF), including GIR 0AA; checked after removing spaces.
 _POSTCODE = re.compile(

@@ -17,13 +17,14 @@ from app.schemas.common import (
     PAGE_LIMIT_MAX,
     PRINTABLE,
     CalendarDate,
+    Cursor,
     Input,
     Output,
     Page,
     Timestamp,
     bounded,
 )
-from app.schemas.sharing import Cursor, DataCategories
+from app.schemas.sharing import DataCategories
 
 #: Nothing released before the Data Protection Act 1998 came into force is recorded here; an
 #: earlier date is a typing error.

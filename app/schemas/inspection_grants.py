@@ -14,6 +14,7 @@ from app.schemas.common import (
     PAGE_LIMIT_DEFAULT,
     PAGE_LIMIT_MAX,
     PRINTABLE,
+    Cursor,
     Input,
     Output,
     Page,
@@ -21,7 +22,7 @@ from app.schemas.common import (
     bounded,
 )
 from app.schemas.schools import URN
-from app.schemas.sharing import Cursor, DataCategories
+from app.schemas.sharing import DataCategories
 
 #: The longest window one grant may open. A statutory inspection of a local authority's
 #: children's services lasts weeks, not months; a longer one is a new grant, decided again.

@@ -20,13 +20,12 @@ from app.schemas.common import (
     PAGE_LIMIT_DEFAULT,
     PAGE_LIMIT_MAX,
     PRINTABLE,
+    Cursor,
     Input,
     Output,
     Page,
     bounded,
 )
-
-Cursor = Annotated[str, bounded(500), PRINTABLE]
 
 
 def _registered(code: str) -> str:

@@ -29,10 +29,12 @@ from app.models.people import (
 from app.rules.names import name_key
 from app.rules.retention import pupil_retain_until
 from app.schemas.common import (
+    NOT_FORMULA,
     PAGE_LIMIT_DEFAULT,
     PAGE_LIMIT_MAX,
     PRINTABLE,
     CalendarDate,
+    Cursor,
     Input,
     MergePatch,
     Output,
@@ -50,8 +52,7 @@ from app.schemas.contact import (
 )
 from app.schemas.schools import URN
 
-Cursor = Annotated[str, bounded(500), PRINTABLE]
-Title = Annotated[str, bounded(20), PRINTABLE]
+Title = Annotated[str, bounded(20), PRINTABLE, NOT_FORMULA]
 ContactPriority = Annotated[
     int, Field(ge=1, le=9, description="1 is contacted first; 9 last.", examples=[1])
 ]

@@ -24,6 +24,7 @@ from app.models.people import Gender, RelationshipType
 from app.rules.names import name_key
 from app.rules.retention import PUPIL_RECORD_YEARS, birthday
 from app.schemas.common import (
+    NOT_FORMULA,
     PRINTABLE,
     UTF8_CHARSETS,
     CalendarDate,
@@ -43,7 +44,7 @@ ADDRESS_LINES = 6
 #: A refused roll reports at most this many problems (the total is in ``detail``).
 MAX_REPORTED_PROBLEMS = 500
 
-Title = Annotated[str, bounded(20), PRINTABLE]
+Title = Annotated[str, bounded(20), PRINTABLE, NOT_FORMULA]
 
 
 class RollCarer(Input):
@@ -97,21 +98,31 @@ class RollPush(Input):
 
 
 class RollSummary(Output):
-    """What a roll push did. Counts only: the response carries no personal data."""
+    """What a roll push did. Counts only: the response carries no personal data, and counts
+    a row alike whatever KPAS holds about the UPN elsewhere."""
 
     as_of: date
     pupils_on_roll: int = Field(description="Rows in the roll.")
-    created: int = Field(description="Pupils new to KPAS.")
+    joined: int = Field(
+        description="Rows for pupils who were not on this school's roll before this push: "
+        "now on it."
+    )
     updated: int = Field(
-        description="Rows that changed something: the pupil's record, their place on this "
-        "school's roll, or their carers."
+        description="Rows for pupils already on this school's roll that changed something: "
+        "the pupil's record, their place on the roll, or their carers."
     )
     unchanged: int = Field(
-        description="Rows that changed nothing: the stored records already matched, or may not "
-        "be changed at present."
+        description="Rows for pupils already on this school's roll that changed nothing: the "
+        "stored records already matched, or may not be changed at present."
+    )
+    held_for_review: int = Field(
+        description="Rows held for a person at the council to review before KPAS relies on "
+        "them: changes to a pupil's record that are not applied until reviewed, and rows "
+        "whose match to a record KPAS holds is to be confirmed (these pupils are on the roll "
+        "and counted in `joined` too)."
     )
     left: int = Field(description="Pupils taken off this school's roll on `as_of`.")
-    carers_created: int
+    carers_created: int = Field(description="Carers added for this school's pupils.")
     carers_updated: int = Field(description="Carers whose record or relationship changed.")
 
 

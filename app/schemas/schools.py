@@ -10,9 +10,11 @@ from pydantic import Field
 from app.models.schools import SchoolPhase, SchoolStatus
 from app.rules.kent import AreaTeam, District
 from app.schemas.common import (
+    NOT_FORMULA,
     PAGE_LIMIT_DEFAULT,
     PAGE_LIMIT_MAX,
     PRINTABLE,
+    Cursor,
     Input,
     MergePatch,
     Output,
@@ -29,9 +31,8 @@ URN = Annotated[
         examples=[118800],
     ),
 ]
-SchoolName = Annotated[str, bounded(200), PRINTABLE]
+SchoolName = Annotated[str, bounded(200), PRINTABLE, NOT_FORMULA]
 NameSearch = Annotated[str, bounded(100), PRINTABLE]
-Cursor = Annotated[str, bounded(500), PRINTABLE]
 
 
 class SchoolCreate(Input):

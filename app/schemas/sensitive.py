@@ -28,10 +28,12 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from app.models.people import DocumentKind, SensitiveCategory, SensitiveEntry
 from app.schemas.common import (
+    NOT_FORMULA,
     PAGE_LIMIT_DEFAULT,
     PAGE_LIMIT_MAX,
     PRINTABLE,
     CalendarDate,
+    Cursor,
     Input,
     Output,
     Page,
@@ -240,8 +242,7 @@ SourceText = Annotated[
 ]
 Description = Annotated[str, bounded(500), PRINTABLE]
 RoleText = Annotated[str, bounded(100), PRINTABLE]
-OrganisationText = Annotated[str, bounded(200), PRINTABLE]
-Cursor = Annotated[str, bounded(500), PRINTABLE]
+OrganisationText = Annotated[str, bounded(200), PRINTABLE, NOT_FORMULA]
 
 # --- details per category (input) ----------------------------------------------------------
 

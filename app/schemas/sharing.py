@@ -12,10 +12,12 @@ from app.models.sharing import DataCategory, RecipientKind
 from app.policies.registry import Purpose
 from app.rules.kent import District
 from app.schemas.common import (
+    NOT_FORMULA,
     PAGE_LIMIT_DEFAULT,
     PAGE_LIMIT_MAX,
     PRINTABLE,
     CalendarDate,
+    Cursor,
     Input,
     MergePatch,
     Output,
@@ -33,10 +35,9 @@ RecipientCode = Annotated[
         examples=["kent-police"],
     ),
 ]
-Name = Annotated[str, bounded(200), PRINTABLE]
+Name = Annotated[str, bounded(200), PRINTABLE, NOT_FORMULA]
 NoticeWording = Annotated[str, bounded(500), PRINTABLE]
 Reference = Annotated[str, bounded(100), PRINTABLE]
-Cursor = Annotated[str, bounded(500), PRINTABLE]
 Purposes = Annotated[
     list[Purpose],
     Field(min_length=1, max_length=len(Purpose), description="Purpose codes of the registry."),

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models.attendance import AttendanceAlert
 from app.policies import Access
 from app.repositories.attendance_alerts import AlertEntry, AlertQuery, AttendanceAlertRepository
+from app.repositories.pagination import PageRequest
 from app.services.concurrency import etag_for
 
 
@@ -30,12 +31,9 @@ async def list_alerts(
     access: Access,
     *,
     query: AlertQuery,
-    limit: int,
-    cursor: str | None,
+    page: PageRequest,
 ) -> tuple[list[AlertEntry], str | None]:
-    return await AttendanceAlertRepository(session).page(
-        query, limit=limit, cursor=cursor, visible=access.filter()
-    )
+    return await AttendanceAlertRepository(session).page(query, page=page, visible=access.filter())
 
 
 async def get_alert(session: AsyncSession, access: Access, *, alert_id: uuid.UUID) -> AlertEntry:

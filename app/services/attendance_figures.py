@@ -3,11 +3,14 @@
 The arithmetic is ``AttendanceFigures``'s (``app.rules.attendance``): marks are counted by
 code, codes classified by the 2024 code set, and the figures derived from the counts.
 
-- A pupil's attendance goes with the pupil: whoever may read the pupil for the purpose sees
-  all their marks, at every school that recorded them (the common transfer file a school's
-  information system sends on carries them too), and their figures across those schools. A
-  dual-registered pupil's sessions at the other school are marked D, which is not a possible
-  session, so adding the schools' counts together is right.
+- A pupil's attendance is decided on the pupil: whoever may read the pupil for the purpose
+  sees their marks, and the council's own roles see them at every school that recorded them
+  (the common transfer file a school's information system sends on carries them too), with
+  their figures across those schools. A dual-registered pupil's sessions at the other school
+  are marked D, which is not a possible session, so adding the schools' counts together is
+  right. A caller whose reach comes from their schools (school staff, an inspector's grant)
+  sees only the marks their own schools recorded, and figures computed from those marks
+  alone: the rule's ``parts`` condition says so, and its filter travels into the queries.
 - A school's summary is about the school: who may see it is decided on the school. It counts
   only pupils whose data may be processed for the purpose today (not restricted, objecting or
   past retention, and collected for the purpose); anyone else is left out of the totals and
@@ -150,19 +153,24 @@ async def pupil_attendance(
     first: date | None,
     last: date | None,
 ) -> PupilAttendance:
-    """The pupil's marks at every school in the period, each with its corrections, and
-    their figures across those schools. A pupil the caller may not see is a 404.
+    """The pupil's marks in the period, each with its corrections, and their figures across
+    the schools that recorded them. A pupil the caller may not see is a 404.
 
-    Every mark goes with the pupil, whichever school recorded it: the caller's need-to-know
-    is decided on the pupil, as for the pupil's record itself.
+    Whether the caller sees the pupil is decided on the pupil, as for the pupil's record;
+    which of the pupil's marks they see, on the school that recorded each (the decision's
+    parts filter): every school's for the council's roles, their own schools' for a school.
+    The figures are computed from the marks served, and nothing else.
     """
     pupil = await get_pupil(session, access, pupil_id=pupil_id)
     period = period_of(access, first=first, last=last)
     repository = AttendanceFigureRepository(session)
-    marks = await repository.marks_of_pupil(pupil.id, first=period.first, last=period.last)
+    schools = access.parts_filter()
+    marks = await repository.marks_of_pupil(
+        pupil.id, first=period.first, last=period.last, schools=schools
+    )
     replaced: dict[tuple[date, str, int], list[AttendanceMarkHistory]] = defaultdict(list)
     for old in await repository.replaced_marks_of_pupil(
-        pupil.id, first=period.first, last=period.last
+        pupil.id, first=period.first, last=period.last, schools=schools
     ):
         replaced[(old.mark_date, old.session, old.school_urn)].append(old)
     counts: dict[CodeCategory, int] = defaultdict(int)

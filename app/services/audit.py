@@ -8,14 +8,13 @@ from app.audit.verification import ChainVerification, verify_chain
 from app.models.audit import AuditEvent
 from app.policies import Access
 from app.repositories.audit import AuditEventQuery, AuditEventRepository
+from app.repositories.pagination import PageRequest
 
 
 async def list_events(
-    session: AsyncSession, access: Access, *, query: AuditEventQuery, limit: int, cursor: str | None
+    session: AsyncSession, access: Access, *, query: AuditEventQuery, page: PageRequest
 ) -> tuple[list[AuditEvent], str | None]:
-    return await AuditEventRepository(session).page(
-        query, limit=limit, cursor=cursor, visible=access.filter()
-    )
+    return await AuditEventRepository(session).page(query, page=page, visible=access.filter())
 
 
 async def verify(session: AsyncSession, access: Access) -> ChainVerification:

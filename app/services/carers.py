@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import Conflict
 from app.models.people import Carer, CarerRelationship
 from app.policies import Access
+from app.repositories.pagination import PageRequest
 from app.repositories.people import CarerQuery, CarerRepository, PupilRepository
 from app.schemas.people import CarerUpdate
 from app.services.concurrency import IfMatch, etag_for
@@ -47,12 +48,9 @@ async def list_carers(
     access: Access,
     *,
     query: CarerQuery,
-    limit: int,
-    cursor: str | None,
+    page: PageRequest,
 ) -> tuple[list[Carer], str | None]:
-    return await CarerRepository(session).page(
-        query, limit=limit, cursor=cursor, visible=access.filter()
-    )
+    return await CarerRepository(session).page(query, page=page, visible=access.filter())
 
 
 async def get_carer(session: AsyncSession, access: Access, *, carer_id: uuid.UUID) -> CarerRecord:

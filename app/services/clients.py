@@ -21,6 +21,7 @@ from app.log import get_logger
 from app.models.clients import ApiClient
 from app.policies import Access
 from app.repositories.clients import ClientQuery, ClientRepository
+from app.repositories.pagination import PageRequest
 from app.schemas.clients import ClientCreate, ClientUpdate, scope_problem
 from app.services.concurrency import IfMatch, etag_for
 
@@ -52,11 +53,9 @@ async def _require_known_schools(clients: ClientRepository, urns: list[int]) -> 
 
 
 async def list_clients(
-    session: AsyncSession, access: Access, *, query: ClientQuery, limit: int, cursor: str | None
+    session: AsyncSession, access: Access, *, query: ClientQuery, page: PageRequest
 ) -> tuple[list[ApiClient], str | None]:
-    return await ClientRepository(session).page(
-        query, limit=limit, cursor=cursor, visible=access.filter()
-    )
+    return await ClientRepository(session).page(query, page=page, visible=access.filter())
 
 
 async def get_client(session: AsyncSession, access: Access, *, client_id: uuid.UUID) -> ApiClient:

@@ -22,7 +22,9 @@ from app.policies.guard import LONDON, local_today
 from app.policies.registry import REGISTRY, Purpose
 from app.policies.rules import ATTENDANCE_PURPOSES
 from app.repositories.disclosures import DisclosureQuery, DisclosureRepository
+from app.repositories.pagination import PageRequest
 from app.repositories.sharing import AgreementRepository, RecipientRepository
+from app.repositories.subjects import SubjectRepository
 from app.schemas.disclosures import DisclosureCreate, DisclosureFilters
 from app.services.concurrency import etag_for
 
@@ -41,6 +43,13 @@ RECORDING_PURPOSES: dict[Role, frozenset[Purpose]] = {
     Role.INFORMATION_GOVERNANCE: RECORDABLE_PURPOSES,
     Role.ATTENDANCE_MANAGER: RECORDABLE_PURPOSES & ATTENDANCE_PURPOSES,
 }
+
+#: Recording a release is limited to the pupils and carers the caller may see. A manager may
+#: name those they may see for the release's own purpose. Information governance records
+#: releases made by anyone, for purposes it does not itself process records under, so the
+#: people it names are those its subject-rights work reaches (the record of a release is part
+#: of what a subject access request answers).
+SUBJECTS_SEEN_FOR: dict[Role, Purpose] = {Role.INFORMATION_GOVERNANCE: Purpose.SUBJECT_RIGHTS}
 
 #: Allowance for the caller's clock when checking that a release is not in the future.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -78,15 +87,12 @@ async def list_disclosures(
     access: Access,
     *,
     query: DisclosureQuery,
-    limit: int,
-    cursor: str | None,
+    page: PageRequest,
 ) -> tuple[list[tuple[Disclosure, int]], str | None]:
     """A page of the disclosures the caller may see, newest first, each with how many data
     subjects it was about."""
     disclosures = DisclosureRepository(session)
-    items, next_cursor = await disclosures.page(
-        query, limit=limit, cursor=cursor, visible=access.filter()
-    )
+    items, next_cursor = await disclosures.page(query, page=page, visible=access.filter())
     counts = await disclosures.subject_counts(d.id for d in items)
     return [(d, counts.get(d.id, 0)) for d in items], next_cursor
 
@@ -106,7 +112,8 @@ async def record_disclosure(
     session: AsyncSession, access: Access, *, data: DisclosureCreate
 ) -> tuple[Disclosure, list[uuid.UUID]]:
     """Record a release made outside the API. Every problem with the body is reported at
-    once (422), and nothing is written unless all is well."""
+    once (422), and nothing is written unless all is well. The data subjects named must be
+    pupils or carers the caller may see; any other id is reported as unknown."""
     errors = await _problems(session, access, data)
     if errors:
         raise ValidationFailed("The disclosure cannot be recorded as given.", errors=errors)
@@ -221,10 +228,29 @@ async def _problems(
                 for i in outside
             )
 
-    known = await DisclosureRepository(session).known_subjects(data.subject_ids)
-    errors.extend(
-        body_problem(f"/subject_ids/{i}", "no such data subject", "unknown_subject")
-        for i, subject_id in enumerate(data.subject_ids)
-        if subject_id not in known
+    if data.purpose in allowed:
+        errors.extend(await _subject_problems(session, access, data))
+    return errors
+
+
+async def _subject_problems(
+    session: AsyncSession, access: Access, data: DisclosureCreate
+) -> list[dict[str, Any]]:
+    """A problem for each named subject the caller may not see for the release: the same
+    problem whether the id names somebody they may not see or nobody at all (and each is
+    recorded as withheld)."""
+    role = access.decision.role
+    purpose = SUBJECTS_SEEN_FOR.get(role, data.purpose) if role is not None else data.purpose
+    visible = await SubjectRepository(session).visible_people(
+        data.subject_ids,
+        pupils=access.related_filter("pupil", "read", purpose=purpose),
+        carers=access.related_filter("carer", "read", purpose=purpose),
     )
+    errors = []
+    for i, subject_id in enumerate(data.subject_ids):
+        if subject_id not in visible:
+            access.withheld(subject_id)
+            errors.append(
+                body_problem(f"/subject_ids/{i}", "no such data subject", "unknown_subject")
+            )
     return errors

@@ -52,6 +52,7 @@ from app.log import get_logger
 from app.models.people import DocumentKind, Pupil, PupilDocument, SubjectKey
 from app.models.sharing import DataCategory
 from app.policies import Access
+from app.repositories.pagination import PageRequest
 from app.repositories.sensitive import PupilDocumentRepository
 from app.schemas.sensitive import (
     ContentStatus,
@@ -425,12 +426,11 @@ async def list_documents(
     access: Access,
     *,
     pupil_id: uuid.UUID,
-    limit: int,
-    cursor: str | None,
+    page: PageRequest,
 ) -> tuple[Pupil, list[DocumentRead], str | None]:
     pupil = await visible_pupil_for_documents(session, access, pupil_id)
     documents, next_cursor = await PupilDocumentRepository(session).page(
-        pupil.id, visible=access.filter(), limit=limit, cursor=cursor
+        pupil.id, visible=access.filter(), page=page
     )
     key = await subject_key_state(session, pupil.subject_id) if documents else None
     return pupil, [document_read(d, key) for d in documents], next_cursor

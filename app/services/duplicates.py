@@ -2,7 +2,8 @@
 
 Nothing is merged automatically. A pair is flagged when two live (unmerged) pupils share a
 UPN, or share legal forename, surname, date of birth and postcode (compared by name key, so
-case and accents do not hide a match). A pair is flagged once, whatever its reason.
+case and accents do not hide a match), or when a school's roll sent a known UPN for a child it
+could not be matched to (``app.services.roll``). A pair is flagged once, whatever its reason.
 
 Managers and information governance review the queue: a pair is dismissed (not the same
 person) or merged (``app.services.pupils.merge_pupils``).
@@ -28,7 +29,8 @@ from app.models.people import (
     Pupil,
 )
 from app.policies import Access
-from app.repositories.pagination import anchored_page
+from app.repositories.duplicates import DuplicateRepository, pair_visible
+from app.repositories.pagination import PageRequest, keyset_page
 
 #: Ids per query: well under SQLite's bound-parameter limit.
 CHUNK = 500
@@ -77,9 +79,21 @@ async def flag_pupil_duplicates(session: AsyncSession, pupil_ids: Collection[uui
             )
             for a, b in rows:
                 found.setdefault(_pair(a, b), reason)
-    if not found:
+    return await flag_pupil_pairs(session, [(a, b, reason) for (a, b), reason in found.items()])
+
+
+async def flag_pupil_pairs(
+    session: AsyncSession, pairs: Collection[tuple[uuid.UUID, uuid.UUID, DuplicateReason]]
+) -> int:
+    """Flag these pairs of pupils, each for its reason (a pair already flagged keeps its
+    first); returns how many new pairs were flagged. Call after the pupils are flushed."""
+    wanted: dict[tuple[uuid.UUID, uuid.UUID], DuplicateReason] = {}
+    for a, b, reason in pairs:
+        if a != b:
+            wanted.setdefault(_pair(a, b), reason)
+    if not wanted:
         return 0
-    involved = sorted({i for pair in found for i in pair})
+    involved = sorted({i for pair in wanted for i in pair})
     known: set[tuple[uuid.UUID, uuid.UUID]] = set()
     for chunk in _chunks(involved):
         rows = await session.execute(
@@ -91,7 +105,7 @@ async def flag_pupil_duplicates(session: AsyncSession, pupil_ids: Collection[uui
         known.update((a, b) for a, b in rows)
     fresh = [
         PossibleDuplicate(kind=PersonKind.PUPIL, first_id=a, second_id=b, reason=reason)
-        for (a, b), reason in sorted(found.items())
+        for (a, b), reason in sorted(wanted.items())
         if (a, b) not in known
     ]
     session.add_all(fresh)
@@ -108,29 +122,44 @@ class DuplicateQuery:
     kind: PersonKind | None = None
 
 
+def _visible(access: Access, action: str) -> ColumnElement[bool]:
+    """SQL: the possible duplicates this caller may see. A pair is about two people: it is
+    visible only where the caller may see at least one of its two records, by that record's
+    own rules for ``action`` and the same purpose; anyone else is told it does not exist."""
+    return and_(
+        access.filter(),
+        pair_visible(
+            pupils=access.related_filter("pupil", action),
+            carers=access.related_filter("carer", action),
+        ),
+    )
+
+
 async def list_duplicates(
     session: AsyncSession,
     access: Access,
     *,
     query: DuplicateQuery,
-    limit: int,
-    cursor: str | None,
+    page: PageRequest,
 ) -> tuple[list[PossibleDuplicate], str | None]:
-    """Possible duplicates, oldest first (the order a person works through them)."""
-    stmt = select(PossibleDuplicate).where(access.filter())
+    """Possible duplicates the caller may see (one of the two records, at least), oldest
+    first (the order a person works through them)."""
+    stmt = select(PossibleDuplicate).where(_visible(access, "list"))
     if query.status is not None:
         stmt = stmt.where(PossibleDuplicate.status == query.status)
     if query.kind is not None:
         stmt = stmt.where(PossibleDuplicate.kind == query.kind)
     keys = (PossibleDuplicate.detected_at, PossibleDuplicate.id)
-    return await anchored_page(session, stmt, keys, limit=limit, cursor=cursor)
+    return await keyset_page(session, stmt, keys, page)
 
 
 async def get_duplicate(
     session: AsyncSession, access: Access, *, duplicate_id: uuid.UUID
 ) -> PossibleDuplicate:
-    duplicate = await session.scalar(
-        select(PossibleDuplicate).where(PossibleDuplicate.id == duplicate_id, access.filter())
+    """The possible duplicate, if the caller may see one of its records; otherwise a 404, the
+    same as for an id that names nothing (and recorded as withheld)."""
+    duplicate = await DuplicateRepository(session).get(
+        duplicate_id, visible=_visible(access, "read")
     )
     if duplicate is None:
         raise access.not_found(duplicate_id, "No possible duplicate with that id.")
@@ -174,7 +203,8 @@ def _not_open() -> Conflict:
 async def dismiss_duplicate(
     session: AsyncSession, access: Access, *, duplicate_id: uuid.UUID
 ) -> PossibleDuplicate:
-    """Record that the two records are different people."""
+    """Record that the two records are different people. Only a caller who may see one of
+    them may say so; for anyone else the pair does not exist (404), and nothing changes."""
     duplicate = await get_duplicate(session, access, duplicate_id=duplicate_id)
     if duplicate.status is not DuplicateStatus.OPEN:
         raise _not_open()
@@ -193,7 +223,9 @@ async def open_pupil_duplicate(
     session: AsyncSession, *, duplicate_id: uuid.UUID, pupil_ids: tuple[uuid.UUID, uuid.UUID]
 ) -> PossibleDuplicate:
     """The open possible duplicate naming exactly these two pupils (for a merge), or a
-    problem saying why not."""
+    problem saying why not. The caller must already have been found to see both pupils (the
+    merge decision's filter), so the pair is theirs to see; an id naming any other pair, or
+    nothing, gets the same problem."""
     duplicate = await session.get(PossibleDuplicate, duplicate_id)
     if (
         duplicate is None

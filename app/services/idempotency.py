@@ -1,23 +1,39 @@
 """``Idempotency-Key`` on POSTs: a replay returns the first response; a changed body is 422.
 
+A key belongs to one caller, the token's issuer and subject together: the same ``sub`` from
+another issuer is someone else. The remembered response is replayed only to that caller
+holding the same authority as when it was made (roles, area teams, schools, organisation,
+client, inspection grant, the agreement or grant a partner or inspector read under, and the
+stated purpose): a token for the same subject with other permissions gets a 409 and nothing
+of the stored response, which may name records it can no longer see.
+
 The remembered response is written in the same transaction as the work it describes, so a
 replay can never return a response for work that rolled back.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import IdempotencyKeyReused
+from app.errors import IdempotencyKeyAuthorityChanged, IdempotencyKeyReused
 from app.models.base import utcnow
 from app.models.idempotency import IdempotencyRecord
+
+if TYPE_CHECKING:
+    from app.policies.guard import Access
+
+#: Principal fields that change from one token to the next without changing what the caller
+#: may do. Every other field (including any added later) is part of the caller's authority.
+_NOT_AUTHORITY = frozenset({"token_id"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +43,57 @@ class StoredResponse:
     headers: dict[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class KeyOwner:
+    """Whose keys these are, and what they were allowed when they used one."""
+
+    issuer: str
+    subject: str
+    authority: str
+
+
 def request_fingerprint(method: str, path: str, body: Any) -> str:
-    canonical = json.dumps(
-        {"method": method, "path": path, "body": body}, sort_keys=True, separators=(",", ":")
-    )
+    return _digest({"method": method, "path": path, "body": body})
+
+
+def _canonical(value: Any) -> Any:
+    """A value as JSON that compares equal exactly when the values do (sets sorted)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, frozenset | set):
+        return sorted(_canonical(item) for item in value)
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    if isinstance(value, Enum):
+        return _canonical(value.value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _digest(value: Any) -> str:
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def key_owner(access: Access) -> KeyOwner:
+    """The caller an ``Idempotency-Key`` belongs to, with a fingerprint of the authority the
+    request was allowed under: the principal as the policy scoped it (a partner's agreement
+    districts, an inspector's grant schools), what a partner or inspector may be released and
+    under which agreement or grant, and the purpose."""
+    principal = access.principal
+    authority = {
+        "principal": {
+            f.name: _canonical(getattr(principal, f.name))
+            for f in dataclasses.fields(principal)
+            if f.name not in _NOT_AUTHORITY
+        },
+        "release": _canonical(access.release),
+        "purpose": _canonical(access.purpose),
+    }
+    return KeyOwner(principal.issuer, principal.subject, _digest(authority))
 
 
 class IdempotencyStore:
@@ -39,16 +101,23 @@ class IdempotencyStore:
         self.session = session
         self.ttl = ttl
 
-    async def lookup(self, *, caller: str, key: str, fingerprint: str) -> StoredResponse | None:
+    async def lookup(self, *, owner: KeyOwner, key: str, fingerprint: str) -> StoredResponse | None:
+        """The first response to this key, or None. Refuses (and replays nothing) when the key
+        was first used under other authority (409) or for another request (422)."""
         record = await self.session.scalar(
             select(IdempotencyRecord).where(
-                IdempotencyRecord.caller == caller,
+                IdempotencyRecord.issuer == owner.issuer,
+                IdempotencyRecord.subject == owner.subject,
                 IdempotencyRecord.key == key,
                 IdempotencyRecord.expires_at > utcnow(),
             )
         )
         if record is None:
             return None
+        if record.authority_hash != owner.authority:
+            raise IdempotencyKeyAuthorityChanged(
+                "This Idempotency-Key was used with different permissions; use a new key."
+            )
         if record.request_hash != fingerprint:
             raise IdempotencyKeyReused(
                 "This Idempotency-Key was first used with a different request; use a new key."
@@ -58,7 +127,7 @@ class IdempotencyStore:
     async def remember(
         self,
         *,
-        caller: str,
+        owner: KeyOwner,
         key: str,
         fingerprint: str,
         method: str,
@@ -69,15 +138,18 @@ class IdempotencyStore:
         # An expired record for the same key may still be in the table: replace it.
         await self.session.execute(
             delete(IdempotencyRecord).where(
-                IdempotencyRecord.caller == caller,
+                IdempotencyRecord.issuer == owner.issuer,
+                IdempotencyRecord.subject == owner.subject,
                 IdempotencyRecord.key == key,
                 IdempotencyRecord.expires_at <= now,
             )
         )
         self.session.add(
             IdempotencyRecord(
-                caller=caller,
+                issuer=owner.issuer,
+                subject=owner.subject,
                 key=key,
+                authority_hash=owner.authority,
                 method=method,
                 path=path,
                 request_hash=fingerprint,

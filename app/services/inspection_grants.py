@@ -18,6 +18,7 @@ from app.models.disclosures import InspectionGrant
 from app.models.sharing import RecipientKind
 from app.policies import Access
 from app.repositories.inspection_grants import GrantQuery, GrantRepository
+from app.repositories.pagination import PageRequest
 from app.repositories.sharing import RecipientRepository
 from app.schemas.inspection_grants import MAX_LEAD, InspectionGrantCreate
 from app.services.concurrency import IfMatch, etag_for
@@ -28,11 +29,9 @@ def grant_etag(grant: InspectionGrant) -> str:
 
 
 async def list_grants(
-    session: AsyncSession, access: Access, *, query: GrantQuery, limit: int, cursor: str | None
+    session: AsyncSession, access: Access, *, query: GrantQuery, page: PageRequest
 ) -> tuple[list[InspectionGrant], str | None]:
-    return await GrantRepository(session).page(
-        query, limit=limit, cursor=cursor, visible=access.filter()
-    )
+    return await GrantRepository(session).page(query, page=page, visible=access.filter())
 
 
 async def get_grant(

@@ -24,6 +24,7 @@ from app.notify.schemas import DeliveryReceipt
 from app.policies import Access
 from app.policies.registry import PURPOSE_BITS, REGISTRY, Purpose
 from app.repositories.messages import MessageQuery, MessageRepository, pupil_visible
+from app.repositories.pagination import PageRequest
 from app.repositories.people import CarerRepository, PupilRepository
 from app.schemas.messages import MessageCreate
 from app.services.concurrency import IfMatch, etag_for
@@ -157,12 +158,9 @@ async def list_messages(
     access: Access,
     *,
     query: MessageQuery,
-    limit: int,
-    cursor: str | None,
+    page: PageRequest,
 ) -> tuple[list[OutboundMessage], str | None]:
-    return await MessageRepository(session).page(
-        query, limit=limit, cursor=cursor, visible=_visible(access)
-    )
+    return await MessageRepository(session).page(query, page=page, visible=_visible(access))
 
 
 async def get_message(

@@ -25,6 +25,7 @@ from app.models.people import (
 )
 from app.models.sharing import DataCategory
 from app.policies import Access
+from app.repositories.pagination import PageRequest
 from app.repositories.people import (
     CarerRepository,
     NamePrefix,
@@ -108,15 +109,12 @@ async def list_pupils(
     access: Access,
     *,
     query: PupilQuery,
-    limit: int,
-    cursor: str | None,
+    page: PageRequest,
 ) -> tuple[list[PupilRecord], str | None]:
     pupils = PupilRepository(session)
-    page, next_cursor = await pupils.page(
-        query, limit=limit, cursor=cursor, visible=access.filter()
-    )
-    retention = await pupils.retention_dates([p.subject_id for p in page])
-    return [PupilRecord(p, retention.get(p.subject_id)) for p in page], next_cursor
+    found, next_cursor = await pupils.page(query, page=page, visible=access.filter())
+    retention = await pupils.retention_dates([p.subject_id for p in found])
+    return [PupilRecord(p, retention.get(p.subject_id)) for p in found], next_cursor
 
 
 async def get_pupil(session: AsyncSession, access: Access, *, pupil_id: uuid.UUID) -> Pupil:

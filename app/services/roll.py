@@ -1,17 +1,31 @@
 """School rolls: a school's information system replaces its whole roll in one request.
 
-The roll is applied in the request's transaction, all of it or nothing:
+The roll is applied in the request's transaction, all of it or nothing. A UPN follows a child
+from school to school, so it finds candidates among live (unmerged) pupils county-wide; but a
+school's roll never takes over a record that is not already the school's. Each row is one of:
 
-- pupils are matched by UPN among live (unmerged) pupils, created when unknown, and updated
-  where the roll differs (a field the roll leaves out keeps its stored value);
-- each is on this school's roll from their ``on_roll_from`` (an enrolment is reopened when
-  the roll puts back a pupil it left out by mistake);
-- pupils on this school's roll whom the roll leaves out come off it on ``as_of``;
-- carers are matched by name among the pupil's own carers, else created and linked. A carer
-  the roll no longer names stays linked: the roll does not remove what KPAS staff recorded;
-- pupils and carers whose processing is restricted, objected to or past retention are held
-  as they are (storage only), not changed. The school is told only that the row changed
-  nothing; the audit event counts them.
+- **own**: the pupil is on this school's roll and no other. The row is applied: changed
+  fields updated (a field the roll leaves out keeps its stored value), carers matched by name
+  among the pupil's own carers and updated, or created and linked;
+- **dual registration**: the pupil is on this school's roll and another's. The enrolment's
+  dates apply; what the row would change about the pupil (names, date of birth, gender,
+  contact details) and their carers is held in a roll review for a person to accept or reject;
+- **transfer in**: the pupil is on no roll here, a record with the UPN has the row's date of
+  birth and legal forename and surname (compared by name key, so case and accents do not
+  matter), and it is on no other open school's roll (a closed school sends no more rolls). It
+  joins this roll (a stay closed by mistake is reopened) and the row is applied as for an own
+  pupil;
+- **unconfirmed**: the UPN is known, but no record with it matches the row's identity, or the
+  one that does is on another school's roll (or may not be changed at present). That record is
+  not touched: the row becomes a new record on this roll, flagged as a possible duplicate of
+  each record with the UPN for a person to merge or dismiss;
+- **new**: the UPN is unknown; a new record joins the roll.
+
+Pupils on this school's roll whom the roll leaves out come off it on ``as_of``. Pupils and
+carers whose processing is restricted, objected to or past retention are held as they are
+(storage only), not changed. The response counts rows alike wherever the school could not
+already see the record, so it never tells a school whether a UPN is known elsewhere; the
+audit event counts each kind.
 
 Pushing the same roll twice changes nothing the second time: only fields that differ are
 written, so the version (and ETag) of an unchanged record does not move.
@@ -20,57 +34,91 @@ written, so the version (and ETag) of an unchanged record does not move.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.people import Carer, CarerRelationship, Enrolment, EnrolmentSource, Pupil
-from app.models.schools import School
+from app.errors import Conflict
+from app.models.people import (
+    Carer,
+    DuplicateReason,
+    Enrolment,
+    EnrolmentSource,
+    Pupil,
+)
+from app.models.roll_reviews import RollReview, RollReviewReason, RollReviewStatus
+from app.models.schools import School, SchoolStatus
 from app.policies import Access
 from app.policies.registry import PURPOSE_BITS, REGISTRY
 from app.repositories.roll import CarerLink, KnownPupil, OpenEnrolment, RollRepository
+from app.repositories.roll_reviews import OpenReview, RollReviewRepository
 from app.rules.names import name_key
 from app.rules.retention import pupil_retain_until
-from app.schemas.roll import RollCarer, RollPupil, RollPush, RollSummary
+from app.schemas.roll import RollPupil, RollPush, RollSummary
 from app.services.changes import set_changed
-from app.services.duplicates import flag_pupil_duplicates
-from app.services.people import new_carer, new_pupil, rename_carer, rename_pupil
-
-#: Pupil fields a roll sets directly (legal names go through ``rename_pupil``).
-PUPIL_FIELDS = (
-    "legal_middle_names",
-    "preferred_forename",
-    "preferred_surname",
-    "date_of_birth",
-    "gender",
-    "address_lines",
-    "postcode",
-    "phone",
-    "email",
+from app.services.duplicates import flag_pupil_duplicates, flag_pupil_pairs
+from app.services.people import new_pupil
+from app.services.roll_changes import (
+    PUPIL_FIELDS,
+    apply_carer_changes,
+    apply_pupil_changes,
+    carer_changes,
+    carer_key,
+    carers_by_name,
+    held_carer,
+    held_new_carer,
+    held_pupil,
+    link_new_carer,
+    move_retention,
+    pupil_changes,
 )
-CARER_FIELDS = ("title", "address_lines", "postcode", "phone", "email")
+
+
+class RowKind(StrEnum):
+    """How a row relates to the records KPAS holds (see the module's docstring)."""
+
+    OWN = "own"
+    DUAL_REGISTRATION = "dual_registration"
+    TRANSFER_IN = "transfer_in"
+    UNCONFIRMED = "unconfirmed"
+    NEW = "new"
 
 
 @dataclass(slots=True)
 class _Counts:
-    created: int = 0
+    joined: int = 0
     updated: int = 0
     unchanged: int = 0
+    held_for_review: int = 0
     #: Rows and leavers whose processing is restricted, objected to or past retention.
     held_rows: int = 0
     held_leavers: int = 0
     left: int = 0
     carers_created: int = 0
     carers_updated: int = 0
+    reviews_opened: int = 0
+    reviews_replaced: int = 0
+    reviews_withdrawn: int = 0
+    possible_duplicates: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    row: RollPupil
+    kind: RowKind
+    #: The record the row applies to (own, dual registration, transfer in).
+    known: KnownPupil | None = None
 
 
 async def school_for_roll(session: AsyncSession, access: Access, *, urn: int) -> School:
     """The school whose roll this caller may replace: 404 when there is no such school, 403
-    when it is not one of the caller's (schools are public, so the refusal hides nothing)."""
+    when it is not one of the caller's (schools are public, so the refusal hides nothing), 409
+    when it is closed (a closed school has no pupils on roll to send)."""
     school = await RollRepository(session).school_for_update(urn)
     if school is None:
         raise access.not_found(urn, f"No school with URN {urn}.")
@@ -80,11 +128,23 @@ async def school_for_roll(session: AsyncSession, access: Access, *, urn: int) ->
             code="not_own_school",
             resource_id=urn,
         )
+    if school.status is SchoolStatus.CLOSED:
+        raise Conflict(
+            f"School {urn} is closed: its roll cannot be replaced. Nothing was changed.",
+            errors=[
+                {
+                    "location": "path",
+                    "pointer": "/urn",
+                    "detail": "the school is closed",
+                    "code": "school_closed",
+                }
+            ],
+        )
     return school
 
 
-def _processable(access: Access, subject_column: Any, mask_column: Any) -> ColumnElement[bool]:
-    """SQL: the record may be processed for this push's purpose today (its subject is not
+def processable(access: Access, subject_column: Any, mask_column: Any) -> ColumnElement[bool]:
+    """SQL: the record may be processed for the decision's purpose today (its subject is not
     restricted, objecting or past retention, and it was collected for the purpose)."""
     purpose = access.purpose
     assert purpose is not None  # the roll is personal data: the decision has a purpose
@@ -94,18 +154,38 @@ def _processable(access: Access, subject_column: Any, mask_column: Any) -> Colum
     return and_(access.visible_subjects(subject_column), collected)
 
 
-def _given(model: RollPupil | RollCarer, names: Iterable[str]) -> dict[str, Any]:
-    """The fields the roll gave (a field left out keeps its stored value)."""
-    return {name: getattr(model, name) for name in names if name in model.model_fields_set}
+def corroborates(pupil: Pupil, row: RollPupil) -> bool:
+    """The row names the record's child: the same date of birth, and the same legal forename
+    and surname by name key (case and accents aside)."""
+    return (
+        pupil.date_of_birth == row.date_of_birth
+        and pupil.forename_key == name_key(row.legal_forename)
+        and pupil.surname_key == name_key(row.legal_surname)
+    )
 
 
-def _choose(candidates: list[KnownPupil], on_roll_here: set[uuid.UUID]) -> KnownPupil:
-    """Of live pupils sharing a UPN (possible duplicates), the one already on this roll, else
-    the oldest record."""
+def _classify(
+    row: RollPupil,
+    candidates: list[KnownPupil],
+    on_roll_here: Container[uuid.UUID],
+    on_other_rolls: set[uuid.UUID],
+) -> _Row:
+    """What the row is to this school's roll. ``candidates`` are the live pupils with its
+    UPN, oldest first."""
+    if not candidates:
+        return _Row(row, RowKind.NEW)
     for candidate in candidates:
         if candidate.pupil.id in on_roll_here:
-            return candidate
-    return candidates[0]
+            dual = candidate.pupil.id in on_other_rolls
+            return _Row(row, RowKind.DUAL_REGISTRATION if dual else RowKind.OWN, candidate)
+    for candidate in candidates:
+        if (
+            candidate.processable
+            and candidate.pupil.id not in on_other_rolls
+            and corroborates(candidate.pupil, row)
+        ):
+            return _Row(row, RowKind.TRANSFER_IN, candidate)
+    return _Row(row, RowKind.UNCONFIRMED)
 
 
 class _RollApplier:
@@ -118,13 +198,16 @@ class _RollApplier:
         self.school = school
         self.as_of = as_of
         self.repo = RollRepository(session)
+        self.reviews = RollReviewRepository(session)
         self.counts = _Counts()
+        self.kinds: dict[RowKind, int] = dict.fromkeys(RowKind, 0)
         self.changed_pupils: list[uuid.UUID] = []
         self.moved_retention: list[tuple[Pupil, date]] = []
+        self.roll_pairs: list[tuple[uuid.UUID, uuid.UUID, DuplicateReason]] = []
 
     async def apply(self, pupils: list[RollPupil]) -> _Counts:
-        pupil_ok = _processable(self.access, Pupil.subject_id, Pupil.purposes_mask)
-        carer_ok = _processable(self.access, Carer.subject_id, Carer.purposes_mask)
+        pupil_ok = processable(self.access, Pupil.subject_id, Pupil.purposes_mask)
+        carer_ok = processable(self.access, Carer.subject_id, Carer.purposes_mask)
         urn = self.school.urn
 
         open_here = {
@@ -137,63 +220,94 @@ class _RollApplier:
         ):
             assert candidate.pupil.upn is not None
             by_upn.setdefault(candidate.pupil.upn, []).append(candidate)
-        on_roll_here = set(open_here)
-        matched = {upn: _choose(candidates, on_roll_here) for upn, candidates in by_upn.items()}
-        ids = [k.pupil.id for k in matched.values() if k.processable]
+        on_other_rolls = await self.repo.on_other_rolls(
+            urn, {c.pupil.id for candidates in by_upn.values() for c in candidates}
+        )
+        rows = [_classify(p, by_upn.get(p.upn, []), open_here, on_other_rolls) for p in pupils]
+
+        applied = [r.known.pupil.id for r in rows if r.known is not None and r.known.processable]
+        joining = [r.known.pupil.id for r in rows if r.kind is RowKind.TRANSFER_IN and r.known]
         closed_here: dict[uuid.UUID, list[Enrolment]] = {}
-        for enrolment in await self.repo.closed_enrolments(urn, ids):
+        for enrolment in await self.repo.closed_enrolments(urn, joining):
             closed_here.setdefault(enrolment.pupil_id, []).append(enrolment)
         links: dict[uuid.UUID, list[CarerLink]] = {}
-        for link in await self.repo.carer_links(ids, processable=carer_ok):
+        for link in await self.repo.carer_links(applied, processable=carer_ok):
             links.setdefault(link.relationship.pupil_id, []).append(link)
+        open_reviews = {
+            o.review.pupil_id: o
+            for o in await self.reviews.open_at_school(urn, processable=pupil_ok)
+        }
 
         on_roll: set[uuid.UUID] = set()
-        for row in pupils:
-            known = matched.get(row.upn)
+        held: set[uuid.UUID] = set()
+        for item in rows:
+            self.kinds[item.kind] += 1
+            row, known = item.row, item.known
             if known is None:
-                on_roll.add(self._create(row).id)
+                on_roll.add(self._join_as_new(row, item.kind, by_upn.get(row.upn, [])))
                 continue
-            on_roll.add(known.pupil.id)
+            pupil = known.pupil
+            on_roll.add(pupil.id)
+            pupil_links = links.get(pupil.id, [])
+            if item.kind is RowKind.TRANSFER_IN:
+                self._apply_row(known, row, None, closed_here.get(pupil.id, []), pupil_links)
+                self.counts.joined += 1
+                continue
+            here = open_here[pupil.id]  # own or dual registration: on this roll
             if not known.processable:
                 self.counts.held_rows += 1
-            elif self._apply_row(
-                known,
-                row,
-                open_here.get(known.pupil.id),
-                closed_here.get(known.pupil.id, []),
-                links.get(known.pupil.id, []),
-            ):
-                self.counts.updated += 1
+                held.add(pupil.id)
+            elif item.kind is RowKind.OWN:
+                self._count(self._apply_row(known, row, here.enrolment, [], pupil_links))
             else:
-                self.counts.unchanged += 1
+                moved = self._enrol(pupil, row, here.enrolment, [])
+                if self._hold(known, row, pupil_links, open_reviews.get(pupil.id)):
+                    held.add(pupil.id)
+                    self.counts.held_for_review += 1
+                else:
+                    self._count(moved)
 
+        self._withdraw(open_reviews.values(), held)
         self._leavers(open_here.values(), on_roll)
-        await self._move_retention(links)
+        await move_retention(self.repo, self.moved_retention, links)
         await self.session.flush()
-        await flag_pupil_duplicates(self.session, self.changed_pupils)
+        self.counts.possible_duplicates = await flag_pupil_pairs(self.session, self.roll_pairs)
+        self.counts.possible_duplicates += await flag_pupil_duplicates(
+            self.session, self.changed_pupils
+        )
         return self.counts
+
+    def _count(self, changed: bool) -> None:
+        """Count a row of a pupil already on this roll."""
+        if changed:
+            self.counts.updated += 1
+        else:
+            self.counts.unchanged += 1
 
     def _apply_row(
         self,
         known: KnownPupil,
         row: RollPupil,
-        open_here: OpenEnrolment | None,
+        open_enrolment: Enrolment | None,
         closed_here: list[Enrolment],
         links: list[CarerLink],
     ) -> bool:
-        """Bring a known pupil, their place on this roll and their carers in line with the
-        row; True when anything changed."""
-        born = known.pupil.date_of_birth
-        changed = self._update(known, row)
-        changed |= self._enrol(
-            known.pupil, row, open_here.enrolment if open_here else None, closed_here
-        )
+        """Bring a pupil, their place on this roll and their carers in line with the row;
+        True when anything changed."""
+        pupil = known.pupil
+        born = pupil.date_of_birth
+        changed = apply_pupil_changes(pupil, pupil_changes(pupil, row))
+        if pupil.date_of_birth != born:
+            self.moved_retention.append((pupil, pupil_retain_until(pupil.date_of_birth)))
+        if changed:
+            self.changed_pupils.append(pupil.id)
+        changed |= self._enrol(pupil, row, open_enrolment, closed_here)
         retain_until = (
             known.retain_until
-            if known.pupil.date_of_birth == born
-            else pupil_retain_until(known.pupil.date_of_birth)
+            if pupil.date_of_birth == born
+            else pupil_retain_until(pupil.date_of_birth)
         )
-        changed |= self._carers(known.pupil, row, links, retain_until)
+        changed |= self._carers(pupil, row, links, retain_until)
         return changed
 
     # --- pupils -----------------------------------------------------------------------------
@@ -213,6 +327,34 @@ class _RollApplier:
             upn=row.upn,
             **contact,
         )
+        self._new_enrolment(pupil, row)
+        retain_until = pupil_retain_until(row.date_of_birth)
+        for carer in row.carers:
+            link_new_carer(self.session, pupil, carer, retain_until)
+            self.counts.carers_created += 1
+        self.changed_pupils.append(pupil.id)
+        return pupil
+
+    def _join_as_new(
+        self, row: RollPupil, kind: RowKind, candidates: list[KnownPupil]
+    ) -> uuid.UUID:
+        """A new record from the row, on this roll. Where the UPN is known (unconfirmed), the
+        records with it are not touched: the new one is flagged as a possible duplicate of
+        each, for a person to merge or dismiss."""
+        created = self._create(row)
+        self.counts.joined += 1
+        if kind is RowKind.UNCONFIRMED:
+            self.counts.held_for_review += 1
+            for candidate in candidates:
+                reason = (
+                    DuplicateReason.ROLL_IDENTITY_MATCHED
+                    if corroborates(candidate.pupil, row)
+                    else DuplicateReason.ROLL_IDENTITY_UNCONFIRMED
+                )
+                self.roll_pairs.append((created.id, candidate.pupil.id, reason))
+        return created.id
+
+    def _new_enrolment(self, pupil: Pupil, row: RollPupil) -> None:
         self.session.add(
             Enrolment(
                 id=uuid.uuid4(),
@@ -222,26 +364,6 @@ class _RollApplier:
                 source=EnrolmentSource.ROLL,
             )
         )
-        retain_until = pupil_retain_until(row.date_of_birth)
-        for carer in row.carers:
-            self._link_new_carer(pupil, carer, retain_until)
-        self.counts.created += 1
-        self.changed_pupils.append(pupil.id)
-        return pupil
-
-    def _update(self, known: KnownPupil, row: RollPupil) -> bool:
-        pupil = known.pupil
-        changed = False
-        if (pupil.legal_forename, pupil.legal_surname) != (row.legal_forename, row.legal_surname):
-            rename_pupil(pupil, legal_forename=row.legal_forename, legal_surname=row.legal_surname)
-            changed = True
-        old_birth = pupil.date_of_birth
-        changed |= set_changed(pupil, _given(row, PUPIL_FIELDS))
-        if pupil.date_of_birth != old_birth:
-            self.moved_retention.append((pupil, pupil_retain_until(pupil.date_of_birth)))
-        if changed:
-            self.changed_pupils.append(pupil.id)
-        return changed
 
     def _enrol(
         self,
@@ -259,15 +381,7 @@ class _RollApplier:
                 # Left out of an earlier roll and back on this one: the same stay, reopened.
                 enrolment.off_roll_on = None
                 return True
-        self.session.add(
-            Enrolment(
-                id=uuid.uuid4(),
-                pupil_id=pupil.id,
-                school_urn=self.school.urn,
-                on_roll_from=row.on_roll_from,
-                source=EnrolmentSource.ROLL,
-            )
-        )
+        self._new_enrolment(pupil, row)
         return True
 
     def _leavers(
@@ -294,103 +408,129 @@ class _RollApplier:
         links: list[CarerLink],
         retain_until: date | None,
     ) -> bool:
-        by_name: dict[tuple[str, str], CarerLink] = {}
-        for link in links:
-            by_name.setdefault((link.carer.forename_key, link.carer.surname_key), link)
+        """Carers are matched by name among the pupil's own carers, else created and linked.
+        A carer the roll no longer names stays linked: the roll does not remove what KPAS
+        staff recorded."""
+        by_name = carers_by_name(links)
         changed = False
         for given in row.carers:
-            found = by_name.get((name_key(given.forename), name_key(given.surname)))
+            found = by_name.get(carer_key(given))
             if found is None:
-                self._link_new_carer(pupil, given, retain_until)
+                link_new_carer(self.session, pupil, given, retain_until)
+                self.counts.carers_created += 1
                 changed = True
-            elif found.processable and self._update_carer(found, given):
+            elif found.processable and apply_carer_changes(found, carer_changes(found, given)):
                 self.counts.carers_updated += 1
                 changed = True
         return changed
 
-    def _link_new_carer(self, pupil: Pupil, given: RollCarer, retain_until: date | None) -> None:
-        carer = new_carer(
-            self.session,
-            forename=given.forename,
-            surname=given.surname,
-            retain_until=retain_until,
-            **{name: getattr(given, name) for name in CARER_FIELDS},
+    # --- held for review --------------------------------------------------------------------
+
+    def _hold(
+        self,
+        known: KnownPupil,
+        row: RollPupil,
+        links: list[CarerLink],
+        review: OpenReview | None,
+    ) -> bool:
+        """Keep what the row would change about a dual-registered pupil and their carers in
+        the pupil's open review for this school (opened, or its content replaced); True when
+        anything differs."""
+        pupil = known.pupil
+        pupil_held = held_pupil(pupil, pupil_changes(pupil, row))
+        carers_held: list[dict[str, Any]] = []
+        by_name = carers_by_name(links)
+        for given in row.carers:
+            found = by_name.get(carer_key(given))
+            if found is None:
+                carers_held.append(held_new_carer(given))
+            elif found.processable:
+                changes = carer_changes(found, given)
+                if changes:
+                    carers_held.append(held_carer(found, changes))
+        if not pupil_held and not carers_held:
+            return False
+        content = {"pupil_changes": pupil_held, "carer_changes": carers_held}
+        if review is not None:
+            if set_changed(review.review, content):
+                self.counts.reviews_replaced += 1
+                self._audit_review("roll_review.replaced", review.review)
+            return True
+        opened = RollReview(
+            id=uuid.uuid4(),
+            subject_id=pupil.subject_id,
+            purposes_mask=pupil.purposes_mask,
+            lawful_basis=pupil.lawful_basis,
+            school_urn=self.school.urn,
+            pupil_id=pupil.id,
+            reason=RollReviewReason.DUAL_REGISTRATION,
+            status=RollReviewStatus.OPEN,
+            detected_at=self.access.now,
+            **content,
         )
-        self.session.add(
-            CarerRelationship(
-                id=uuid.uuid4(),
-                pupil_id=pupil.id,
-                carer_id=carer.id,
-                relationship_type=given.relationship,
-                parental_responsibility=given.parental_responsibility,
-                lives_with=given.lives_with,
-                contact_priority=given.contact_priority,
-            )
+        self.reviews.add(opened)
+        self.counts.reviews_opened += 1
+        self._audit_review("roll_review.opened", opened)
+        return True
+
+    def _audit_review(self, action: str, review: RollReview) -> None:
+        """Each review is recorded against the pupil's data subject (a subject access request
+        finds it), with field names only."""
+        self.access.record_change(
+            action,
+            resource_id=review.id,
+            subject_id=review.subject_id,
+            details={
+                "pupil_id": str(review.pupil_id),
+                "school_urn": review.school_urn,
+                "pupil_fields": ",".join(sorted(review.pupil_changes)),
+                "carers": len(review.carer_changes),
+            },
         )
-        self.counts.carers_created += 1
 
-    def _update_carer(self, link: CarerLink, given: RollCarer) -> bool:
-        carer = link.carer
-        changed = False
-        if (carer.forename, carer.surname) != (given.forename, given.surname):
-            rename_carer(carer, forename=given.forename, surname=given.surname)
-            changed = True
-        changed |= set_changed(carer, _given(given, CARER_FIELDS))
-        relationship = {
-            "relationship_type": given.relationship,
-            "parental_responsibility": given.parental_responsibility,
-            "lives_with": given.lives_with,
-        }
-        if "contact_priority" in given.model_fields_set:
-            relationship["contact_priority"] = given.contact_priority
-        changed |= set_changed(link.relationship, relationship)
-        return changed
-
-    # --- retention --------------------------------------------------------------------------
-
-    async def _move_retention(self, links: dict[uuid.UUID, list[CarerLink]]) -> None:
-        """A corrected date of birth moves the pupil's retention date; their carers are kept
-        at least as long."""
-        if not self.moved_retention:
-            return
-        pupil_until = {pupil.subject_id: until for pupil, until in self.moved_retention}
-        carer_until: dict[uuid.UUID, date] = {}
-        for pupil, until in self.moved_retention:
-            for link in links.get(pupil.id, []):
-                kept = link.retain_until
-                if link.processable and kept is not None and kept < until:
-                    carer = link.carer.subject_id
-                    carer_until[carer] = max(until, carer_until.get(carer, until))
-        for subject in await self.repo.subjects({*pupil_until, *carer_until}):
-            until = pupil_until.get(subject.id) or carer_until[subject.id]
-            set_changed(subject, {"retain_until": until})
+    def _withdraw(self, reviews: Iterable[OpenReview], held: set[uuid.UUID]) -> None:
+        """Open reviews whose changes this roll no longer sends (or whose pupil it no longer
+        lists, or applied directly) are withdrawn; those of pupils held as they are stay."""
+        for item in reviews:
+            review = item.review
+            if review.pupil_id in held or not item.processable:
+                continue
+            review.status = RollReviewStatus.WITHDRAWN
+            review.resolved_at = self.access.now
+            review.resolved_by = self.access.principal.subject
+            self.counts.reviews_withdrawn += 1
+            self._audit_review("roll_review.withdrawn", review)
 
 
 async def replace_roll(
     session: AsyncSession, access: Access, *, school: School, roll: RollPush
 ) -> RollSummary:
     """Apply a validated roll to ``school`` (from ``school_for_roll``) and audit it once."""
-    counts = await _RollApplier(session, access, school, roll.as_of).apply(roll.pupils)
+    applier = _RollApplier(session, access, school, roll.as_of)
+    counts = await applier.apply(roll.pupils)
     summary = RollSummary(
         as_of=roll.as_of,
         pupils_on_roll=len(roll.pupils),
-        created=counts.created,
+        joined=counts.joined,
         updated=counts.updated,
         # Held rows are reported as unchanged: whether a pupil's processing is restricted or
         # objected to is not the school's to learn. The audit event keeps them apart.
         unchanged=counts.unchanged + counts.held_rows,
+        held_for_review=counts.held_for_review,
         left=counts.left,
         carers_created=counts.carers_created,
         carers_updated=counts.carers_updated,
     )
-    access.record_change(
-        "school_roll.replaced",
-        resource_id=school.urn,
-        details={
-            "as_of": roll.as_of.isoformat(),
-            **summary.model_dump(exclude={"as_of", "unchanged"}),
-            "unchanged": counts.unchanged,
-            "held": counts.held_rows + counts.held_leavers,
-        },
-    )
+    details: dict[str, str | int | bool | None] = {
+        "as_of": roll.as_of.isoformat(),
+        **summary.model_dump(exclude={"as_of", "unchanged"}),
+        "unchanged": counts.unchanged,
+        "held": counts.held_rows + counts.held_leavers,
+        **{f"rows_{kind.value}": n for kind, n in applier.kinds.items()},
+        "reviews_opened": counts.reviews_opened,
+        "reviews_replaced": counts.reviews_replaced,
+        "reviews_withdrawn": counts.reviews_withdrawn,
+        "possible_duplicates": counts.possible_duplicates,
+    }
+    access.record_change("school_roll.replaced", resource_id=school.urn, details=details)
     return summary

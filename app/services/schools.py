@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import Conflict
 from app.models.schools import School
 from app.policies import Access
+from app.repositories.pagination import PageRequest
 from app.repositories.schools import SchoolQuery, SchoolRepository
 from app.rules.kent import area_team_for
 from app.schemas.schools import SchoolCreate, SchoolUpdate
@@ -18,11 +19,9 @@ def school_etag(school: School) -> str:
 
 
 async def list_schools(
-    session: AsyncSession, access: Access, *, query: SchoolQuery, limit: int, cursor: str | None
+    session: AsyncSession, access: Access, *, query: SchoolQuery, page: PageRequest
 ) -> tuple[list[School], str | None]:
-    return await SchoolRepository(session).page(
-        query, limit=limit, cursor=cursor, visible=access.filter()
-    )
+    return await SchoolRepository(session).page(query, page=page, visible=access.filter())
 
 
 async def get_school(session: AsyncSession, access: Access, *, urn: int) -> School:

@@ -19,6 +19,7 @@ from app.models.people import Pupil, SensitiveCategory, SensitiveEntry
 from app.models.sharing import DataCategory
 from app.policies import Access
 from app.policies.registry import REGISTRY
+from app.repositories.pagination import PageRequest
 from app.repositories.people import PupilRepository
 from app.repositories.sensitive import SensitiveEntryRepository
 from app.schemas.sensitive import AnyEntryCreate, stored_details
@@ -89,8 +90,7 @@ async def list_entries(
     *,
     pupil_id: uuid.UUID,
     category: SensitiveCategory | None,
-    limit: int,
-    cursor: str | None,
+    page: PageRequest,
 ) -> tuple[Pupil, list[SensitiveEntry], str | None, frozenset[SensitiveCategory]]:
     """One page of the pupil's entries the caller may receive, and the categories asked of
     the database (what the answer speaks to, for a disclosure record)."""
@@ -99,7 +99,7 @@ async def list_entries(
     if category is not None:
         categories = categories & {category}
     entries, next_cursor = await SensitiveEntryRepository(session).page(
-        pupil.id, visible=access.filter(), categories=categories, limit=limit, cursor=cursor
+        pupil.id, visible=access.filter(), categories=categories, page=page
     )
     return pupil, entries, next_cursor, categories
 

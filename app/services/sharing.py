@@ -13,6 +13,7 @@ from app.errors import Conflict, ValidationFailed
 from app.models.sharing import Recipient, SharingAgreement
 from app.policies import Access
 from app.policies.registry import Purpose
+from app.repositories.pagination import PageRequest
 from app.repositories.sharing import (
     AgreementQuery,
     AgreementRepository,
@@ -49,11 +50,9 @@ async def active_agreements(
 
 
 async def list_recipients(
-    session: AsyncSession, access: Access, *, query: RecipientQuery, limit: int, cursor: str | None
+    session: AsyncSession, access: Access, *, query: RecipientQuery, page: PageRequest
 ) -> tuple[list[Recipient], str | None]:
-    return await RecipientRepository(session).page(
-        query, limit=limit, cursor=cursor, visible=access.filter()
-    )
+    return await RecipientRepository(session).page(query, page=page, visible=access.filter())
 
 
 async def get_recipient(
@@ -136,11 +135,9 @@ def _dates_refused() -> ValidationFailed:
 
 
 async def list_agreements(
-    session: AsyncSession, access: Access, *, query: AgreementQuery, limit: int, cursor: str | None
+    session: AsyncSession, access: Access, *, query: AgreementQuery, page: PageRequest
 ) -> tuple[list[SharingAgreement], str | None]:
-    return await AgreementRepository(session).page(
-        query, limit=limit, cursor=cursor, visible=access.filter()
-    )
+    return await AgreementRepository(session).page(query, page=page, visible=access.filter())
 
 
 async def get_agreement(

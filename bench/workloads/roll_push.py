@@ -286,7 +286,7 @@ async def run(backend: str, url: str) -> list[Result]:
             rounds=ROUNDS,
             warmup=WARMUP,
         )
-        assert all(s["created"] == PUPILS for s in summaries), summaries
+        assert all(s["joined"] == PUPILS for s in summaries), summaries
         summaries.clear()
         second = await measure(
             Workload(

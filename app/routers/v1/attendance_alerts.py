@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Response
 from app.db import SessionDep
 from app.policies import Access, Policy
 from app.repositories.attendance_alerts import AlertQuery
+from app.routers.paging import PagingDep
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.attendance_alerts import AlertFilters, AlertPage, AlertRead
@@ -27,6 +28,7 @@ async def list_alerts(
     access: Annotated[Access, Policy("attendance_alert", "list")],
     session: SessionDep,
     filters: Annotated[AlertFilters, Query()],
+    paging: PagingDep,
 ) -> AlertPage:
     """Alerts most recently raised first. Officers and managers see the schools in their
     area teams; a school sees its own pupils'. Each names the pupil and school and gives the
@@ -39,7 +41,7 @@ async def list_alerts(
         raised_since=filters.raised_since,
     )
     entries, next_cursor = await attendance_alerts.list_alerts(
-        session, access, query=query, limit=filters.limit, cursor=filters.cursor
+        session, access, query=query, page=paging.page(access, filters)
     )
     return AlertPage(items=[AlertRead.of(e) for e in entries], next_cursor=next_cursor)
 

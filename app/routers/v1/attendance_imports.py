@@ -160,7 +160,7 @@ async def create_import(
         "media_type": media_type,
         "mode": mode.value,
     }
-    response = await idempotency.run_response(fingerprint, apply)
+    response = await idempotency.run_response(access, fingerprint, apply)
     if not applied:  # a replay: the first response stands, and nothing is written
         await attendance_imports.discard_import(session, received)
     return response

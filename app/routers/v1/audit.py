@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from app.db import SessionDep
 from app.policies import Access, Policy
 from app.repositories.audit import AuditEventQuery
+from app.routers.paging import PagingDep
 from app.routers.route import KpasRoute
 from app.routers.v1 import PREFIX
 from app.schemas.audit import (
@@ -27,6 +28,7 @@ async def list_audit_events(
     access: Annotated[Access, Policy("audit_event", "list")],
     session: SessionDep,
     filters: Annotated[AuditEventFilters, Query()],
+    paging: PagingDep,
 ) -> AuditEventPage:
     """Policy decisions (allow and deny) and changes, in chain order. Ids only, no names."""
     query = AuditEventQuery(
@@ -41,7 +43,7 @@ async def list_audit_events(
         occurred_to=filters.occurred_to,
     )
     items, next_cursor = await audit.list_events(
-        session, access, query=query, limit=filters.limit, cursor=filters.cursor
+        session, access, query=query, page=paging.page(access, filters)
     )
     return AuditEventPage(
         items=[AuditEventRead.model_validate(e) for e in items], next_cursor=next_cursor

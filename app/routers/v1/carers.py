@@ -11,6 +11,7 @@ from app.db import SessionDep
 from app.policies import Access, Policy
 from app.repositories.people import CarerQuery
 from app.routers.deps import IfMatchDep
+from app.routers.paging import PagingDep
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.routers.v1.pupils import released
@@ -39,13 +40,14 @@ async def list_carers(
     access: Annotated[Access, Policy("carer", "list")],
     session: SessionDep,
     filters: Annotated[CarerFilters, Query()],
+    paging: PagingDep,
 ) -> Response:
     query = CarerQuery(
         name=name_prefix(filters.name) if filters.name else None,
         include_merged=filters.include_merged,
     )
     items, next_cursor = await carers.list_carers(
-        session, access, query=query, limit=filters.limit, cursor=filters.cursor
+        session, access, query=query, page=paging.page(access, filters)
     )
     page = CarerPage(items=[CarerSummary.of(c) for c in items], next_cursor=next_cursor)
     return released(access, page, subject_ids=[c.subject_id for c in items])

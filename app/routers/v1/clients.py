@@ -21,6 +21,7 @@ from app.models.clients import ApiClient
 from app.policies import Access, Policy
 from app.repositories.clients import ClientQuery
 from app.routers.deps import IfMatchDep
+from app.routers.paging import PagingDep
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.clients import (
@@ -59,13 +60,14 @@ async def list_clients(
     access: Annotated[Access, Policy("api_client", "list")],
     session: SessionDep,
     filters: Annotated[ClientFilters, Query()],
+    paging: PagingDep,
 ) -> ClientPage:
     query = ClientQuery(
         role=None if filters.role is None else Role(filters.role.value),
         active=filters.active,
     )
     items, next_cursor = await clients.list_clients(
-        session, access, query=query, limit=filters.limit, cursor=filters.cursor
+        session, access, query=query, page=paging.page(access, filters)
     )
     return ClientPage(items=[ClientRead.model_validate(c) for c in items], next_cursor=next_cursor)
 

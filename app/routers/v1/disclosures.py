@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Query, Response
 from app.db import SessionDep
 from app.policies import Access, Policy
 from app.routers.deps import Created, IdempotencyDep
+from app.routers.paging import PagingDep
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.disclosures import (
@@ -38,13 +39,13 @@ async def list_disclosures(
     access: Annotated[Access, Policy("disclosure", "list")],
     session: SessionDep,
     filters: Annotated[DisclosureFilters, Query()],
+    paging: PagingDep,
 ) -> DisclosurePage:
     items, next_cursor = await disclosures.list_disclosures(
         session,
         access,
         query=disclosures.list_query(filters),
-        limit=filters.limit,
-        cursor=filters.cursor,
+        page=paging.page(access, filters),
     )
     return DisclosurePage(
         items=[DisclosureRead.of(disclosure, subject_count=count) for disclosure, count in items],
@@ -73,7 +74,7 @@ async def create_disclosure(
             etag=disclosure_etag(disclosure),
         )
 
-    return await idempotency.run(body, create)
+    return await idempotency.run(access, body, create)
 
 
 @router.get(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 
 from app.db import SessionDep
 from app.policies import Access, Policy
+from app.routers.paging import PagingDep
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.people import (
@@ -33,6 +34,7 @@ async def list_duplicates(
     access: Annotated[Access, Policy("possible_duplicate", "list")],
     session: SessionDep,
     filters: Annotated[PossibleDuplicateFilters, Query()],
+    paging: PagingDep,
 ) -> PossibleDuplicatePage:
     """Pairs of records that may be the same person, oldest first. Ids only: read the records
     themselves under a purpose."""
@@ -40,8 +42,7 @@ async def list_duplicates(
         session,
         access,
         query=DuplicateQuery(status=filters.status, kind=filters.kind),
-        limit=filters.limit,
-        cursor=filters.cursor,
+        page=paging.page(access, filters),
     )
     return PossibleDuplicatePage(
         items=[PossibleDuplicateRead.of(d) for d in items], next_cursor=next_cursor

@@ -12,6 +12,7 @@ from app.db import SessionDep
 from app.policies import Access, Policy
 from app.repositories.inspection_grants import GrantQuery
 from app.routers.deps import Created, IdempotencyDep, IfMatchDep
+from app.routers.paging import PagingDep
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.inspection_grants import (
@@ -37,6 +38,7 @@ async def list_grants(
     access: Annotated[Access, Policy("inspection_grant", "list")],
     session: SessionDep,
     filters: Annotated[InspectionGrantFilters, Query()],
+    paging: PagingDep,
 ) -> InspectionGrantPage:
     query = GrantQuery(
         active=filters.active,
@@ -45,7 +47,7 @@ async def list_grants(
         recipient_id=filters.recipient_id,
     )
     items, next_cursor = await inspection_grants.list_grants(
-        session, access, query=query, limit=filters.limit, cursor=filters.cursor
+        session, access, query=query, page=paging.page(access, filters)
     )
     return InspectionGrantPage(
         items=[InspectionGrantRead.of(grant, now=access.now) for grant in items],
@@ -73,7 +75,7 @@ async def create_grant(
             etag=grant_etag(grant),
         )
 
-    return await idempotency.run(body, create)
+    return await idempotency.run(access, body, create)
 
 
 @router.get(

@@ -11,6 +11,7 @@ from app.db import SessionDep
 from app.policies import Access, Policy
 from app.repositories.messages import MessageQuery
 from app.routers.deps import Created, IdempotencyDep, IfMatchDep, SettingsDep
+from app.routers.paging import PagingDep
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.messages import MessageCreate, MessageFilters, MessagePage, MessageRead
@@ -58,7 +59,7 @@ async def send_message(
             etag=message_etag(message),
         )
 
-    return await idempotency.run(body, create)
+    return await idempotency.run(access, body, create)
 
 
 @router.get("", name="messages_list", response_model=MessagePage)
@@ -66,13 +67,14 @@ async def list_messages(
     access: Annotated[Access, Policy("message", "list")],
     session: SessionDep,
     filters: Annotated[MessageFilters, Query()],
+    paging: PagingDep,
 ) -> MessagePage:
     """Messages newest first, with their status (never their recipient or content)."""
     query = MessageQuery(
         pupil_id=filters.pupil_id, status=filters.status, message_type=filters.message_type
     )
     items, next_cursor = await messages.list_messages(
-        session, access, query=query, limit=filters.limit, cursor=filters.cursor
+        session, access, query=query, page=paging.page(access, filters)
     )
     return MessagePage(items=[MessageRead.of(m) for m in items], next_cursor=next_cursor)
 

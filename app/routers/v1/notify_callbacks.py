@@ -58,7 +58,8 @@ def require_notify_token(
 )
 async def receive_receipt(receipt: DeliveryReceipt, session: SessionDep) -> Response:
     """A delivery receipt for a text message or email. It updates the message's status
-    (never a final one); a receipt for a notification we do not know is accepted and ignored,
-    and a repeated receipt changes nothing."""
+    (never a final one); a receipt for a notification we do not know, for a letter (Notify
+    sends none) or of another type than the message is accepted and ignored, and a repeated
+    receipt changes nothing."""
     await messages.record_receipt(session, receipt, now=datetime.now(UTC))
     return Response(status_code=204)

@@ -90,10 +90,12 @@ async def get_pupil_attendance(
     educational activity, authorised and unauthorised absence, attendance %, the persistent
     (10%) and severe (50%) absence flags, and every mark with the marks corrections replaced.
 
-    The figures and marks cover every school that recorded marks for the pupil (a pupil's
-    marks go with the pupil, as they do in a common transfer file). Partners and inspectors
-    receive it only where their agreement or grant covers attendance, and each read is
-    recorded as a disclosure.
+    For the council's own roles the figures and marks cover every school that recorded marks
+    for the pupil (a pupil's marks go with the pupil, as they do in a common transfer file).
+    School staff, and inspectors, see only the marks their own schools (or the grant's)
+    recorded, and figures computed from those marks alone. Partners and inspectors receive it
+    only where their agreement or grant covers attendance, and each read is recorded as a
+    disclosure.
     """
     attendance = await attendance_figures.pupil_attendance(
         session, access, pupil_id=pupil_id, first=period.from_, last=period.to

@@ -14,6 +14,7 @@ from app.crypto import ring_of
 from app.db import SessionDep
 from app.policies import Access, Policy
 from app.routers.deps import Created, IdempotencyDep, IfMatchDep, SettingsDep
+from app.routers.paging import PagingDep
 from app.routers.route import BODY_LIMIT_SETTING, KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.sensitive import (
@@ -80,6 +81,7 @@ async def list_entries(
     pupil_id: PupilId,
     session: SessionDep,
     filters: Annotated[SensitiveFilters, Query()],
+    paging: PagingDep,
 ) -> Response:
     """The pupil's special category entries that the purpose and your role reach, grouped by
     category. Partners and inspectors see only the categories their agreement or grant
@@ -89,8 +91,7 @@ async def list_entries(
         access,
         pupil_id=pupil_id,
         category=filters.category,
-        limit=filters.limit,
-        cursor=filters.cursor,
+        page=paging.page(access, filters),
     )
     page = SensitiveEntryPage(items=[entry_read(e) for e in entries], next_cursor=next_cursor)
     released = {e.category for e in entries} or set(categories)
@@ -129,7 +130,7 @@ async def create_entry(
             extra_headers=dict(NO_STORE),
         )
 
-    return await idempotency.run(body, create)
+    return await idempotency.run(access, body, create)
 
 
 @router.get(
@@ -228,7 +229,7 @@ async def upload_document(
             extra_headers=dict(NO_STORE),
         )
 
-    return await idempotency.run(upload.fingerprint(), create)
+    return await idempotency.run(access, upload.fingerprint(), create)
 
 
 @router.get(
@@ -242,10 +243,11 @@ async def list_documents(
     pupil_id: PupilId,
     session: SessionDep,
     filters: Annotated[DocumentFilters, Query()],
+    paging: PagingDep,
 ) -> Response:
     """The pupil's documents: metadata only (the content has its own route)."""
     pupil, items, next_cursor = await documents.list_documents(
-        session, access, pupil_id=pupil_id, limit=filters.limit, cursor=filters.cursor
+        session, access, pupil_id=pupil_id, page=paging.page(access, filters)
     )
     return _released(
         access,

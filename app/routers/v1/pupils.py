@@ -13,6 +13,7 @@ from app.db import SessionDep
 from app.policies import Access, Policy
 from app.repositories.people import PupilQuery
 from app.routers.deps import Created, IdempotencyDep, IfMatchDep
+from app.routers.paging import PagingDep
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.people import (
@@ -71,6 +72,7 @@ async def list_pupils(
     access: Annotated[Access, Policy("pupil", "list")],
     session: SessionDep,
     filters: Annotated[PupilFilters, Query()],
+    paging: PagingDep,
 ) -> Response:
     query = PupilQuery(
         name=name_prefix(filters.name) if filters.name else None,
@@ -80,7 +82,7 @@ async def list_pupils(
         include_merged=filters.include_merged,
     )
     records, next_cursor = await pupils.list_pupils(
-        session, access, query=query, limit=filters.limit, cursor=filters.cursor
+        session, access, query=query, page=paging.page(access, filters)
     )
     page = PupilPage(items=[_read(r) for r in records], next_cursor=next_cursor)
     return released(access, page, subject_ids=[r.pupil.subject_id for r in records])
@@ -106,7 +108,7 @@ async def create_pupil(
             etag=pupil_etag(record.pupil),
         )
 
-    return await idempotency.run(body, create)
+    return await idempotency.run(access, body, create)
 
 
 @router.get("/{pupil_id}", name="pupils_get", response_model=PupilRead, responses=NOT_FOUND)
@@ -192,7 +194,7 @@ async def link_carer(
             etag=relationship_etag(relationship),
         )
 
-    return await idempotency.run(body, create)
+    return await idempotency.run(access, body, create)
 
 
 @router.get(

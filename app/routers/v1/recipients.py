@@ -11,6 +11,7 @@ from app.db import SessionDep
 from app.policies import Access, Policy
 from app.repositories.sharing import RecipientQuery
 from app.routers.deps import Created, IdempotencyDep, IfMatchDep
+from app.routers.paging import PagingDep
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.sharing import (
@@ -39,10 +40,11 @@ async def list_recipients(
     access: Annotated[Access, Policy("recipient", "list")],
     session: SessionDep,
     filters: Annotated[RecipientFilters, Query()],
+    paging: PagingDep,
 ) -> RecipientPage:
     query = RecipientQuery(kind=filters.kind, active=filters.active, code=filters.code)
     items, next_cursor = await sharing.list_recipients(
-        session, access, query=query, limit=filters.limit, cursor=filters.cursor
+        session, access, query=query, page=paging.page(access, filters)
     )
     return RecipientPage(
         items=[RecipientRead.model_validate(r) for r in items], next_cursor=next_cursor
@@ -70,7 +72,7 @@ async def create_recipient(
             etag=recipient_etag(recipient),
         )
 
-    return await idempotency.run(body, create)
+    return await idempotency.run(access, body, create)
 
 
 @router.get(

@@ -35,12 +35,18 @@ Replace the school's whole roll: for the school's information system, for its ow
 
 All or nothing. Every row is checked first; if any is refused, nothing is changed and the 422
 lists each problem with its `row` (array index + 1; in CSV, 1 is the first row after the
-header), `field` (or CSV column) and `problem`. Pupils are matched by UPN: unknown pupils are
-created, changed fields updated (a field left out keeps its stored value; `null` or an empty
-CSV cell clears it), and pupils on this school's roll whom the roll leaves out come off it on
-`as_of`. Carers are matched by name among the pupil's carers, else created and linked.
+header), `field` (or CSV column) and `problem`. A closed school's roll is refused (409).
+
+Pupils are matched by UPN. A pupil on this school's roll alone has changed fields updated (a
+field left out keeps its stored value; `null` or an empty CSV cell clears it); carers are
+matched by name among the pupil's carers, else created and linked. A UPN on no roll here
+joins it: the record KPAS holds when it has the row's date of birth and legal forename and
+surname (case and accents aside) and is on no other school's roll, else a new record, which a
+person at the council then reviews against the one KPAS holds. For a pupil on another school's
+roll as well, the row's dates apply and its changes to the pupil and their carers are held for
+review. Pupils on this school's roll whom the roll leaves out come off it on `as_of`.
 Pushing the same roll again changes nothing. Repeat a push safely with `Idempotency-Key`.
-The response counts what changed; it carries no personal data.
+The response counts what happened; it carries no personal data.
 
 **JSON**: `{{"as_of": "2026-11-30", "pupils": [...]}}`; an empty `pupils` list takes every
 pupil off roll. At most {MAX_ROLL_PUPILS} pupils.
@@ -74,6 +80,7 @@ ROLL_PROBLEM: dict[str, Any] = {
     description=DESCRIPTION,
     responses={
         404: problem_response("No school with that URN."),
+        409: problem_response("The school is closed: its roll cannot be replaced."),
         422: ROLL_PROBLEM,
     },
     openapi_extra={
@@ -104,4 +111,6 @@ async def replace_roll(
     async def apply() -> RollSummary:
         return await roll.replace_roll(session, access, school=school, roll=pushed)
 
-    return await idempotency.run_ok(pushed.model_dump(mode="json", exclude_unset=True), apply)
+    return await idempotency.run_ok(
+        access, pushed.model_dump(mode="json", exclude_unset=True), apply
+    )

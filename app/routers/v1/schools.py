@@ -10,6 +10,7 @@ from app.db import SessionDep
 from app.policies import Access, Policy
 from app.repositories.schools import SchoolQuery
 from app.routers.deps import Created, IdempotencyDep, IfMatchDep
+from app.routers.paging import PagingDep
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.schools import SchoolCreate, SchoolFilters, SchoolPage, SchoolRead, SchoolUpdate
@@ -32,6 +33,7 @@ async def list_schools(
     access: Annotated[Access, Policy("school", "list")],
     session: SessionDep,
     filters: Annotated[SchoolFilters, Query()],
+    paging: PagingDep,
 ) -> SchoolPage:
     query = SchoolQuery(
         district=filters.district,
@@ -41,7 +43,7 @@ async def list_schools(
         name=filters.name,
     )
     items, next_cursor = await schools.list_schools(
-        session, access, query=query, limit=filters.limit, cursor=filters.cursor
+        session, access, query=query, page=paging.page(access, filters)
     )
     return SchoolPage(items=[SchoolRead.model_validate(s) for s in items], next_cursor=next_cursor)
 
@@ -67,7 +69,7 @@ async def create_school(
             etag=school_etag(school),
         )
 
-    return await idempotency.run(body, create)
+    return await idempotency.run(access, body, create)
 
 
 @router.get("/{urn}", name="schools_get", response_model=SchoolRead, responses=NOT_FOUND)

@@ -12,6 +12,7 @@ from app.db import SessionDep
 from app.policies import Access, Policy
 from app.repositories.sharing import AgreementQuery
 from app.routers.deps import Created, IdempotencyDep, IfMatchDep
+from app.routers.paging import PagingDep
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.sharing import (
@@ -40,6 +41,7 @@ async def list_agreements(
     access: Annotated[Access, Policy("sharing_agreement", "list")],
     session: SessionDep,
     filters: Annotated[SharingAgreementFilters, Query()],
+    paging: PagingDep,
 ) -> SharingAgreementPage:
     query = AgreementQuery(
         recipient_id=filters.recipient_id,
@@ -48,7 +50,7 @@ async def list_agreements(
         district=filters.district,
     )
     items, next_cursor = await sharing.list_agreements(
-        session, access, query=query, limit=filters.limit, cursor=filters.cursor
+        session, access, query=query, page=paging.page(access, filters)
     )
     return SharingAgreementPage(
         items=[SharingAgreementRead.model_validate(a) for a in items], next_cursor=next_cursor
@@ -75,7 +77,7 @@ async def create_agreement(
             etag=agreement_etag(agreement),
         )
 
-    return await idempotency.run(body, create)
+    return await idempotency.run(access, body, create)
 
 
 @router.get(
