@@ -21,11 +21,10 @@ $(STAMP): requirements-dev.lock pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+# `kpas run-local` checks the API and fake Notify ports before starting anything, says where to
+# go once the API answers, and stops all three processes when one of them stops.
 run: install migrate seed  ## serve on 127.0.0.1:8000 with demo data (SQLite at var/kpas.db), the fake Notify and the outbox worker
-	@$(BIN)/kpas fake-notify & fake=$$!; \
-	$(BIN)/kpas worker --check-every 10 & worker=$$!; \
-	trap 'kill $$worker $$fake 2>/dev/null; wait $$worker $$fake 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/kpas serve
+	@$(BIN)/kpas run-local
 
 migrate: install
 	@mkdir -p var

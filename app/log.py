@@ -2,22 +2,43 @@
 
 Log lines carry ids and codes only. Query strings and bodies are never logged, because a
 search by name or a request body can carry personal data.
+
+Every line also says which process wrote it (``process``: ``api``, ``worker``,
+``fake-notify``), named once at start-up with :func:`name_process`, so the interleaved output
+of several processes (``make run``, a shared log store) can be told apart.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
 from app.settings import Settings
 
+#: This process's name in every log line. Not a context variable: the request middleware
+#: clears those at the start of each request.
+_process: dict[str, str] = {}
+
+
+def name_process(name: str) -> None:
+    """Name this process in every log line from now on (``process=name``)."""
+    _process["process"] = name
+
+
+def _add_process(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
+    for key, value in _process.items():
+        event.setdefault(key, value)
+    return event
+
 
 def configure_logging(settings: Settings) -> None:
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        _add_process,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -1,14 +1,15 @@
 """``/v1/oauth/token``: the client credentials grant for registered machine clients.
 
 Errors here follow RFC 6749 §5.2 (``{"error", "error_description"}``), not RFC 9457, because
-OAuth client libraries parse that shape; the OpenAPI document says so for 400 and 401.
+OAuth client libraries parse that shape; the OpenAPI document says so for 400 and 401. The
+rate limit's 429 (``app.auth.rate_limits``) is a problem document, as RFC 6749 defines none.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.security.http import HTTPBase
@@ -23,9 +24,10 @@ from app.auth.oauth import (
     UnsupportedGrantType,
     client_credentials,
 )
+from app.auth.rate_limits import TokenRequestLimits, token_request_limits_of
 from app.db import SessionDep
 from app.policies import PUBLIC
-from app.routers.route import KpasRoute
+from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.oauth import AccessToken, OAuthErrorResponse, TokenRequest
 from app.services import clients
@@ -41,6 +43,24 @@ client_basic = HTTPBase(
     description="client_id and client_secret (RFC 6749 §2.3.1), instead of the form fields.",
     auto_error=False,
 )
+
+
+def request_limits(request: Request) -> TokenRequestLimits:
+    return token_request_limits_of(request.app)
+
+
+TOO_MANY_REQUESTS = problem_response(
+    "Too many token requests for this client id (`KPAS_TOKEN_REQUESTS_PER_MINUTE_PER_CLIENT`) "
+    "or from this address (`KPAS_TOKEN_REQUESTS_PER_MINUTE_PER_ADDRESS`) in the last minute; "
+    "`Retry-After` says how many seconds to wait."
+) | {
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait before asking again.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    }
+}
 
 
 def oauth_error(description: str) -> dict[str, Any]:
@@ -61,21 +81,27 @@ def oauth_error(description: str) -> dict[str, Any]:
     responses={
         400: oauth_error("RFC 6749 §5.2 error: invalid_request, unsupported_grant_type, ..."),
         401: oauth_error("RFC 6749 §5.2 `invalid_client`: client authentication failed."),
+        429: TOO_MANY_REQUESTS,
     },
     # Merged into the generated operation: FastAPI lists clientBasic; the empty requirement
     # appended here makes it optional (credentials may come in the form body instead).
     openapi_extra={"x-kpas-media-types": [FORM_MEDIA_TYPE], "security": [{}]},
 )
 async def token(
+    request: Request,
     session: SessionDep,
     issuer: Annotated[TokenIssuer, Depends(token_issuer)],
+    limits: Annotated[TokenRequestLimits, Depends(request_limits)],
     basic: Annotated[HTTPAuthorizationCredentials | None, Depends(client_basic)],
     form: Annotated[TokenRequest, Form()],
 ) -> JSONResponse:
     """Exchange a registered client's id and secret for a short-lived access token
     (RFC 6749 §4.4). The token carries the client's role and scope (school URNs or org).
     Send the form as `application/x-www-form-urlencoded`; `scope` is accepted and ignored:
-    what a client may do follows from its registration."""
+    what a client may do follows from its registration. Requests are limited per client id
+    and per address (429 with `Retry-After` beyond the limit)."""
+    # Both limits are counted before the secret is checked: each check is an Argon2id hash.
+    limits.check_address(request.client.host if request.client else "unknown")
     try:
         if not form.grant_type:
             raise InvalidRequest("grant_type is required.")
@@ -83,6 +109,7 @@ async def token(
             raise UnsupportedGrantType("Only the client_credentials grant is supported.")
         authorization = f"{basic.scheme} {basic.credentials}" if basic else None
         credentials = client_credentials(authorization, form.client_id, form.client_secret)
+        limits.check_client(credentials.client_id)
         issued = await clients.issue_client_token(session, issuer, credentials)
     except OAuthError as error:
         return JSONResponse(error.body(), status_code=error.status, headers=error.headers())
