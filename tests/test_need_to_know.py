@@ -39,11 +39,20 @@ from app.models import (
     School,
     SubjectKind,
 )
+from app.policies.registry import Purpose
 from app.rules.kent import District
 from tests.attendance_support import AM, PM, make_import, write_marks
 from tests.conftest import AuthHeaders
-from tests.factories import make_carer, make_pupil, make_school, manager_headers, problem_body
-from tests.test_pupil_attendance_api import INSPECTOR, inspection_grant
+from tests.factories import (
+    make_agreement,
+    make_carer,
+    make_pupil,
+    make_recipient,
+    make_school,
+    manager_headers,
+    problem_body,
+)
+from tests.test_pupil_attendance_api import INSPECTOR, PARTNER_ORG, inspection_grant
 
 DUPLICATES = "/v1/possible-duplicates"
 #: Recipient ids are uuid5 of the code in the migrations' namespace (see test_sharing_api).
@@ -532,4 +541,21 @@ class TestAttendanceBySchool:
         )
         body = await attendance(client, headers, dual)
         assert {m["school_urn"] for m in body["marks"]} == {east.urn}
+        assert body["figures"]["possible_sessions"] == 2
+
+    async def test_a_partner_sees_the_marks_of_its_agreements_districts(
+        self, client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, dual: Pupil
+    ) -> None:
+        recipient = await make_recipient(session, code=PARTNER_ORG)
+        await make_agreement(
+            session,
+            recipient,
+            purposes=[Purpose.PROSECUTION],
+            data_categories=[DataCategory.ATTENDANCE],
+            starts_on=date(2020, 1, 1),
+            districts=[District.THANET],
+        )
+        headers = auth("partner", org=PARTNER_ORG, purpose="prosecution")
+        body = await attendance(client, headers, dual)
+        assert [m["code"] for m in body["marks"]] == ["/", "\\", "D", "D"]
         assert body["figures"]["possible_sessions"] == 2

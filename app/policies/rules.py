@@ -329,6 +329,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "pupil_attendance.governance.read", GOVERNANCE, "pupil_attendance", READ, GOVERNANCE_READS
     ),
+    # A partner's agreement names districts: the marks recorded by schools in them.
     Rule(
         "pupil_attendance.partner.read",
         PARTNERS,
@@ -336,6 +337,7 @@ RULES: tuple[Rule, ...] = (
         READ,
         PARTNER_PURPOSES,
         InDistricts(),
+        parts=InDistricts(),
     ),
     # An inspector's grant names schools: the marks those schools recorded, as for a school.
     Rule(
