@@ -26,7 +26,13 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from app.audit.trail import record_surviving, seal, take_surviving
+from app.audit.trail import (
+    discard_changes_since,
+    pending_events,
+    record_surviving,
+    seal,
+    take_surviving,
+)
 from app.settings import Settings
 
 
@@ -186,6 +192,22 @@ async def unit_of_work(
             if surviving:
                 await record_surviving(database.sessions, surviving)
             raise
+
+
+@asynccontextmanager
+async def rehearsal(session: AsyncSession) -> AsyncIterator[None]:
+    """Run work for real inside a savepoint that is always rolled back (a validate-only
+    request): every check and query runs as it would, and nothing the work wrote is kept, nor
+    the change events it recorded. Decisions recorded meanwhile stay, as for any request."""
+    recorded = len(pending_events(session))
+    savepoint = await session.begin_nested()
+    try:
+        yield
+        await session.flush()  # so that everything the work changed is inside the savepoint
+    finally:
+        if savepoint.is_active:
+            await savepoint.rollback()
+        discard_changes_since(session, recorded)
 
 
 SessionDep = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]

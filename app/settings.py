@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +33,10 @@ TOKEN_REQUESTS_PER_MINUTE_PER_CLIENT_DEFAULT = 30
 TOKEN_REQUESTS_PER_MINUTE_PER_ADDRESS_DEFAULT = 60
 
 
+#: A browser origin as the ``Origin`` header sends it: scheme, host and optional port.
+_ORIGIN = re.compile(r"https?://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?")
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
@@ -50,8 +54,8 @@ class UnsafeProductionSettings(ValueError):
 class Settings(BaseSettings):
     """Every setting the service reads, with its default.
 
-    The README's configuration table is checked against this class by a test, so a new
-    setting cannot go undocumented.
+    The configuration table in docs/configuration.md is checked against this class by a test,
+    so a new setting cannot go undocumented.
     """
 
     model_config = SettingsConfigDict(env_prefix="KPAS_", extra="ignore")
@@ -72,6 +76,11 @@ class Settings(BaseSettings):
     attendance_import_max_body_bytes: int = Field(
         default=256 * 1024 * 1024, ge=1024, le=4 * 1024 * 1024 * 1024
     )
+    #: A roll push that would take more of the school's pupils off roll than this share (of
+    #: those on it before the push), or than ``roll_leavers_confirm_over``, whichever is
+    #: fewer, is refused unless the request states the number of leavers (``expected_leavers``).
+    roll_leavers_confirm_over_percent: float = Field(default=10.0, ge=0, le=100)
+    roll_leavers_confirm_over: int = Field(default=20, ge=0)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     token_issuer: str = "https://kpas.kent.gov.uk"  # noqa: S105 - an issuer URL, not a secret
     token_audience: str = "kpas-api"  # noqa: S105 - an audience name, not a secret
@@ -104,6 +113,10 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    #: Origins of the council's browser front ends that may call the API (CORS), as a JSON
+    #: list. None by default: no CORS headers at all. Named origins only (no ``*``); bearer
+    #: tokens need no cookies, so credentialed requests are never allowed.
+    cors_allowed_origins: list[str] = Field(default_factory=list, max_length=50)
     notify_base_url: str = "http://127.0.0.1:8025"
     #: ``{name}-{service uuid}-{secret uuid}``. The default is the offline demo's key, which
     #: only the fake Notify accepts; production refuses it.
@@ -119,6 +132,17 @@ class Settings(BaseSettings):
     outbox_claim_seconds: int = Field(default=120, ge=5, le=3600)
     #: Days a final message keeps its recipient and personalisation before they are cleared.
     outbox_personal_data_days: int = Field(default=30, ge=0, le=365)
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _origins_only(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    "each must be an origin such as https://kpas.kent.gov.uk: a scheme, a "
+                    "lower-case host and an optional port, no path, no trailing slash, no *"
+                )
+        return origins
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -137,6 +161,8 @@ class Settings(BaseSettings):
                 problems.append(
                     "KPAS_NOTIFY_CALLBACK_TOKEN must be a random secret of 32+ characters"
                 )
+            if any(not origin.startswith("https://") for origin in self.cors_allowed_origins):
+                problems.append("KPAS_CORS_ALLOWED_ORIGINS must name https:// origins only")
             if problems:
                 raise UnsafeProductionSettings(problems)
         return self

@@ -20,8 +20,9 @@ from tests.attendance_support import school_days, sessions_of, write_marks
 from tests.conftest import AuthHeaders
 from tests.factories import make_pupil, make_school
 
-#: Each 2024 code and the figure it counts in (SPEC §7), written out rather than derived from
-#: the code table, so a misclassified code fails here. ``None``: not a possible session.
+#: Each 2024 code and the figure it counts in (SI 2024/208 reg 10; DfE, *Working together to
+#: improve school attendance*, 2024), written out rather than derived from the code table, so
+#: a misclassified code fails here. ``None``: not a possible session.
 FIGURE_OF_CODE: dict[str, str | None] = {
     "/": "present",
     "\\": "present",

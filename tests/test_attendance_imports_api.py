@@ -1,7 +1,7 @@
 """``POST /v1/attendance/imports`` and ``GET /v1/attendance/imports/{id}``: a school's
 information system sends marks (JSON or CSV, streamed), atomic by default or partial; each row
 is checked and matched to a pupil on that school's roll on that day; corrections keep history;
-the report is kept and shown only to the client that sent it."""
+the report is kept, and read back by its schools' systems and people, never another school's."""
 
 from __future__ import annotations
 
@@ -865,10 +865,11 @@ async def test_roles_other_than_an_information_system_may_not_import(
     assert await count(session, AttendanceMark) == 0
 
 
-async def test_a_report_is_shown_only_to_the_client_that_sent_it(
+async def test_a_report_is_shown_to_its_schools_and_no_other(
     client: httpx.AsyncClient,
     auth: AuthHeaders,
     school: School,
+    other_school: School,
     pupil: Pupil,
     mis: Any,
 ) -> None:
@@ -879,9 +880,13 @@ async def test_a_report_is_shown_only_to_the_client_that_sent_it(
     own = await client.get(location, headers=mis)
     assert own.status_code == 200 and own.json() == sent.json()
     same_school = auth("mis_integration", subject="mis-2", school_urns=(school.urn,))
-    assert (await client.get(location, headers=same_school)).status_code == 404
-    staff = auth("school_staff", school_urns=(school.urn,), purpose="attendance_duty")
-    assert (await client.get(location, headers=staff)).status_code == 403
+    assert (await client.get(location, headers=same_school)).status_code == 200
+    staff = auth("school_staff", school_urns=(school.urn,))
+    assert (await client.get(location, headers=staff)).status_code == 200
+    other = auth("mis_integration", subject="mis-3", school_urns=(other_school.urn,))
+    assert (await client.get(location, headers=other)).status_code == 404
+    officer = auth("attendance_officer", area_teams=(school.area_team,))
+    assert (await client.get(location, headers=officer)).status_code == 403
     missing = await client.get(f"{IMPORTS}/{uuid.uuid4()}", headers=mis)
     assert missing.status_code == 404
 

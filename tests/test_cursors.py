@@ -424,6 +424,8 @@ def test_the_lists_are_all_found(app: FastAPI) -> None:
         "/v1/messages",
         "/v1/audit/events",
         "/v1/attendance/alerts",
+        "/v1/attendance/imports",
+        "/v1/roll-pushes",
         "/v1/pupils/{pupil_id}/sensitive",
         "/v1/pupils/{pupil_id}/documents",
     } <= paths, paths

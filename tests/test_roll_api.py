@@ -83,9 +83,16 @@ def roll(*pupils: dict[str, Any], as_of: date = AS_OF) -> dict[str, Any]:
 
 
 async def put_roll(
-    client: httpx.AsyncClient, urn: int, body: Any, headers: dict[str, str]
+    client: httpx.AsyncClient,
+    urn: int,
+    body: Any,
+    headers: dict[str, str],
+    *,
+    expected_leavers: int | None = None,
 ) -> httpx.Response:
-    return await client.put(f"/v1/schools/{urn}/roll", json=body, headers=headers)
+    """Push a JSON roll; ``expected_leavers`` confirms a roll that takes many off roll."""
+    params = {} if expected_leavers is None else {"expected_leavers": str(expected_leavers)}
+    return await client.put(f"/v1/schools/{urn}/roll", json=body, headers=headers, params=params)
 
 
 async def put_csv(
@@ -308,7 +315,7 @@ async def test_leavers_come_off_roll_on_as_of_but_never_before_joining(
     elsewhere = await make_pupil(session, school=await make_school(session))
     assert staying.upn is not None
     row = pupil_row(staying.upn, legal_surname=staying.legal_surname, carers=[])
-    response = await put_roll(client, school.urn, roll(row), mis)
+    response = await put_roll(client, school.urn, roll(row), mis, expected_leavers=2)
     assert response.status_code == 200, response.text
     assert response.json()["left"] == 2
     assert [e.off_roll_on for e in await enrolments_of(session, staying.id)] == [None]
@@ -327,7 +334,7 @@ async def test_a_pupil_who_moves_school_is_on_one_roll_and_off_the_other(
     new_mis = auth("mis_integration", subject="mis-new", school_urns=(new_school.urn,))
     row = pupil_row()
     assert (await put_roll(client, school.urn, roll(row), old_mis)).status_code == 200
-    response = await put_roll(client, school.urn, roll(), old_mis)
+    response = await put_roll(client, school.urn, roll(), old_mis, expected_leavers=1)
     assert response.json()["left"] == 1
     moved = {**row, "on_roll_from": "2026-11-02"}
     response = await put_roll(client, new_school.urn, roll(moved), new_mis)
@@ -349,7 +356,8 @@ async def test_a_pupil_left_out_by_mistake_is_put_back_on_the_same_stay(
 ) -> None:
     row = pupil_row()
     assert (await put_roll(client, school.urn, roll(row), mis)).status_code == 200
-    assert (await put_roll(client, school.urn, roll(), mis)).json()["left"] == 1
+    emptied = await put_roll(client, school.urn, roll(), mis, expected_leavers=1)
+    assert emptied.json()["left"] == 1
     response = await put_roll(client, school.urn, roll(row), mis)
     assert response.json()["joined"] == 1  # back on this roll
     pupil = await pupil_by_upn(session, row["upn"])
@@ -367,7 +375,11 @@ async def test_an_empty_roll_takes_everyone_off_but_must_say_so(
     assert problems(assert_problem(missing, 422)) == {(None, "pupils", "missing")}
     assert await row_counts(session) == counts
 
-    response = await put_roll(client, school.urn, roll(), mis)
+    unconfirmed = await put_roll(client, school.urn, roll(), mis)
+    assert assert_problem(unconfirmed, 409)["errors"][0]["code"] == "leavers_unconfirmed"
+    assert await row_counts(session) == counts
+
+    response = await put_roll(client, school.urn, roll(), mis, expected_leavers=2)
     assert response.status_code == 200, response.text
     assert response.json()["left"] == 2
     for pupil in on_roll:

@@ -34,7 +34,14 @@ from tests.conftest import AuthHeaders
 from tests.factories import make_agreement, make_school
 
 #: Routes outside /v1 that are public by design: they serve no personal data.
-PUBLIC_OUTSIDE_V1 = {"/healthz", "/readyz", "/metrics", "/.well-known/jwks.json"}
+PUBLIC_OUTSIDE_V1 = {
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/.well-known/jwks.json",
+    "/problems",
+    "/problems/{slug}",
+}
 SAMPLE_URN = 118950
 SUBJECT = "matrix-caller"
 PARTNER_ORG = "kent-police"

@@ -212,7 +212,11 @@ async def test_thirty_percent_failures_deliver_every_message_exactly_once(
         async with running_worker(database, fake, options) as worker:
             await settle(worker, database, within=60)
             book = ledger(fake)
-            assert sum(book["faults_applied"].values()) >= 0.25 * book["requests"]
+            # Every message is sent at least once and 30% of sends fail, so at least 250
+            # faults (300 expected). Reads see only the "any" faults, and how many reads the
+            # worker makes depends on how many answers time out, so the share of all
+            # requests is not a fixed number.
+            assert sum(book["faults_applied"].values()) >= 250
             messages = await load_messages(database)
             by_reference = accepted_once(fake, {m.reference for m in messages.values()})
             assert worker.stats.reconciled > 0  # some answers were lost after the send

@@ -35,6 +35,13 @@ The hash (SHA-256, hex) is computed in two steps, so PostgreSQL can do the secon
    ``prev_hash`` is the previous event's ``hash`` (64 zeros for ``seq`` 1).
 
 So every column is covered, and changing, removing or moving any event breaks the chain.
+
+The data subjects an event touched are its ``subject_id`` and, when there are several, the
+sorted ids in its ``subject_ids`` detail (a JSON array of strings; both covered by the digest).
+:func:`seal` also writes one ``audit_event_subjects`` row per subject and event, in the same
+statement as the event, keyed ``(subject_id, event_id)``: "every access to subject S" is one
+index range. Verification checks the index agrees with the chained content, so a row added,
+removed or altered there is found like an edited event.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -54,9 +61,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from sqlalchemy.orm import Session
 
 from app.log import get_logger
-from app.models.audit import AuditChainHead, AuditEvent, AuditEventPending
+from app.models.audit import AuditChainHead, AuditEvent, AuditEventPending, AuditEventSubject
 
-DetailValue = str | int | bool | None
+DetailValue = str | int | bool | None | tuple[str, ...]
+
+#: The detail naming every data subject an event touched, when there is more than one.
+SUBJECT_IDS: Final = "subject_ids"
 
 KINDS: Final = frozenset({"decision", "change"})
 LINK_PREFIX: Final = "kpas-audit-v1"
@@ -91,6 +101,7 @@ _SEALED: Final = "kpas.audit.sealed"
 _EVENTS = cast(Table, AuditEvent.__table__)
 _QUEUE = cast(Table, AuditEventPending.__table__)
 _HEAD = cast(Table, AuditChainHead.__table__)
+_SUBJECTS = cast(Table, AuditEventSubject.__table__)
 
 _ADVANCE_HEAD = (
     update(_HEAD)
@@ -102,17 +113,24 @@ _SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("hea
 
 # PostgreSQL receives events as one JSON array parameter (see ``_queue``); every identifier
 # below comes from our own table metadata, every value is bound.
+# The subject index rows travel the same way, in the same statement as their events.
+_SUBJECT_COLUMNS = ", ".join(column.name for column in _SUBJECTS.c)
+_INDEX_SUBJECTS = (
+    f"INSERT INTO {_SUBJECTS.name} ({_SUBJECT_COLUMNS}) "  # noqa: S608
+    f"SELECT {_SUBJECT_COLUMNS} FROM jsonb_populate_recordset(NULL::{_SUBJECTS.name}, "
+    "CAST(:subjects AS jsonb))"
+)
 _QUEUE_COLUMNS = ", ".join(column.name for column in _QUEUE.c)
 _QUEUE_EVENTS = text(
-    f"INSERT INTO {_QUEUE.name} ({_QUEUE_COLUMNS}) "  # noqa: S608
+    f"WITH queued AS (INSERT INTO {_QUEUE.name} ({_QUEUE_COLUMNS}) "  # noqa: S608
     f"SELECT {_QUEUE_COLUMNS} FROM jsonb_populate_recordset(NULL::{_QUEUE.name}, "
-    "CAST(:events AS jsonb))"
+    f"CAST(:events AS jsonb))) {_INDEX_SUBJECTS}"
 )
 _EVENT_COLUMNS = ", ".join(column.name for column in _EVENTS.c)
 _APPEND_EVENTS = text(
     f"WITH sealed AS (INSERT INTO {_EVENTS.name} ({_EVENT_COLUMNS}) "  # noqa: S608
     f"SELECT {_EVENT_COLUMNS} FROM jsonb_populate_recordset(NULL::{_EVENTS.name}, "
-    "CAST(:events AS jsonb))) "
+    f"CAST(:events AS jsonb))), indexed AS ({_INDEX_SUBJECTS}) "
     f"UPDATE {_HEAD.name} SET hash = :head_hash WHERE id = 1"
 )
 
@@ -168,7 +186,7 @@ def record(session: AsyncSession, event: PendingAuditEvent) -> None:
     _check(event)
     stamped = replace(
         event,
-        details=MappingProxyType(dict(event.details)),
+        details=_frozen_details(event.details),
         occurred_at=event.occurred_at or datetime.now(UTC),
         request_id=(
             event.request_id
@@ -183,9 +201,88 @@ def record(session: AsyncSession, event: PendingAuditEvent) -> None:
         pending.append(stamped)
 
 
+def attach_subjects(
+    session: AsyncSession,
+    decision_id: uuid.UUID,
+    *,
+    resource_id: str | None,
+    subject_ids: Iterable[uuid.UUID],
+) -> bool:
+    """Add what a request touched to its allow decision, while that event is still buffered.
+
+    Returns False when the decision's allow event is not on ``session`` (already sealed): the
+    caller records a companion event instead. No I/O.
+    """
+    pending: list[PendingAuditEvent] = session.info.get(_PENDING) or []
+    for index in reversed(range(len(pending))):
+        candidate = pending[index]
+        if (
+            candidate.kind == "decision"
+            and candidate.outcome == "allow"
+            and candidate.decision_id == decision_id
+        ):
+            pending[index] = with_subjects(
+                candidate, resource_id=resource_id, subject_ids=subject_ids
+            )
+            return True
+    return False
+
+
+def with_subjects(
+    event: PendingAuditEvent, *, resource_id: str | None, subject_ids: Iterable[uuid.UUID]
+) -> PendingAuditEvent:
+    """``event`` also naming ``subject_ids`` (and ``resource_id``, if it names none yet).
+
+    One subject goes in ``subject_id``; several go, sorted, in the ``subject_ids`` detail
+    (``subject_id`` keeps the one it had, if any).
+    """
+    # As canonical text (lowercase, hyphenated): what the detail holds and the digest covers.
+    subjects = _subject_texts(event.subject_id, event.details)
+    subjects.update(str(s) for s in subject_ids)
+    details = dict(event.details)
+    subject_id = event.subject_id
+    if len(subjects) == 1 and subject_id is None:
+        subject_id = uuid.UUID(next(iter(subjects)))
+    elif len(subjects) > 1:
+        details[SUBJECT_IDS] = tuple(sorted(subjects))
+    updated = replace(
+        event,
+        resource_id=event.resource_id if event.resource_id is not None else resource_id,
+        subject_id=subject_id,
+        details=_frozen_details(details),
+    )
+    _check(updated)
+    return updated
+
+
+def event_subjects(subject_id: Any, details: Mapping[str, Any] | None) -> frozenset[uuid.UUID]:
+    """The data subjects an event (pending or stored) touched: its ``subject_id`` and the ids
+    in its ``subject_ids`` detail."""
+    listed = (details or {}).get(SUBJECT_IDS) or ()
+    subjects = {uuid.UUID(str(s)) for s in listed}
+    if subject_id is not None:
+        subjects.add(subject_id if isinstance(subject_id, uuid.UUID) else uuid.UUID(subject_id))
+    return frozenset(subjects)
+
+
+def _subject_texts(subject_id: uuid.UUID | None, details: Mapping[str, Any]) -> set[str]:
+    subjects = set(details.get(SUBJECT_IDS) or ())
+    if subject_id is not None:
+        subjects.add(str(subject_id))
+    return subjects
+
+
 def pending_events(session: AsyncSession) -> list[PendingAuditEvent]:
     """The events recorded on ``session`` and not yet sealed (a copy)."""
     return list(session.info.get(_PENDING, ()))
+
+
+def discard_changes_since(session: AsyncSession, recorded: int) -> None:
+    """Forget the change events recorded on ``session`` after its first ``recorded`` pending
+    ones: their changes were rolled back to a savepoint. Decisions recorded since stay."""
+    pending: list[PendingAuditEvent] | None = session.info.get(_PENDING)
+    if pending:
+        pending[recorded:] = [e for e in pending[recorded:] if e.survives_rollback]
 
 
 async def seal(session: AsyncSession) -> int:
@@ -219,11 +316,16 @@ async def _queue(connection: AsyncConnection, pending: list[PendingAuditEvent]) 
     bytes that were hashed.
     """
     documents = []
+    subjects: list[bytes] = []
     for pending_event in pending:
-        content = canonical_content(_content(pending_event))
+        row = _content(pending_event)
+        content = canonical_content(row)
         digest = hashlib.sha256(content).hexdigest()
         documents.append(_extend(content, f'"digest":"{digest}"'))
-    await connection.execute(_QUEUE_EVENTS, {"events": _json_array(documents)})
+        subjects.extend(_subject_documents(row))
+    await connection.execute(
+        _QUEUE_EVENTS, {"events": _json_array(documents), "subjects": _json_array(subjects)}
+    )
 
 
 async def _link(connection: AsyncConnection, pending: list[PendingAuditEvent]) -> None:
@@ -233,20 +335,30 @@ async def _link(connection: AsyncConnection, pending: list[PendingAuditEvent]) -
     seq = head_seq - count
     if connection.dialect.name == "postgresql":
         documents = []
+        subjects: list[bytes] = []
         for pending_event in pending:
             seq += 1
-            content = canonical_content(_content(pending_event))
+            row = _content(pending_event)
+            content = canonical_content(row)
             link = link_hash(seq, prev_hash, hashlib.sha256(content).hexdigest())
             documents.append(
                 _extend(content, f'"seq":{seq},"prev_hash":"{prev_hash}","hash":"{link}"')
             )
+            subjects.extend(_subject_documents(row))
             prev_hash = link
-        # The events and the head's new hash in one statement: one round trip under the lock.
+        # The events, their subject index rows and the head's new hash in one statement: one
+        # round trip under the lock.
         await connection.execute(
-            _APPEND_EVENTS, {"events": _json_array(documents), "head_hash": prev_hash}
+            _APPEND_EVENTS,
+            {
+                "events": _json_array(documents),
+                "subjects": _json_array(subjects),
+                "head_hash": prev_hash,
+            },
         )
         return
     rows = []
+    subject_rows: list[dict[str, uuid.UUID]] = []
     for pending_event in pending:
         seq += 1
         row = _content(pending_event)
@@ -254,8 +366,23 @@ async def _link(connection: AsyncConnection, pending: list[PendingAuditEvent]) -
         row["prev_hash"] = prev_hash
         prev_hash = row["hash"] = link_hash(seq, prev_hash, content_digest(row))
         rows.append(row)
+        subject_rows.extend(
+            {"subject_id": subject, "event_id": row["id"]}
+            for subject in event_subjects(row["subject_id"], row["details"])
+        )
     await connection.execute(insert(_EVENTS), rows)
+    if subject_rows:
+        await connection.execute(insert(_SUBJECTS), subject_rows)
     await connection.execute(_SET_HEAD_HASH, {"head_hash": prev_hash})
+
+
+def _subject_documents(row: Mapping[str, Any]) -> list[bytes]:
+    """The event's subject index rows, as JSON objects (ASCII: ids only)."""
+    event_id = row["id"]
+    return [
+        f'{{"subject_id":"{subject}","event_id":"{event_id}"}}'.encode("ascii")
+        for subject in _subject_texts(row["subject_id"], row["details"])
+    ]
 
 
 def _extend(document: bytes, members: str) -> bytes:
@@ -372,6 +499,12 @@ def _content(event: PendingAuditEvent) -> dict[str, Any]:
     }
 
 
+def _frozen_details(details: Mapping[str, Any]) -> Mapping[str, DetailValue]:
+    return MappingProxyType(
+        {key: tuple(value) if isinstance(value, list) else value for key, value in details.items()}
+    )
+
+
 def _check(event: PendingAuditEvent) -> None:
     if event.kind not in KINDS:
         raise ValueError(f"audit event kind must be one of {sorted(KINDS)}, not {event.kind!r}")
@@ -383,5 +516,10 @@ def _check(event: PendingAuditEvent) -> None:
         if not isinstance(key, str):
             raise ValueError("audit event detail keys must be strings")
         # Floats are refused: their JSON form is not stable across databases.
-        if value is not None and not isinstance(value, str | int):
-            raise ValueError(f"audit event detail {key!r} must be a string, integer or boolean")
+        if isinstance(value, tuple | list):
+            if not all(isinstance(item, str) for item in value):
+                raise ValueError(f"audit event detail {key!r} may list strings only")
+        elif value is not None and not isinstance(value, str | int):
+            raise ValueError(
+                f"audit event detail {key!r} must be a string, integer, boolean or list of strings"
+            )

@@ -9,20 +9,24 @@ constant memory. Each event must
 3. hash, under the canonical encoding, to its stored ``hash`` (otherwise it was edited),
 
 and the chain head must name the last event (otherwise the tail was deleted, an event was
-appended outside the chain, or the head was edited). A forger who rewrites every later event
+appended outside the chain, or the head was edited). The subject index must agree with the
+chain: each event's ``audit_event_subjects`` rows name exactly the subjects its chained content
+names, and no row names an event that is not there. A forger who rewrites every later event
 and the head as well is caught only by comparing with an exported head digest.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Final, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.trail import CANONICAL_FIELDS, event_hash
-from app.models.audit import GENESIS_HASH, AuditChainHead, AuditEvent
+from app.audit.trail import CANONICAL_FIELDS, event_hash, event_subjects
+from app.models.audit import GENESIS_HASH, AuditChainHead, AuditEvent, AuditEventSubject
 
 BATCH_SIZE: Final = 1000
 
@@ -32,10 +36,16 @@ EDITED: Final = "hash mismatch (edited)"
 HEAD_MISMATCH: Final = "head does not match last event (tail deleted or head edited)"
 BEYOND_HEAD: Final = "event beyond the chain head (appended outside the chain)"
 NO_HEAD: Final = "chain head row is missing"
+SUBJECTS_MISMATCH: Final = "subject index does not match the event (row added, removed or altered)"
+SUBJECTS_ORPHANED: Final = "subject index row names no event (added or altered)"
 
 _EVENTS = cast(Table, AuditEvent.__table__)
 _COLUMNS = [_EVENTS.c[name] for name in (*CANONICAL_FIELDS, "hash")]
 _HEAD = cast(Table, AuditChainHead.__table__)
+_SUBJECTS = cast(Table, AuditEventSubject.__table__)
+_ORPHANED = select(_SUBJECTS.c.event_id).where(
+    ~exists(select(_EVENTS.c.id).where(_EVENTS.c.id == _SUBJECTS.c.event_id))
+)
 _HEAD_ROW = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)
 _HEAD_SEQ = select(_HEAD.c.seq).where(_HEAD.c.id == 1)
 
@@ -78,6 +88,7 @@ async def verify_chain(session: AsyncSession, *, batch_size: int = BATCH_SIZE) -
             .limit(batch_size)
         )
         rows = (await session.execute(stmt)).mappings().all()
+        indexed = await _indexed_subjects(session, after, rows[-1]["seq"]) if rows else {}
         for row in rows:
             seq = row["seq"]
             if seq != expected_seq:
@@ -86,6 +97,10 @@ async def verify_chain(session: AsyncSession, *, batch_size: int = BATCH_SIZE) -
                 return broken(checked, seq, UNLINKED)
             if event_hash(row) != row["hash"]:
                 return broken(checked, seq, EDITED)
+            if indexed.get(row["id"], frozenset()) != event_subjects(
+                row["subject_id"], row["details"]
+            ):
+                return broken(checked, seq, SUBJECTS_MISMATCH)
             prev_hash = row["hash"]
             expected_seq += 1
             checked += 1
@@ -105,4 +120,23 @@ async def verify_chain(session: AsyncSession, *, batch_size: int = BATCH_SIZE) -
         current_head = await session.scalar(_HEAD_SEQ)
         if current_head is None or beyond > current_head:
             return broken(checked, head_seq + 1, BEYOND_HEAD)
+    if await session.scalar(_ORPHANED.limit(1)) is not None:
+        return ChainVerification(
+            False, checked, None, SUBJECTS_ORPHANED, head_seq=head_seq, head_hash=head_hash
+        )
     return ChainVerification(True, checked, None, None, head_seq, head_hash)
+
+
+async def _indexed_subjects(
+    session: AsyncSession, after: int, last: int
+) -> dict[uuid.UUID, frozenset[uuid.UUID]]:
+    """The subject index rows of the events ``after < seq <= last``, by event id."""
+    stmt = (
+        select(_SUBJECTS.c.event_id, _SUBJECTS.c.subject_id)
+        .join(_EVENTS, _EVENTS.c.id == _SUBJECTS.c.event_id)
+        .where(_EVENTS.c.seq > after, _EVENTS.c.seq <= last)
+    )
+    found: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    for event_id, subject_id in (await session.execute(stmt)).all():
+        found[event_id].add(subject_id)
+    return {event_id: frozenset(subjects) for event_id, subjects in found.items()}

@@ -8,7 +8,8 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
-    """The roles of SPEC §4. A token may carry several; the policy says which one allowed."""
+    """The roles KPAS knows (``app.policies.rules`` says what each may do). A token may carry
+    several; the policy says which one allowed."""
 
     ATTENDANCE_OFFICER = "attendance_officer"
     ATTENDANCE_MANAGER = "attendance_manager"

@@ -1,5 +1,5 @@
-"""Encryption at rest for documents about people (SPEC §9): AES-256-GCM envelope encryption
-with a data key per data subject, wrapped by the service's key-encryption keys.
+"""Encryption at rest for documents about people (UK GDPR Art 32(1)(a)): AES-256-GCM envelope
+encryption with a data key per data subject, wrapped by the service's key-encryption keys.
 
 - ``envelope``: the AEAD operations and the associated data binding each ciphertext to its row;
 - ``keyring``: the key-encryption keys (files outside the database), rotation and start-up

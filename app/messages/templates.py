@@ -1,5 +1,5 @@
 """The message types KPAS sends, each mapped to a GOV.UK Notify template and the
-personalisation that template needs (SPEC §8).
+personalisation that template needs (GOV.UK Notify API v2).
 
 Casework, licensing and subject rights name a message type, never a template id: the ids
 belong to the Notify service the deployment uses and are configured per environment

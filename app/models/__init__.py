@@ -13,7 +13,7 @@ from app.models.attendance import (
     ImportMode,
     ImportStatus,
 )
-from app.models.audit import AuditChainHead, AuditEvent
+from app.models.audit import AuditChainHead, AuditEvent, AuditEventSubject
 from app.models.base import Base
 from app.models.clients import ApiClient
 from app.models.disclosures import Disclosure, DisclosureChannel, DisclosureSubject, InspectionGrant
@@ -55,6 +55,7 @@ __all__ = [
     "AttendanceStaleWeek",
     "AuditChainHead",
     "AuditEvent",
+    "AuditEventSubject",
     "Base",
     "Carer",
     "CarerRelationship",

@@ -1,5 +1,7 @@
 """Attendance: marks from schools' information systems, their history, the imports that
-brought them, and the weekly tallies and alerts the worker keeps up to date (SPEC §2, §7).
+brought them, and the weekly tallies and alerts the worker keeps up to date (School Attendance
+(Pupil Registration) (England) Regulations 2024, SI 2024/208; DfE, *Working together to improve
+school attendance*, 2024).
 
 Marks are the largest table KPAS holds (about 91 million a year), so a mark row is kept
 narrow: it names the pupil, school, date, session and code, and the import that wrote it.

@@ -79,6 +79,22 @@ class AuditEventPending(Base):
     digest: Mapped[str] = mapped_column(String(64))
 
 
+class AuditEventSubject(Base):
+    """Which data subjects an event touched: one row per (subject, event), written in the
+    same transaction as the event, so "every access to subject S" is one index range.
+
+    An index, not the record: the chained event carries the same ids (its ``subject_id``
+    and the ``subject_ids`` detail), and verification checks the two agree. No foreign key:
+    on PostgreSQL the event reaches ``audit_events`` only inside COMMIT.
+    """
+
+    __tablename__ = "audit_event_subjects"
+    __table_args__ = (Index("ix_audit_event_subjects_event_id", "event_id"),)
+
+    subject_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+
+
 class AuditChainHead(Base):
     """One row: the last sealed event. Locked while appending so the chain never forks."""
 

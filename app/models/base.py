@@ -9,7 +9,10 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Enum, MetaData, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -46,6 +49,26 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 #: JSON on SQLite, JSONB on PostgreSQL.
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+class json_list_elements(FunctionElement[Any]):  # noqa: N801 - used like a SQL function
+    """The elements of a ``JSONDocument`` list, one row each, in a column named ``value``:
+    ``json_list_elements(column).table_valued("value")``, for a query that asks whether a
+    list holds a value inside SQL on either backend. Cast ``value`` to the type wanted: it is
+    text on PostgreSQL and the JSON scalar itself on SQLite."""
+
+    name = "json_list_elements"
+    inherit_cache = True
+
+
+@compiles(json_list_elements, "postgresql")
+def _jsonb_list_elements(element: json_list_elements, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"jsonb_array_elements_text({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_list_elements)
+def _json_each(element: json_list_elements, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_each({compiler.process(element.clauses, **kw)})"
 
 
 def text_enum(cls: type[StrEnum], name: str) -> Enum:

@@ -1,5 +1,5 @@
 """Disclosures and inspection grants: every release of personal data outside KPAS, and the
-windows in which inspectors may read (SPEC §2, §4).
+windows in which inspectors may read (UK GDPR Art 5(2); DPA 2018 s62).
 
 A disclosure names the recipient, purpose, basis, categories, channel and approver, and holds
 a SHA-256 of what was released, never the data itself. Partner and inspector reads through the

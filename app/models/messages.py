@@ -1,5 +1,5 @@
 """The outbox: letters, texts and emails waiting to go out through GOV.UK Notify, and what
-became of them (SPEC §8).
+became of them (GOV.UK Notify API v2).
 
 A message is written in the same transaction as the business change that causes it, so it
 is never lost when that change commits and never exists when it rolls back. The worker

@@ -1,5 +1,5 @@
 """Pupils, their school enrolments, parents and carers, and the special category data held
-about pupils apart from their ordinary record (SPEC §2).
+about pupils apart from their ordinary record (UK GDPR Art 9).
 
 Every table that holds personal data mixes in ``PersonalRecord``: a row names its data subject
 (whose restriction, objections and retention the policy layer applies), the purposes it was

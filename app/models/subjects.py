@@ -1,5 +1,5 @@
 """Data subjects: the people whose personal data KPAS holds, and the states the policy layer
-enforces on everything about them (SPEC §4).
+enforces on everything about them (UK GDPR Art 18 and Art 21, and the retention date).
 
 Every personal-data record (a pupil, a carer, a licence applicant, ...) points at one
 ``DataSubject``. Subject rights and retention set the state here; the policy layer applies it
@@ -59,7 +59,7 @@ class SubjectObjection(Timestamped, Base):
 
 
 class PersonalRecord:
-    """Mixin for every table that holds personal data (SPEC §3).
+    """Mixin for every table that holds personal data (UK GDPR Art 5(1)(b) and Art 6).
 
     A row names its data subject (whose restriction, objections and retention the policy
     layer applies to it), the purposes it was collected for (``purposes_mask``, bits from

@@ -28,7 +28,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.trail import PendingAuditEvent, record
+from app.audit.trail import PendingAuditEvent, attach_subjects, record, with_subjects
 from app.auth.dependencies import current_principal
 from app.auth.principal import Principal
 from app.db import SessionDep
@@ -135,6 +135,41 @@ class Access:
         """Of these data categories, those this caller may receive (all, inside KPAS)."""
         return categories if self.release is None else categories & self.release.categories
 
+    def touched(
+        self, *, subject_ids: Iterable[uuid.UUID | None], resource_id: object | None = None
+    ) -> None:
+        """Record what this allowed request is about to return: the data subjects of every
+        record it loaded (every row of a list page), and the record's id for a single read.
+
+        Services call it after loading the rows they return, before the request commits. The
+        ids join the request's allow event, so one event says who saw whose data. Call it
+        again to add more (a pupil and their carers): the subjects accumulate.
+        """
+        subjects = [s for s in subject_ids if s is not None]
+        resource = None if resource_id is None else str(resource_id)
+        if not subjects and resource is None:
+            return
+        if attach_subjects(
+            self.session, self.decision.id, resource_id=resource, subject_ids=subjects
+        ):
+            return
+        # The allow event is already sealed (a service that sealed mid-request): a companion
+        # event of the same decision carries the ids instead.
+        record(
+            self.session,
+            with_subjects(
+                _decision_event(
+                    self.principal,
+                    self.decision,
+                    outcome="allow",
+                    rule=self.decision.rule,
+                    reason="touched",
+                ),
+                resource_id=resource,
+                subject_ids=subjects,
+            ),
+        )
+
     def record_release(
         self,
         *,
@@ -147,6 +182,8 @@ class Access:
         for callers inside KPAS). ``content`` is exactly the bytes released."""
         if self.release is None:
             return
+        subject_ids = list(subject_ids)
+        self.touched(subject_ids=subject_ids, resource_id=resource_id)
         releases.record_release(
             self.session,
             release=self.release,
@@ -261,23 +298,37 @@ def _audit_decision(
     reason: str,
     resource_id: str | None = None,
 ) -> None:
-    role = decision.role.value if decision.role else ",".join(sorted(principal.roles))
     record(
         session,
-        PendingAuditEvent(
-            kind="decision",
-            action=f"{decision.resource}.{decision.action}",
-            outcome=outcome,
-            decision_id=decision.id,
-            rule=rule,
-            purpose=decision.purpose.value if decision.purpose else None,
-            basis=decision.basis,
-            actor=principal.subject,
-            actor_role=role[:40],
-            resource_type=decision.resource,
-            resource_id=resource_id,
-            details={"reason": reason},
+        _decision_event(
+            principal, decision, outcome=outcome, rule=rule, reason=reason, resource_id=resource_id
         ),
+    )
+
+
+def _decision_event(
+    principal: Principal,
+    decision: Decision,
+    *,
+    outcome: str,
+    rule: str,
+    reason: str,
+    resource_id: str | None = None,
+) -> PendingAuditEvent:
+    role = decision.role.value if decision.role else ",".join(sorted(principal.roles))
+    return PendingAuditEvent(
+        kind="decision",
+        action=f"{decision.resource}.{decision.action}",
+        outcome=outcome,
+        decision_id=decision.id,
+        rule=rule,
+        purpose=decision.purpose.value if decision.purpose else None,
+        basis=decision.basis,
+        actor=principal.subject,
+        actor_role=role[:40],
+        resource_type=decision.resource,
+        resource_id=resource_id,
+        details={"reason": reason},
     )
 
 

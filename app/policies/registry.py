@@ -1,4 +1,5 @@
-"""The purposes and lawful bases registry (SPEC §3), as data.
+"""The purposes and lawful bases registry (UK GDPR Arts 6 and 9; DPA 2018 Sch 1 and Part 3),
+as data.
 
 This module is the one place that says why KPAS may process personal data: each purpose, its
 wording in the privacy notice, its Article 6 bases, and the Article 9 condition (with the exact

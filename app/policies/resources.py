@@ -11,9 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, Integer, String, cast, exists, select
 
 from app.models.attendance import AttendanceAlert, AttendanceImport
+from app.models.audit import AuditEvent
+from app.models.base import json_list_elements
 from app.models.disclosures import Disclosure
 from app.models.messages import OutboundMessage
 from app.models.people import Carer, CarerRelationship, Enrolment, Pupil
@@ -153,6 +155,67 @@ ROLL_REVIEW_ATTRIBUTES: Mapping[str, Attribute] = {
     "district": _school_attribute(RollReview.school_urn, School.district, "school_district"),
 }
 
+
+def _import_schools_within(values: frozenset[Any]) -> ColumnElement[bool]:
+    listed = json_list_elements(AttendanceImport.school_urns).table_valued("value")
+    return exists(
+        select(1).select_from(listed).where(cast(listed.c.value, Integer).in_(sorted(values)))
+    )
+
+
+def _import_school_column_within(school_column: Any) -> Any:
+    def within(values: frozenset[Any]) -> ColumnElement[bool]:
+        listed = json_list_elements(AttendanceImport.school_urns).table_valued("value")
+        return exists(
+            select(1)
+            .select_from(listed)
+            .join(School, School.urn == cast(listed.c.value, Integer))
+            .where(school_column.in_(sorted(values)))
+        )
+
+    return within
+
+
+#: An import's report reaches need-to-know through the client that sent it and the schools
+#: its rows named (an import may name several of a client's schools). Read in SQL: a report
+#: does not carry its schools' area teams, so the Python face of ``area_team`` finds none.
+ATTENDANCE_IMPORT_ATTRIBUTES: Mapping[str, Attribute] = {
+    "submitted_by": column_attribute(AttendanceImport.submitted_by),
+    "school_urn": Attribute(get=lambda record: record.school_urns, within=_import_schools_within),
+    "area_team": Attribute(
+        get=lambda record: getattr(record, "school_area_teams", ()),
+        within=_import_school_column_within(School.area_team),
+    ),
+}
+
+
+def _push_school_within(school_column: Any) -> Any:
+    def within(values: frozenset[Any]) -> ColumnElement[bool]:
+        # The event names its school as text; the school's URN is cast to match, never the
+        # other way (other events' resource ids are not numbers).
+        return exists(
+            select(School.urn).where(
+                cast(School.urn, String) == AuditEvent.resource_id,
+                school_column.in_(sorted(values)),
+            )
+        )
+
+    return within
+
+
+#: A roll push is the audit trail's ``school_roll.replaced`` change event: it reaches
+#: need-to-know through the school whose roll it replaced (the event's resource id).
+ROLL_PUSH_ATTRIBUTES: Mapping[str, Attribute] = {
+    "school_urn": Attribute(
+        get=lambda push: push.school_urn,
+        within=lambda values: AuditEvent.resource_id.in_(sorted(str(v) for v in values)),
+    ),
+    "area_team": Attribute(
+        get=lambda push: getattr(push, "school_area_team", None),
+        within=_push_school_within(School.area_team),
+    ),
+}
+
 #: A school's attendance summary is about the school: who may see it is decided on the school.
 SCHOOL_ATTRIBUTES: Mapping[str, Attribute] = {
     "school_urn": column_attribute(School.urn, "urn"),
@@ -259,10 +322,11 @@ RESOURCES: dict[str, ResourceBinding] = {
         ),
         # An import's report: counts and row problems, never a value from a row.
         ResourceBinding(
-            "attendance_import",
-            personal_data=False,
-            attributes={"submitted_by": column_attribute(AttendanceImport.submitted_by)},
+            "attendance_import", personal_data=False, attributes=ATTENDANCE_IMPORT_ATTRIBUTES
         ),
+        # A school's roll pushes, as the audit trail recorded them: when, by which client,
+        # and the counts; never a pupil.
+        ResourceBinding("roll_push", personal_data=False, attributes=ROLL_PUSH_ATTRIBUTES),
         # A pupil's attendance figures and marks: decided on the pupil; each mark's part of it
         # on the school that recorded the mark.
         ResourceBinding(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from app.auth.principal import Role
 from app.policies.conditions import (
     ALWAYS,
+    AnyOf,
     AtOwnSchools,
     Condition,
     InAreaTeams,
@@ -42,7 +43,7 @@ SCHOOLS = frozenset({Role.SCHOOL_STAFF})
 PARTNERS = frozenset({Role.PARTNER})
 INSPECTORS = frozenset({Role.INSPECTOR})
 
-#: The attendance service's own purposes (SPEC §3), as its managers use them.
+#: The attendance service's own purposes (``app.policies.registry``), as its managers use them.
 ATTENDANCE_PURPOSES = frozenset(
     {
         Purpose.ATTENDANCE_DUTY,
@@ -289,8 +290,7 @@ RULES: tuple[Rule, ...] = (
         InAreaTeams(),
     ),
     Rule("messages.governance.read", GOVERNANCE, "message", READ, GOVERNANCE_READS),
-    # Attendance. A school's information system sends marks for its own schools and reads the
-    # reports of its own imports; nothing else.
+    # Attendance. A school's information system sends marks for its own schools; nothing else.
     Rule(
         "attendance.mis.import",
         frozenset({Role.MIS_INTEGRATION}),
@@ -299,13 +299,39 @@ RULES: tuple[Rule, ...] = (
         frozenset({Purpose.ATTENDANCE_DUTY}),
         AtOwnSchools(),
     ),
+    # Import reports (counts and row problems, no personal data): the information system reads
+    # back what it sent and its schools' imports; a school its own; managers their area teams'.
     Rule(
         "attendance_imports.mis.read",
         frozenset({Role.MIS_INTEGRATION}),
         "attendance_import",
         READ,
-        condition=OwnedByCaller("submitted_by"),
+        condition=AnyOf((OwnedByCaller("submitted_by"), AtOwnSchools())),
     ),
+    Rule(
+        "attendance_imports.school.read",
+        SCHOOLS,
+        "attendance_import",
+        READ,
+        condition=AtOwnSchools(),
+    ),
+    Rule(
+        "attendance_imports.manager.read",
+        MANAGERS,
+        "attendance_import",
+        READ,
+        condition=InAreaTeams(),
+    ),
+    # Roll pushes (when, which client, the counts): the same callers, decided on the school.
+    Rule(
+        "roll_pushes.mis.read",
+        frozenset({Role.MIS_INTEGRATION}),
+        "roll_push",
+        READ,
+        condition=AtOwnSchools(),
+    ),
+    Rule("roll_pushes.school.read", SCHOOLS, "roll_push", READ, condition=AtOwnSchools()),
+    Rule("roll_pushes.manager.read", MANAGERS, "roll_push", READ, condition=InAreaTeams()),
     # A pupil's attendance goes with the pupil record: the same people, the same purposes.
     Rule(
         "pupil_attendance.manager.read",
@@ -401,7 +427,7 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-#: Purposes each role may state at all, whatever the resource (SPEC §4).
+#: Purposes each role may state at all, whatever the resource; any other is refused.
 ROLE_PURPOSES: dict[Role, frozenset[Purpose]] = {
     Role.ATTENDANCE_OFFICER: frozenset(
         {

@@ -1,4 +1,5 @@
-"""The states a data subject can be in, and what each allows (SPEC §4).
+"""The states a data subject can be in, and what each allows (UK GDPR Art 18, Art 21, and
+Art 5(1)(e) storage limitation).
 
 - Restriction (Art 18): everything stops except storage, legal claims and subject rights.
 - Objection (Art 21) to processing on 6(1)(e): pending suspends that purpose, upheld stops it.

@@ -10,13 +10,16 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.audit import AuditEvent
+from app.models.audit import AuditEvent, AuditEventSubject
 from app.repositories.pagination import PageRequest, keyset_page
 
 
 @dataclass(frozen=True, slots=True)
 class AuditEventQuery:
+    #: Events that touched this data subject (found through the subject index).
     subject_id: uuid.UUID | None = None
+    resource_type: str | None = None
+    resource_id: str | None = None
     actor: str | None = None
     decision_id: uuid.UUID | None = None
     purpose: str | None = None
@@ -43,7 +46,14 @@ class AuditEventRepository:
         if visible is not None:
             stmt = stmt.where(visible)
         if query.subject_id is not None:
-            stmt = stmt.where(AuditEvent.subject_id == query.subject_id)
+            touched = select(AuditEventSubject.event_id).where(
+                AuditEventSubject.subject_id == query.subject_id
+            )
+            stmt = stmt.where(AuditEvent.id.in_(touched))
+        if query.resource_type is not None:
+            stmt = stmt.where(AuditEvent.resource_type == query.resource_type)
+        if query.resource_id is not None:
+            stmt = stmt.where(AuditEvent.resource_id == query.resource_id)
         if query.actor is not None:
             stmt = stmt.where(AuditEvent.actor == query.actor)
         if query.decision_id is not None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.people import Carer, PersonKind, PossibleDuplicate, Pupil
@@ -43,3 +44,16 @@ class DuplicateRepository:
             select(PossibleDuplicate).where(PossibleDuplicate.id == duplicate_id, visible)
         )
         return found
+
+    async def subjects_of(self, duplicates: Sequence[PossibleDuplicate]) -> list[uuid.UUID]:
+        """The data subjects of the records these possible duplicates name."""
+        ids = {record_id for d in duplicates for record_id in (d.first_id, d.second_id)}
+        if not ids:
+            return []
+        rows = await self.session.scalars(
+            union_all(
+                select(Pupil.subject_id).where(Pupil.id.in_(ids)),
+                select(Carer.subject_id).where(Carer.id.in_(ids)),
+            )
+        )
+        return list(rows.all())

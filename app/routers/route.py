@@ -1,8 +1,9 @@
 """The route class every API router uses.
 
-It enforces the request media type before the body is parsed, so a wrong ``Content-Type`` is
-a 415 rather than a confusing validation error, and it documents the problem responses every
-operation can return.
+It refuses query parameters the route does not declare (a misspelt or invented option such as
+``?dry_run=true`` must never be ignored while the request goes ahead), enforces the request
+media type before the body is parsed, so a wrong ``Content-Type`` is a 415 rather than a
+confusing validation error, and it documents the problem responses every operation can return.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.errors import PROBLEM_MEDIA_TYPE, UnsupportedMediaType
+from app.errors import PROBLEM_MEDIA_TYPE, UnsupportedMediaType, ValidationFailed
 from app.schemas.common import Problem
 
 JSON_MEDIA_TYPES = frozenset({"application/json"})
@@ -93,6 +96,47 @@ def media_types_of(route: APIRoute) -> frozenset[str]:
     return JSON_MEDIA_TYPES
 
 
+#: An unknown parameter's name is repeated in the problem up to this length.
+MAX_NAMED_PARAMETER = 64
+
+
+def declared_query_parameters(dependant: Dependant) -> frozenset[str]:
+    """The query parameters a route reads: its own, its dependencies', and the fields of any
+    parameter model (a list's filters)."""
+    names: set[str] = set()
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        for param in current.query_params:
+            model = param.field_info.annotation
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                for name, field in model.model_fields.items():
+                    names.update({name, field.alias or name})
+            else:
+                names.add(param.alias)
+        pending.extend(current.dependencies)
+    return frozenset(names)
+
+
+def refuse_unknown_query(request: Request, declared: frozenset[str]) -> None:
+    """A 422 naming each query parameter the route does not declare (never its value)."""
+    unknown = sorted({key for key in request.query_params if key not in declared})
+    if not unknown:
+        return
+    raise ValidationFailed(
+        f"{len(unknown)} unknown query parameter(s); nothing was done.",
+        errors=[
+            {
+                "location": "query",
+                "pointer": "/" + name[:MAX_NAMED_PARAMETER].replace("~", "~0").replace("/", "~1"),
+                "detail": "Not a parameter of this operation.",
+                "code": "extra_forbidden",
+            }
+            for name in unknown
+        ],
+    )
+
+
 class KpasRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         responses = dict(kwargs.pop("responses", None) or {})
@@ -108,18 +152,19 @@ class KpasRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        declared = declared_query_parameters(self.dependant)
         # A route that reads its body itself (in more than one format) declares its media
         # types in ``x-kpas-media-types``: the check applies to it as well.
         reads_body = self.body_field is not None or "x-kpas-media-types" in (
             self.openapi_extra or {}
         )
-        if not reads_body:
-            return handler
         accepted = media_types_of(self)
         streamed = bool((self.openapi_extra or {}).get(STREAMED_BODY))
 
         async def checked(request: Request) -> Response:
-            if request.method in BODY_METHODS:
+            # Before anything else runs: nothing is decided or written for such a request.
+            refuse_unknown_query(request, declared)
+            if reads_body and request.method in BODY_METHODS:
                 media, _ = content_type_of(request.headers.get("content-type", ""))
                 if media not in accepted:
                     raise UnsupportedMediaType(

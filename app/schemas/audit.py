@@ -8,6 +8,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
+from app.audit.trail import event_subjects
+from app.models.audit import AuditEvent
 from app.schemas.common import (
     PAGE_LIMIT_DEFAULT,
     PAGE_LIMIT_MAX,
@@ -28,7 +30,17 @@ class AuditEventFilters(Input):
     """Query parameters of ``GET /v1/audit/events``. Events come oldest first (by ``seq``)."""
 
     subject_id: uuid.UUID | None = Field(
-        default=None, description="Events about this data subject."
+        default=None,
+        description="Events that touched this data subject: single reads, every list page "
+        "that included them, and changes (the `subject_id` of a pupil or carer).",
+    )
+    resource_type: Code | None = Field(
+        default=None, description="Events about this kind of resource, e.g. `pupil`."
+    )
+    resource_id: Annotated[str, bounded(100), PRINTABLE] | None = Field(
+        default=None,
+        description="Events about this record (use with `resource_type`: ids of different "
+        "kinds of record may look alike).",
     )
     actor: PrincipalName | None = Field(
         default=None, description="Events caused by this principal (a token's `sub`)."
@@ -78,9 +90,25 @@ class AuditEventRead(Output):
     resource_id: str | None
     subject_id: uuid.UUID | None
     request_id: str | None
-    details: dict[str, str | int | bool | None]
+    details: dict[str, str | int | bool | list[str] | None]
+    subject_ids: list[uuid.UUID] = Field(
+        description="Every data subject the event touched: `subject_id` and, when there are "
+        "several, the `subject_ids` detail (both covered by `hash`)."
+    )
     prev_hash: str = Field(description="`hash` of the event before (64 zeros for the first).")
     hash: str = Field(description="SHA-256 chaining this event to the one before.")
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> Self:
+        return cls.model_validate(
+            {
+                **{name: getattr(event, name) for name in _EVENT_FIELDS},
+                "subject_ids": sorted(event_subjects(event.subject_id, event.details), key=str),
+            }
+        )
+
+
+_EVENT_FIELDS = tuple(name for name in AuditEventRead.model_fields if name != "subject_ids")
 
 
 class AuditEventPage(Page[AuditEventRead]):

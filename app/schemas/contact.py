@@ -100,7 +100,7 @@ Postcode = Annotated[
 
 Phone = Annotated[
     str,
-    Field(min_length=3, max_length=30),
+    Field(min_length=3, max_length=30, examples=["07700 900123"]),
     AfterValidator(_uk_phone),
     WithJsonSchema(
         {
@@ -116,7 +116,7 @@ Phone = Annotated[
 
 Email = Annotated[
     str,
-    Field(min_length=3, max_length=254),
+    Field(min_length=3, max_length=254, examples=["carer@example.org"]),
     AfterValidator(_email),
     WithJsonSchema(
         {
@@ -131,7 +131,7 @@ Email = Annotated[
 
 Upn = Annotated[
     str,
-    Field(min_length=13, max_length=13),
+    Field(min_length=13, max_length=13, examples=["W886450125001"]),
     AfterValidator(_upn),
     WithJsonSchema(
         {

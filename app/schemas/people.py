@@ -11,7 +11,14 @@ from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.models.people import (
     Carer,
@@ -122,6 +129,23 @@ class EnrolmentCreate(Input):
 
 
 class PupilCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "upn": "W886450125001",
+                    "legal_forename": "Ellie",
+                    "legal_surname": "Marsh",
+                    "date_of_birth": "2014-03-17",
+                    "gender": "female",
+                    "address_lines": ["12 Orchard Close", "Ashford"],
+                    "postcode": "TN23 1AB",
+                    "enrolment": {"school_urn": 990002, "on_roll_from": "2025-09-03"},
+                }
+            ]
+        }
+    )
+
     upn: Upn | None = None
     legal_forename: PersonName
     legal_middle_names: MiddleNames | None = None
@@ -187,6 +211,10 @@ class EnrolmentRead(Output):
 
 class PupilRead(Output):
     id: uuid.UUID
+    subject_id: uuid.UUID = Field(
+        description="The data subject this record is about: the id the audit trail "
+        "(`GET /v1/audit/events?subject_id=`) and subject access requests use."
+    )
     upn: str | None
     legal_forename: str
     legal_middle_names: str | None
@@ -213,6 +241,7 @@ class PupilRead(Output):
     def of(cls, pupil: Pupil, retain_until: date | None) -> PupilRead:
         return cls(
             id=pupil.id,
+            subject_id=pupil.subject_id,
             upn=pupil.upn,
             legal_forename=pupil.legal_forename,
             legal_middle_names=pupil.legal_middle_names,
@@ -306,6 +335,10 @@ class RelationshipUpdate(PeoplePatch):
 
 class CarerSummary(Output):
     id: uuid.UUID
+    subject_id: uuid.UUID = Field(
+        description="The data subject this record is about: the id the audit trail "
+        "(`GET /v1/audit/events?subject_id=`) and subject access requests use."
+    )
     title: str | None
     forename: str
     surname: str
@@ -319,6 +352,7 @@ class CarerSummary(Output):
     def of(cls, carer: Carer) -> CarerSummary:
         return cls(
             id=carer.id,
+            subject_id=carer.subject_id,
             title=carer.title,
             forename=carer.forename,
             surname=carer.surname,

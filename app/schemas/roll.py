@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -126,6 +127,20 @@ class RollSummary(Output):
     carers_updated: int = Field(description="Carers whose record or relationship changed.")
 
 
+class RollCheck(RollSummary):
+    """What a roll push would do (`validate_only=true`): nothing was changed."""
+
+    validate_only: bool = Field(
+        default=True,
+        description="Always true: the push was only validated and nothing was changed; the "
+        "counts say what it would do.",
+    )
+    leavers: list[uuid.UUID] = Field(
+        description="The ids of the pupils the push would take off this school's roll (as "
+        "many as `left`)."
+    )
+
+
 class RollFieldError(BaseModel):
     location: str = Field(description="Where the problem is: body, query, header or path.")
     pointer: str = Field(
@@ -134,11 +149,17 @@ class RollFieldError(BaseModel):
     detail: str
     code: str
     row: int | None = Field(
+        default=None,
         description="The data row: array index + 1 in JSON; in CSV, 1 is the row after the "
-        "header. Null for problems outside the rows (the header, `as_of`)."
+        "header. Null or absent for problems outside the rows (the header, `as_of`, a query "
+        "parameter).",
     )
-    field: str | None = Field(description="The field (JSON) or column (CSV).")
-    problem: str
+    field: str | None = Field(
+        default=None, description="The field (JSON) or column (CSV); absent outside the rows."
+    )
+    problem: str | None = Field(
+        default=None, description="The problem in words; absent outside the rows."
+    )
 
 
 class RollProblem(BaseModel):
@@ -593,18 +614,82 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
+#: The roll the documentation offers: two made-up pupils, valid as sent. Their UPNs carry LA
+#: number 999, which no authority has, so they can never be a real child's. Pushed unchanged
+#: to a school with pupils on roll it would take them off, so it is refused unless
+#: ``expected_leavers`` confirms that.
+EXAMPLE_ROLL: dict[str, Any] = {
+    "as_of": "2026-11-30",
+    "pupils": [
+        {
+            "upn": "F999401220101",
+            "legal_forename": "Amelia",
+            "legal_middle_names": "Rose",
+            "legal_surname": "Clarke",
+            "date_of_birth": "2013-04-17",
+            "gender": "female",
+            "address_lines": ["14 Tonford Lane", "Canterbury", "Kent"],
+            "postcode": "CT1 3QU",
+            "phone": "07700 900123",
+            "on_roll_from": "2024-09-04",
+            "carers": [
+                {
+                    "forename": "Sarah",
+                    "surname": "Clarke",
+                    "title": "Mrs",
+                    "relationship": "mother",
+                    "parental_responsibility": True,
+                    "lives_with": True,
+                    "contact_priority": 1,
+                    "phone": "07700 900124",
+                    "email": "s.clarke@example.org",
+                }
+            ],
+        },
+        {
+            "upn": "V999401220102",
+            "legal_forename": "Oliver",
+            "legal_surname": "Bennett",
+            "preferred_forename": "Ollie",
+            "date_of_birth": "2012-10-02",
+            "gender": "male",
+            "address_lines": ["3 Marine Parade", "Margate", "Kent"],
+            "postcode": "CT9 1DH",
+            "on_roll_from": "2025-01-07",
+        },
+    ],
+}
+#: The same roll as CSV (``as_of`` is then a query parameter).
+EXAMPLE_CSV_ROLL = (
+    "upn,legal_forename,legal_middle_names,legal_surname,preferred_forename,date_of_birth,"
+    "gender,address_line_1,address_line_2,address_line_3,postcode,phone,on_roll_from,"
+    "carer_1_forename,carer_1_surname,carer_1_title,carer_1_relationship,"
+    "carer_1_parental_responsibility,carer_1_lives_with,carer_1_contact_priority,"
+    "carer_1_phone,carer_1_email\r\n"
+    "F999401220101,Amelia,Rose,Clarke,,2013-04-17,F,14 Tonford Lane,Canterbury,Kent,CT1 3QU,"
+    "07700 900123,2024-09-04,Sarah,Clarke,Mrs,mother,yes,yes,1,07700 900124,"
+    "s.clarke@example.org\r\n"
+    "V999401220102,Oliver,,Bennett,Ollie,2012-10-02,M,3 Marine Parade,Margate,Kent,CT9 1DH,,"
+    "2025-01-07,,,,,,,,,\r\n"
+)
+
+
 def roll_request_body() -> dict[str, Any]:
     """The operation's ``requestBody``: a JSON roll, or a CSV roll with one row per pupil."""
     return {
         "required": True,
         "content": {
-            "application/json": {"schema": _inline(RollPush.model_json_schema())},
+            "application/json": {
+                "schema": _inline(RollPush.model_json_schema()),
+                "example": EXAMPLE_ROLL,
+            },
             "text/csv": {
                 "schema": {
                     "type": "string",
                     "description": "A header row, then one row per pupil (see the operation's "
                     "description for the columns).",
-                }
+                },
+                "example": EXAMPLE_CSV_ROLL,
             },
         },
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from app.models.schools import SchoolPhase, SchoolStatus
 from app.rules.kent import AreaTeam, District
@@ -28,7 +28,7 @@ URN = Annotated[
         ge=100000,
         le=999999,
         description="Unique Reference Number from Get Information about Schools: six digits.",
-        examples=[118800],
+        examples=[990002],
     ),
 ]
 SchoolName = Annotated[str, bounded(200), PRINTABLE, NOT_FORMULA]
@@ -36,6 +36,20 @@ NameSearch = Annotated[str, bounded(100), PRINTABLE]
 
 
 class SchoolCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "urn": 990002,
+                    "name": "Foxglove Primary School (synthetic)",
+                    "phase": "primary",
+                    "district": "ashford",
+                    "status": "open",
+                }
+            ]
+        }
+    )
+
     urn: URN
     name: SchoolName
     phase: SchoolPhase
@@ -46,6 +60,8 @@ class SchoolCreate(Input):
 class SchoolUpdate(MergePatch):
     """A JSON merge patch: the fields present are changed; none may be null."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "closed"}]})
+
     name: SchoolName | None = None
     phase: SchoolPhase | None = None
     district: District | None = None
@@ -53,6 +69,23 @@ class SchoolUpdate(MergePatch):
 
 
 class SchoolRead(Output):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "urn": 990002,
+                    "name": "Foxglove Primary School (synthetic)",
+                    "phase": "primary",
+                    "district": "ashford",
+                    "area_team": "south",
+                    "status": "open",
+                    "created_at": "2025-09-01T08:30:00Z",
+                    "updated_at": "2025-11-14T16:05:12Z",
+                }
+            ]
+        }
+    )
+
     urn: int
     name: str
     phase: SchoolPhase
@@ -70,12 +103,12 @@ class SchoolPage(Page[SchoolRead]):
 class SchoolFilters(Input):
     """Query parameters of ``GET /v1/schools``."""
 
-    district: District | None = None
-    area_team: AreaTeam | None = None
-    phase: SchoolPhase | None = None
-    status: SchoolStatus | None = None
+    district: District | None = Field(default=None, examples=["ashford"])
+    area_team: AreaTeam | None = Field(default=None, examples=["south"])
+    phase: SchoolPhase | None = Field(default=None, examples=["primary"])
+    status: SchoolStatus | None = Field(default=None, examples=["open"])
     name: NameSearch | None = Field(
-        default=None, description="Case-insensitive part of the school's name."
+        default=None, description="Case-insensitive part of the school's name.", examples=["fox"]
     )
     limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
     cursor: Cursor | None = None

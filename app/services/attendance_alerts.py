@@ -33,11 +33,16 @@ async def list_alerts(
     query: AlertQuery,
     page: PageRequest,
 ) -> tuple[list[AlertEntry], str | None]:
-    return await AttendanceAlertRepository(session).page(query, page=page, visible=access.filter())
+    entries, next_cursor = await AttendanceAlertRepository(session).page(
+        query, page=page, visible=access.filter()
+    )
+    access.touched(subject_ids=[e.alert.subject_id for e in entries])
+    return entries, next_cursor
 
 
 async def get_alert(session: AsyncSession, access: Access, *, alert_id: uuid.UUID) -> AlertEntry:
     entry = await AttendanceAlertRepository(session).get(alert_id, visible=access.filter())
     if entry is None:
         raise access.not_found(alert_id, "No attendance alert with that id that you may see.")
+    access.touched(subject_ids=[entry.alert.subject_id], resource_id=alert_id)
     return entry

@@ -320,6 +320,8 @@ async def school_summary(
     each = [PupilFigures(pupil, figures[pupil.id]) for pupil in counted]
     total = sum((entry.figures for entry in each), AttendanceFigures())
     persistent = sorted((e for e in each if e.figures.persistent_absence), key=_by_absence)
+    # The totals are about everyone counted; the lists name the absentees.
+    access.touched(subject_ids=[e.pupil.subject_id for e in persistent], resource_id=school.urn)
     return SchoolSummary(
         school=school,
         period=period,

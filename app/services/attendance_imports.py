@@ -14,7 +14,9 @@ transaction (``apply_import``):
   the valid rows are applied and the rest reported;
 - applying writes the replaced marks to history, the new and changed marks, and queues the
   school weeks they fall in for the worker. A mark sent again with the same code writes
-  nothing.
+  nothing;
+- validating only (``validate_import``) applies the import for real inside a savepoint that is
+  then rolled back: the answer is the one the import would get, and nothing is kept.
 
 The report keeps the first problems by row (row, field, what is wrong: never the value) and
 their total. Memory stays flat however long the import: only batches, and one cache entry per
@@ -33,18 +35,21 @@ from typing import Any, Final, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import rehearsal
 from app.errors import Conflict, PayloadTooLarge, ValidationFailed
 from app.log import get_logger
 from app.models.attendance import AttendanceImport, ImportMode, ImportStatus
 from app.models.base import utcnow
 from app.models.schools import School
 from app.policies import Access
+from app.repositories.attendance_imports import AttendanceImportRepository, ImportQuery
 from app.repositories.attendance_marks import (
     AttendanceMarksRepository,
     Outcome,
     StagedRow,
     Staging,
 )
+from app.repositories.pagination import PageRequest
 from app.rules.attendance import (
     CODES_IN_FORCE_FROM,
     RETIRED_CODES,
@@ -55,7 +60,7 @@ from app.rules.attendance import (
     week_start,
 )
 from app.rules.upn import InvalidUpn, validate_upn
-from app.schemas.attendance_imports import MAX_KEPT_PROBLEMS
+from app.schemas.attendance_imports import MAX_KEPT_PROBLEMS, AttendanceImportCheck, ImportRejection
 from app.services.attendance_rows import FIELDS, MISSING, CsvMarkReader, JsonMarkReader, RawMark
 
 log = get_logger("kpas.attendance")
@@ -447,11 +452,43 @@ async def discard_import(session: AsyncSession, received: ReceivedImport) -> Non
 # --- applying -----------------------------------------------------------------------------
 
 
+async def validate_import(
+    session: AsyncSession,
+    access: Access,
+    received: ReceivedImport,
+    *,
+    mode: ImportMode,
+    instance: str,
+) -> AttendanceImportCheck | ImportRejection:
+    """What ``apply_import`` would do, with nothing kept: no mark, no history, no queued week,
+    no report, no change event (the policy decision is recorded as for any request). The
+    import is applied in a savepoint that is rolled back, so the answer is the real one: the
+    counts and problems, or the 422 of an import that would be rejected."""
+    staged_before = list(received.staging.created)
+    answer: AttendanceImportCheck | ImportRejection
+    async with rehearsal(session):
+        record = await apply_import(session, access, received, mode=mode, validate_only=True)
+        if record.status is ImportStatus.REJECTED:
+            answer = ImportRejection.of_check(record, instance=instance)
+        else:
+            answer = AttendanceImportCheck.of(record)
+    # The rollback brought back the staging tables the import dropped: drop them again.
+    received.staging.created[:] = staged_before
+    await discard_import(session, received)
+    return answer
+
+
 async def apply_import(
-    session: AsyncSession, access: Access, received: ReceivedImport, *, mode: ImportMode
+    session: AsyncSession,
+    access: Access,
+    received: ReceivedImport,
+    *,
+    mode: ImportMode,
+    validate_only: bool = False,
 ) -> AttendanceImport:
     """Check the staged rows against the schools' rolls and each other, keep the import's
-    report, and apply the marks unless the import is rejected. Audited once."""
+    report, and apply the marks unless the import is rejected. Audited once.
+    (``validate_only`` only names the log line: ``validate_import`` undoes the rest.)"""
     repo = AttendanceMarksRepository(session)
     staging = received.staging
     problems = received.problems
@@ -525,7 +562,10 @@ async def apply_import(
         "problem_count": problems.count,
     }
     access.record_change("attendance_marks.imported", resource_id=import_id, details=counts)
-    log.info("attendance_import", import_id=str(import_id), **counts)
+    if validate_only:
+        log.info("attendance_import_validated", **counts)
+    else:
+        log.info("attendance_import", import_id=str(import_id), **counts)
     return record
 
 
@@ -536,8 +576,17 @@ def _repeat_of(first: int) -> Refusal:
 async def get_import(
     session: AsyncSession, access: Access, *, import_id: uuid.UUID
 ) -> AttendanceImport:
-    """An import's report, for the client that sent it (404 for anyone else)."""
+    """An import's report, for those the ``attendance_imports.*`` rules let see it (404 for
+    anyone else)."""
     record = await AttendanceMarksRepository(session).get_import(import_id, visible=access.filter())
     if record is None:
         raise access.not_found(import_id, f"No attendance import with id {import_id}.")
     return record
+
+
+async def list_imports(
+    session: AsyncSession, access: Access, *, query: ImportQuery, page: PageRequest
+) -> tuple[list[AttendanceImport], str | None]:
+    """Past imports the caller may see, newest first: the decision's filter travels into the
+    one query, so another school's imports are never read."""
+    return await AttendanceImportRepository(session).page(query, page=page, visible=access.filter())

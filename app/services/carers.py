@@ -50,7 +50,11 @@ async def list_carers(
     query: CarerQuery,
     page: PageRequest,
 ) -> tuple[list[Carer], str | None]:
-    return await CarerRepository(session).page(query, page=page, visible=access.filter())
+    found, next_cursor = await CarerRepository(session).page(
+        query, page=page, visible=access.filter()
+    )
+    access.touched(subject_ids=[c.subject_id for c in found])
+    return found, next_cursor
 
 
 async def get_carer(session: AsyncSession, access: Access, *, carer_id: uuid.UUID) -> CarerRecord:
@@ -60,6 +64,11 @@ async def get_carer(session: AsyncSession, access: Access, *, carer_id: uuid.UUI
         raise access.not_found(carer_id, "No carer with that id.")
     visible = await carers.relationships_of_carer(
         carer.id, pupil_visible=access.related_filter("pupil", "read")
+    )
+    # The carer, and the pupils the record names as theirs.
+    access.touched(
+        subject_ids=[carer.subject_id, *(subject_id for _, subject_id in visible)],
+        resource_id=carer.id,
     )
     retention = await PupilRepository(session).retention_dates([carer.subject_id])
     return CarerRecord(

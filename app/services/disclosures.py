@@ -1,4 +1,5 @@
-"""Disclosures: every release of personal data outside KPAS (SPEC §2, §9).
+"""Disclosures: every release of personal data outside KPAS (UK GDPR Art 5(2),
+accountability; for law enforcement processing, DPA 2018 s62 logging).
 
 Partner and inspector reads through the API write theirs automatically, in the read's
 transaction (``app.policies.release``). Releases made any other way (a court bundle, a reply
@@ -105,7 +106,9 @@ async def get_disclosure(
     disclosure = await disclosures.get(disclosure_id, visible=access.filter())
     if disclosure is None:
         raise access.not_found(disclosure_id, f"No disclosure with id {disclosure_id}.")
-    return disclosure, await disclosures.subject_ids(disclosure_id)
+    subject_ids = await disclosures.subject_ids(disclosure_id)
+    access.touched(subject_ids=subject_ids, resource_id=disclosure.id)
+    return disclosure, subject_ids
 
 
 async def record_disclosure(

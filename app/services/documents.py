@@ -432,6 +432,7 @@ async def list_documents(
     documents, next_cursor = await PupilDocumentRepository(session).page(
         pupil.id, visible=access.filter(), page=page
     )
+    access.touched(subject_ids=[pupil.subject_id], resource_id=pupil.id)
     key = await subject_key_state(session, pupil.subject_id) if documents else None
     return pupil, [document_read(d, key) for d in documents], next_cursor
 
@@ -450,6 +451,7 @@ async def get_document(
     )
     if document is None:
         raise access.not_found(document_id, f"No document {document_id} for this pupil.")
+    access.touched(subject_ids=[pupil.subject_id], resource_id=document.id)
     return pupil, document, await subject_key_state(session, pupil.subject_id)
 
 

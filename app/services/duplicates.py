@@ -150,7 +150,9 @@ async def list_duplicates(
     if query.kind is not None:
         stmt = stmt.where(PossibleDuplicate.kind == query.kind)
     keys = (PossibleDuplicate.detected_at, PossibleDuplicate.id)
-    return await keyset_page(session, stmt, keys, page)
+    found, next_cursor = await keyset_page(session, stmt, keys, page)
+    access.touched(subject_ids=await DuplicateRepository(session).subjects_of(found))
+    return found, next_cursor
 
 
 async def get_duplicate(
@@ -163,6 +165,10 @@ async def get_duplicate(
     )
     if duplicate is None:
         raise access.not_found(duplicate_id, "No possible duplicate with that id.")
+    access.touched(
+        subject_ids=await DuplicateRepository(session).subjects_of([duplicate]),
+        resource_id=duplicate.id,
+    )
     return duplicate
 
 

@@ -1,5 +1,6 @@
 """Inspection grants: the windows in which an Ofsted or HMIP inspector may read, read-only,
-the schools and categories of data their inspection covers (SPEC §4).
+the schools and categories of data their inspection covers (UK GDPR Art 6(1)(c): the
+``statutory_inspection`` purpose of ``app.policies.registry``).
 
 Information governance issues and revokes them. The inspector's token names the grant; the
 policy layer loads it on every request, so a revocation takes effect at once, and every read

@@ -160,7 +160,11 @@ async def list_messages(
     query: MessageQuery,
     page: PageRequest,
 ) -> tuple[list[OutboundMessage], str | None]:
-    return await MessageRepository(session).page(query, page=page, visible=_visible(access))
+    found, next_cursor = await MessageRepository(session).page(
+        query, page=page, visible=_visible(access)
+    )
+    access.touched(subject_ids=[m.subject_id for m in found])
+    return found, next_cursor
 
 
 async def get_message(
@@ -169,6 +173,7 @@ async def get_message(
     message = await MessageRepository(session).get(message_id, visible=_visible(access))
     if message is None:
         raise access.not_found(message_id, "No message with that id that you may see.")
+    access.touched(subject_ids=[message.subject_id], resource_id=message.id)
     return message
 
 

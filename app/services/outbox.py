@@ -1,5 +1,5 @@
 """Putting messages in the outbox: validated, addressed, and written in the caller's
-transaction (SPEC §8).
+transaction, for the worker to send through the GOV.UK Notify API (v2).
 
 Whatever causes a message (a penalty notice issued, a subject request received, a meeting
 arranged) calls :func:`enqueue` in its own unit of work. If that transaction commits, the

@@ -111,16 +111,18 @@ async def list_pupils(
     query: PupilQuery,
     page: PageRequest,
 ) -> tuple[list[PupilRecord], str | None]:
-    pupils = PupilRepository(session)
-    found, next_cursor = await pupils.page(query, page=page, visible=access.filter())
-    retention = await pupils.retention_dates([p.subject_id for p in found])
-    return [PupilRecord(p, retention.get(p.subject_id)) for p in found], next_cursor
+    found, next_cursor = await PupilRepository(session).page_with_retention(
+        query, page=page, visible=access.filter()
+    )
+    access.touched(subject_ids=[pupil.subject_id for pupil, _ in found])
+    return [PupilRecord(pupil, retain_until) for pupil, retain_until in found], next_cursor
 
 
 async def get_pupil(session: AsyncSession, access: Access, *, pupil_id: uuid.UUID) -> Pupil:
     pupil = await PupilRepository(session).get(pupil_id, visible=access.filter())
     if pupil is None:
         raise access.not_found(pupil_id, "No pupil with that id.")
+    access.touched(subject_ids=[pupil.subject_id], resource_id=pupil.id)
     return pupil
 
 
@@ -272,6 +274,7 @@ async def list_pupil_carers(
     relationships = await CarerRepository(session).relationships_of_pupil(
         pupil.id, carer_visible=access.related_filter("carer", "list")
     )
+    access.touched(subject_ids=[r.carer.subject_id for r in relationships])
     return pupil, relationships
 
 
@@ -289,6 +292,7 @@ async def get_pupil_carer(
     )
     if relationship is None:
         raise access.not_found(carer_id, "No carer with that id is linked to this pupil.")
+    access.touched(subject_ids=[relationship.carer.subject_id])
     return pupil, relationship
 
 

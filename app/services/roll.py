@@ -21,7 +21,12 @@ school's roll never takes over a record that is not already the school's. Each r
   each record with the UPN for a person to merge or dismiss;
 - **new**: the UPN is unknown; a new record joins the roll.
 
-Pupils on this school's roll whom the roll leaves out come off it on ``as_of``. Pupils and
+Pupils on this school's roll whom the roll leaves out come off it on ``as_of``. A roll that
+would take a large share of the school off roll (or an empty roll, which takes everyone off) is
+refused unless the request states how many leavers it expects (``LeaversGuard``): a roll sent
+by mistake (half a file, the wrong school's, a documentation example) cannot empty a school.
+A push may be rehearsed (``validate_only``): it is applied for real inside a savepoint that is
+then rolled back, so the answer is the one the push would give, and nothing is kept. Pupils and
 carers whose processing is restricted, objected to or past retention are held as they are
 (storage only), not changed. The response counts rows alike wherever the school could not
 already see the record, so it never tells a school whether a UPN is known elsewhere; the
@@ -43,6 +48,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import rehearsal
 from app.errors import Conflict
 from app.models.people import (
     Carer,
@@ -59,7 +65,7 @@ from app.repositories.roll import CarerLink, KnownPupil, OpenEnrolment, RollRepo
 from app.repositories.roll_reviews import OpenReview, RollReviewRepository
 from app.rules.names import name_key
 from app.rules.retention import pupil_retain_until
-from app.schemas.roll import RollPupil, RollPush, RollSummary
+from app.schemas.roll import RollCheck, RollPupil, RollPush, RollSummary
 from app.services.changes import set_changed
 from app.services.duplicates import flag_pupil_duplicates, flag_pupil_pairs
 from app.services.people import new_pupil
@@ -105,6 +111,58 @@ class _Counts:
     reviews_replaced: int = 0
     reviews_withdrawn: int = 0
     possible_duplicates: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LeaversGuard:
+    """When a roll's leavers must be confirmed: more than ``over_percent`` of the pupils on the
+    roll before the push, or more than ``over`` pupils, whichever is fewer; and always for an
+    empty roll. ``expected`` is the number the request states; when given it must be exact."""
+
+    expected: int | None
+    over_percent: float
+    over: int
+
+    def check(self, *, leaving: int, on_roll_before: int, empty_roll: bool) -> None:
+        """Raise the 409 that refuses the roll, or return when it may go ahead."""
+        if self.expected is not None:
+            if self.expected != leaving:
+                raise self._refusal(
+                    f"The roll would take {leaving} pupil(s) off the school's roll, not the "
+                    f"{self.expected} stated in expected_leavers.",
+                    leaving,
+                    "leavers_mismatch",
+                )
+            return
+        limit = min(on_roll_before * self.over_percent / 100, self.over)
+        if leaving and (leaving > limit or empty_roll):
+            reason = (
+                "an empty roll takes every pupil off roll"
+                if empty_roll
+                else f"more than {self.over_percent:g}% of the {on_roll_before} on roll or more "
+                f"than {self.over}, whichever is fewer"
+            )
+            raise self._refusal(
+                f"The roll would take {leaving} pupil(s) off the school's roll ({reason}): "
+                "leavers on that scale must be confirmed.",
+                leaving,
+                "leavers_unconfirmed",
+            )
+
+    @staticmethod
+    def _refusal(what: str, leaving: int, code: str) -> Conflict:
+        return Conflict(
+            f"{what} Nothing was changed. If the roll is right, send it again with "
+            f"expected_leavers={leaving} (add validate_only=true to list the leavers first).",
+            errors=[
+                {
+                    "location": "query",
+                    "pointer": "/expected_leavers",
+                    "detail": f"the roll would take {leaving} pupil(s) off roll",
+                    "code": code,
+                }
+            ],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,8 +250,16 @@ class _RollApplier:
     """Applies one validated roll to one school, set-based: everything it needs is loaded up
     front, changes are made on the loaded records, and one flush writes them."""
 
-    def __init__(self, session: AsyncSession, access: Access, school: School, as_of: date):
+    def __init__(
+        self,
+        session: AsyncSession,
+        access: Access,
+        school: School,
+        as_of: date,
+        guard: LeaversGuard,
+    ):
         self.session = session
+        self.guard = guard
         self.access = access
         self.school = school
         self.as_of = as_of
@@ -204,6 +270,7 @@ class _RollApplier:
         self.changed_pupils: list[uuid.UUID] = []
         self.moved_retention: list[tuple[Pupil, date]] = []
         self.roll_pairs: list[tuple[uuid.UUID, uuid.UUID, DuplicateReason]] = []
+        self.leavers: list[uuid.UUID] = []
 
     async def apply(self, pupils: list[RollPupil]) -> _Counts:
         pupil_ok = processable(self.access, Pupil.subject_id, Pupil.purposes_mask)
@@ -224,6 +291,13 @@ class _RollApplier:
             urn, {c.pupil.id for candidates in by_upn.values() for c in candidates}
         )
         rows = [_classify(p, by_upn.get(p.upn, []), open_here, on_other_rolls) for p in pupils]
+        # Before anything is written: a roll that would empty the school by mistake stops here.
+        staying = {r.known.pupil.id for r in rows if r.known is not None}
+        self.guard.check(
+            leaving=sum(1 for pid, o in open_here.items() if pid not in staying and o.processable),
+            on_roll_before=len(open_here),
+            empty_roll=not pupils,
+        )
 
         applied = [r.known.pupil.id for r in rows if r.known is not None and r.known.processable]
         joining = [r.known.pupil.id for r in rows if r.kind is RowKind.TRANSFER_IN and r.known]
@@ -398,6 +472,7 @@ class _RollApplier:
                 continue
             enrolment.off_roll_on = max(self.as_of, enrolment.on_roll_from)
             self.counts.left += 1
+            self.leavers.append(enrolment.pupil_id)
 
     # --- carers -----------------------------------------------------------------------------
 
@@ -503,10 +578,34 @@ class _RollApplier:
 
 
 async def replace_roll(
-    session: AsyncSession, access: Access, *, school: School, roll: RollPush
-) -> RollSummary:
-    """Apply a validated roll to ``school`` (from ``school_for_roll``) and audit it once."""
-    applier = _RollApplier(session, access, school, roll.as_of)
+    session: AsyncSession,
+    access: Access,
+    *,
+    school: School,
+    roll: RollPush,
+    guard: LeaversGuard,
+    validate_only: bool = False,
+) -> RollSummary | RollCheck:
+    """Apply a validated roll to ``school`` (from ``school_for_roll``) and audit it once; 409
+    when ``guard`` refuses its leavers.
+
+    ``validate_only``: the same push, applied in a savepoint that is rolled back; the summary
+    says what it would do and lists the leavers' pupil ids. Nothing is kept: no record, no
+    enrolment, no change event (the policy decision is recorded as for any request).
+    """
+    if not validate_only:
+        summary, _ = await _replace(session, access, school=school, roll=roll, guard=guard)
+        return summary
+    async with rehearsal(session):
+        summary, leavers = await _replace(session, access, school=school, roll=roll, guard=guard)
+    return RollCheck(**summary.model_dump(), leavers=leavers)
+
+
+async def _replace(
+    session: AsyncSession, access: Access, *, school: School, roll: RollPush, guard: LeaversGuard
+) -> tuple[RollSummary, list[uuid.UUID]]:
+    """The roll applied and audited: its summary, and the pupils it took off roll."""
+    applier = _RollApplier(session, access, school, roll.as_of, guard)
     counts = await applier.apply(roll.pupils)
     summary = RollSummary(
         as_of=roll.as_of,
@@ -523,7 +622,7 @@ async def replace_roll(
     )
     details: dict[str, str | int | bool | None] = {
         "as_of": roll.as_of.isoformat(),
-        **summary.model_dump(exclude={"as_of", "unchanged"}),
+        **summary.model_dump(include=_AUDITED_COUNTS),
         "unchanged": counts.unchanged,
         "held": counts.held_rows + counts.held_leavers,
         **{f"rows_{kind.value}": n for kind, n in applier.kinds.items()},
@@ -533,4 +632,16 @@ async def replace_roll(
         "possible_duplicates": counts.possible_duplicates,
     }
     access.record_change("school_roll.replaced", resource_id=school.urn, details=details)
-    return summary
+    return summary, applier.leavers
+
+
+#: The summary's counts the audit event repeats (``unchanged`` is recorded apart from held rows).
+_AUDITED_COUNTS: set[str] = {
+    "pupils_on_roll",
+    "joined",
+    "updated",
+    "held_for_review",
+    "left",
+    "carers_created",
+    "carers_updated",
+}

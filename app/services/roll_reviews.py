@@ -101,7 +101,11 @@ async def list_reviews(
     page: PageRequest,
 ) -> tuple[list[RollReview], str | None]:
     """Reviews the caller may see, oldest first."""
-    return await RollReviewRepository(session).page(query, page, visible=access.filter())
+    found, next_cursor = await RollReviewRepository(session).page(
+        query, page, visible=access.filter()
+    )
+    access.touched(subject_ids=[r.subject_id for r in found])
+    return found, next_cursor
 
 
 async def get_review(
@@ -132,6 +136,10 @@ async def _subjects_of(
     assert pupil is not None  # the review goes with its pupil
     carer_ok = processable(access, Carer.subject_id, Carer.purposes_mask)
     links = await RollRepository(session).carer_links([pupil.id], processable=carer_ok)
+    access.touched(
+        subject_ids=[review.subject_id, *(link.carer.subject_id for link in links)],
+        resource_id=review.id,
+    )
     return pupil, {link.carer.id: link for link in links}
 
 

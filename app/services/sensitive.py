@@ -43,6 +43,7 @@ async def visible_pupil(session: AsyncSession, access: Access, pupil_id: uuid.UU
     pupil = await PupilRepository(session).get(pupil_id, visible=access.filter())
     if pupil is None:
         raise access.not_found(pupil_id, f"No pupil {pupil_id}.")
+    access.touched(subject_ids=[pupil.subject_id])
     return pupil
 
 
@@ -60,8 +61,9 @@ def data_categories_of(
 
 
 def require_purpose_condition(access: Access, condition: str) -> None:
-    """An entry is recorded under the Article 9 condition its purpose rests on (SPEC §3);
-    anything else is refused, naming the condition that applies."""
+    """An entry is recorded under the UK GDPR Art 9(2) condition its purpose rests on (as
+    ``app.policies.registry`` records it); anything else is refused, naming the condition
+    that applies."""
     purpose = access.purpose
     spec = REGISTRY[purpose] if purpose is not None else None
     expected = spec.article9.value if spec is not None and spec.article9 is not None else None
@@ -101,6 +103,7 @@ async def list_entries(
     entries, next_cursor = await SensitiveEntryRepository(session).page(
         pupil.id, visible=access.filter(), categories=categories, page=page
     )
+    access.touched(subject_ids=[pupil.subject_id], resource_id=pupil.id)
     return pupil, entries, next_cursor, categories
 
 
@@ -113,6 +116,7 @@ async def get_entry(
     )
     if entry is None:
         raise access.not_found(entry_id, f"No special category entry {entry_id} for this pupil.")
+    access.touched(subject_ids=[pupil.subject_id], resource_id=entry.id)
     return pupil, entry
 
 

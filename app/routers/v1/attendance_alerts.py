@@ -23,16 +23,22 @@ router = APIRouter(prefix=f"{PREFIX}/attendance/alerts", tags=["attendance"], ro
 AlertIdPath = Annotated[uuid.UUID, Path(description="The alert's id.")]
 
 
-@router.get("", name="attendance_alerts_list", response_model=AlertPage)
+@router.get(
+    "", name="attendance_alerts_list", summary="List attendance alerts", response_model=AlertPage
+)
 async def list_alerts(
     access: Annotated[Access, Policy("attendance_alert", "list")],
     session: SessionDep,
     filters: Annotated[AlertFilters, Query()],
     paging: PagingDep,
 ) -> AlertPage:
-    """Alerts most recently raised first. Officers and managers see the schools in their
-    area teams; a school sees its own pupils'. Each names the pupil and school and gives the
-    figures, nothing more of the pupil's record."""
+    """Pupils at the penalty-notice threshold, and pupils persistently or severely absent, most
+    recently raised first, filtered by school, district, type, status or date raised. Each names the
+    pupil and school and gives the figures, nothing more of the pupil's record.
+
+    Send `KPAS-Purpose`: `attendance_duty` only. Attendance officers and managers see schools in
+    their area teams; school staff their own pupils.
+    """
     query = AlertQuery(
         school_urn=filters.school_urn,
         district=filters.district,
@@ -49,6 +55,7 @@ async def list_alerts(
 @router.get(
     "/{alert_id}",
     name="attendance_alerts_get",
+    summary="Get an attendance alert",
     response_model=AlertRead,
     responses={404: problem_response("No attendance alert with that id that you may see.")},
 )
@@ -58,6 +65,9 @@ async def get_alert(
     session: SessionDep,
     response: Response,
 ) -> AlertRead:
+    """One attendance alert with its figures. Send `KPAS-Purpose`: `attendance_duty`, by the same
+    callers as listing; 404 for an alert outside your reach.
+    """
     entry = await attendance_alerts.get_alert(session, access, alert_id=alert_id)
     response.headers["ETag"] = alert_etag(entry.alert)
     return AlertRead.of(entry)

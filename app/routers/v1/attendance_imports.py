@@ -17,7 +17,9 @@ from app.errors import (
 )
 from app.models.attendance import AttendanceImport, ImportMode, ImportStatus
 from app.policies import Access, Policy
+from app.repositories.attendance_imports import ImportQuery
 from app.routers.deps import IdempotencyDep, SettingsDep
+from app.routers.paging import PagingDep
 from app.routers.route import (
     BODY_LIMIT_SETTING,
     STREAMED_BODY,
@@ -28,7 +30,11 @@ from app.routers.route import (
 from app.routers.v1 import PREFIX
 from app.schemas.attendance_imports import (
     MAX_KEPT_PROBLEMS,
+    AttendanceImportCheck,
+    AttendanceImportFilters,
+    AttendanceImportPage,
     AttendanceImportRead,
+    AttendanceImportSummary,
     ImportRejection,
     import_request_body,
 )
@@ -67,6 +73,13 @@ A mark for a pupil, school, date and session already marked replaces the earlier
 kept in the mark's history (`marks_replaced`); the same code again changes nothing
 (`marks_unchanged`). Repeat an import safely with `Idempotency-Key`: a replay returns the
 first response, including a rejection's 422.
+
+**Validate only**: with `validate_only=true` every check runs and the import is applied exactly
+as it would be (the matching to rolls, repeats, corrections) inside a transaction that is then
+rolled back. Nothing is written and no report is kept. The answer is 200 with what the import
+would do (`validate_only: true`, the counts of marks created, replaced and unchanged, and the
+problems), or the 422 an import that would be rejected gets (with `validate_only: true` and no
+`import_id`). An `Idempotency-Key` is neither used nor remembered for it.
 
 **JSON**: `{{"marks": [{{"school_urn": 118950, "upn": "...", "date": "2026-11-27",
 "session": "AM", "code": "/"}}, ...]}}`.
@@ -110,6 +123,10 @@ def _response(record: AttendanceImport, instance: str) -> StoredResponse:
     response_model=AttendanceImportRead,
     description=DESCRIPTION,
     responses={
+        200: {
+            "description": "Validate only: what the import would do; nothing was written.",
+            "model": AttendanceImportCheck,
+        },
         201: {
             "description": "The import was applied (all its rows, or in partial mode the "
             "valid ones); the body is its report.",
@@ -136,6 +153,10 @@ async def create_import(
         ImportMode,
         Query(description="`atomic`: all rows or none; `partial`: the valid rows."),
     ] = ImportMode.ATOMIC,
+    validate_only: Annotated[
+        bool,
+        Query(description="Check the import and answer what it would do; write nothing."),
+    ] = False,
 ) -> JSONResponse:
     media_type, charset = content_type_of(request.headers.get("content-type", ""))
     if charset is not None and charset not in UTF8_CHARSETS:
@@ -147,6 +168,15 @@ async def create_import(
     received = await attendance_imports.receive_import(
         session, access, chunks=request.stream(), media_type=media_type, max_bytes=limit
     )
+    if validate_only:
+        answer = await attendance_imports.validate_import(
+            session, access, received, mode=mode, instance=request.url.path
+        )
+        if isinstance(answer, ImportRejection):
+            return JSONResponse(
+                jsonable_encoder(answer), status_code=422, media_type=PROBLEM_MEDIA_TYPE
+            )
+        return JSONResponse(jsonable_encoder(answer))
     applied = False
 
     async def apply() -> StoredResponse:
@@ -166,11 +196,37 @@ async def create_import(
     return response
 
 
+@router.get("", name="attendance_imports_list", response_model=AttendanceImportPage)
+async def list_imports(
+    access: Annotated[Access, Policy("attendance_import", "list")],
+    session: SessionDep,
+    filters: Annotated[AttendanceImportFilters, Query()],
+    paging: PagingDep,
+) -> AttendanceImportPage:
+    """Past imports, most recently received first: each one's status, mode, schools and
+    counts, without its problems (read one import for those). An information system sees the
+    imports it sent and those naming its schools; school staff the imports naming their
+    school; attendance managers those naming a school in their area teams. Anyone else's
+    list is empty: the list filters, it never refuses a school."""
+    query = ImportQuery(
+        school_urn=filters.school_urn,
+        status=filters.status,
+        received_since=filters.received_since,
+        received_before=filters.received_before,
+    )
+    records, next_cursor = await attendance_imports.list_imports(
+        session, access, query=query, page=paging.page(access, filters)
+    )
+    return AttendanceImportPage(
+        items=[AttendanceImportSummary.of(r) for r in records], next_cursor=next_cursor
+    )
+
+
 @router.get(
     "/{import_id}",
     name="attendance_imports_get",
     response_model=AttendanceImportRead,
-    responses={404: problem_response("No import with that id that you sent.")},
+    responses={404: problem_response("No import with that id that you may see.")},
 )
 async def get_import(
     access: Annotated[Access, Policy("attendance_import", "read")],

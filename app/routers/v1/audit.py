@@ -23,16 +23,25 @@ from app.services import audit
 router = APIRouter(prefix=f"{PREFIX}/audit", tags=["audit"], route_class=KpasRoute)
 
 
-@router.get("/events", name="audit_events_list", response_model=AuditEventPage)
+@router.get(
+    "/events", name="audit_events_list", summary="List audit events", response_model=AuditEventPage
+)
 async def list_audit_events(
     access: Annotated[Access, Policy("audit_event", "list")],
     session: SessionDep,
     filters: Annotated[AuditEventFilters, Query()],
     paging: PagingDep,
 ) -> AuditEventPage:
-    """Policy decisions (allow and deny) and changes, in chain order. Ids only, no names."""
+    """Policy decisions (allow and deny) and changes, in chain order, filtered by subject,
+    resource, actor, decision, purpose, outcome, kind, action or time. Events carry ids only,
+    never names.
+
+    Information governance only; no `KPAS-Purpose` is needed.
+    """
     query = AuditEventQuery(
         subject_id=filters.subject_id,
+        resource_type=filters.resource_type,
+        resource_id=filters.resource_id,
         actor=filters.actor,
         decision_id=filters.decision_id,
         purpose=filters.purpose,
@@ -45,18 +54,21 @@ async def list_audit_events(
     items, next_cursor = await audit.list_events(
         session, access, query=query, page=paging.page(access, filters)
     )
-    return AuditEventPage(
-        items=[AuditEventRead.model_validate(e) for e in items], next_cursor=next_cursor
-    )
+    return AuditEventPage(items=[AuditEventRead.of(e) for e in items], next_cursor=next_cursor)
 
 
-@router.get("/verification", name="audit_verification_get", response_model=ChainVerificationRead)
+@router.get(
+    "/verification",
+    name="audit_verification_get",
+    summary="Verify the audit chain",
+    response_model=ChainVerificationRead,
+)
 async def get_audit_verification(
     access: Annotated[Access, Policy("audit_event", "verify")], session: SessionDep
 ) -> ChainVerificationRead:
-    """Check every event's hash and link, and the chain head; name the first bad event.
-
-    A broken chain is reported in the body (``ok: false``), not as an error status.
+    """Check every event's hash and link to the one before, and the chain head, and name the first
+    event that does not verify. A broken chain is reported in the body (`ok: false`), not as an
+    error status. Information governance only.
     """
     result = await audit.verify(session, access)
     return ChainVerificationRead.model_validate(result)

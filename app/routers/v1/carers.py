@@ -35,13 +35,19 @@ def _read(record: CarerRecord) -> CarerRead:
     return CarerRead.of_visible(record.carer, record.relationships, record.retain_until)
 
 
-@router.get("", name="carers_list", response_model=CarerPage)
+@router.get("", name="carers_list", summary="List carers", response_model=CarerPage)
 async def list_carers(
     access: Annotated[Access, Policy("carer", "list")],
     session: SessionDep,
     filters: Annotated[CarerFilters, Query()],
     paging: PagingDep,
 ) -> Response:
+    """Parents, guardians and carers of pupils you may see, filtered by name prefix; merged records
+    only with `include_merged`.
+
+    Send `KPAS-Purpose`: the same people and purposes as for pupils: a carer is reached through
+    their pupils. A partner's or inspector's read is recorded as a disclosure.
+    """
     query = CarerQuery(
         name=name_prefix(filters.name) if filters.name else None,
         include_merged=filters.include_merged,
@@ -53,12 +59,21 @@ async def list_carers(
     return released(access, page, subject_ids=[c.subject_id for c in items])
 
 
-@router.get("/{carer_id}", name="carers_get", response_model=CarerRead, responses=NOT_FOUND)
+@router.get(
+    "/{carer_id}",
+    name="carers_get",
+    summary="Get a carer",
+    response_model=CarerRead,
+    responses=NOT_FOUND,
+)
 async def get_carer(
     access: Annotated[Access, Policy("carer", "read")],
     carer_id: CarerIdPath,
     session: SessionDep,
 ) -> Response:
+    """One carer: contact details and the pupils you may see that they are linked to, with its
+    `ETag`. Send `KPAS-Purpose`: a carer you may not reach through a pupil is a 404.
+    """
     record = await carers.get_carer(session, access, carer_id=carer_id)
     return released(
         access,
@@ -72,6 +87,7 @@ async def get_carer(
 @router.patch(
     "/{carer_id}",
     name="carers_update",
+    summary="Update a carer",
     response_model=CarerRead,
     responses={
         **NOT_FOUND,
@@ -87,6 +103,10 @@ async def update_carer(
     session: SessionDep,
     response: Response,
 ) -> CarerRead:
+    """Correct or update a carer's name and contact details (a JSON merge patch), with `If-Match`.
+    Attendance managers under an attendance purpose, information governance under `subject_rights`.
+    Refused with 409 if the record was merged into another.
+    """
     record = await carers.update_carer(
         session, access, carer_id=carer_id, changes=body, if_match=if_match
     )

@@ -55,13 +55,16 @@ def _with_secret(client: ApiClient, secret: str, status_code: int, **headers: st
     )
 
 
-@router.get("", name="clients_list", response_model=ClientPage)
+@router.get("", name="clients_list", summary="List API clients", response_model=ClientPage)
 async def list_clients(
     access: Annotated[Access, Policy("api_client", "list")],
     session: SessionDep,
     filters: Annotated[ClientFilters, Query()],
     paging: PagingDep,
 ) -> ClientPage:
+    """Registered machine clients (MIS integrations and partners), filtered by role or by whether
+    they are active. Administrators only. Secrets are never listed.
+    """
     query = ClientQuery(
         role=None if filters.role is None else Role(filters.role.value),
         active=filters.active,
@@ -75,6 +78,7 @@ async def list_clients(
 @router.post(
     "",
     name="clients_create",
+    summary="Register an API client",
     status_code=201,
     response_model=ClientCredentials,
     responses={422: problem_response("Invalid fields, or a school URN that is not registered.")},
@@ -84,18 +88,33 @@ async def create_client(
     body: ClientCreate,
     session: SessionDep,
 ) -> JSONResponse:
-    """Register a machine client. The response carries `client_secret`: it is shown once."""
+    """Register a machine client for the client credentials grant: an MIS integration scoped to its
+    schools' URNs, or a partner scoped to its organisation. Administrators only.
+
+    The response carries `client_secret`: it is shown once, is never stored in readable form and is
+    sent with `Cache-Control: no-store`. The route takes no `Idempotency-Key`, because a stored
+    replay would keep the secret. Refused with 422 for a school URN that is not registered.
+    """
     client, secret = await clients.create_client(session, access, data=body)
     return _with_secret(client, secret, 201, Location=f"{PREFIX}/clients/{client.id}")
 
 
-@router.get("/{client_id}", name="clients_get", response_model=ClientRead, responses=NOT_FOUND)
+@router.get(
+    "/{client_id}",
+    name="clients_get",
+    summary="Get an API client",
+    response_model=ClientRead,
+    responses=NOT_FOUND,
+)
 async def get_client(
     access: Annotated[Access, Policy("api_client", "read")],
     client_id: ClientIdPath,
     session: SessionDep,
     response: Response,
 ) -> ClientRead:
+    """One registered client by its `client_id`, with its `ETag`. Administrators only; 404 if there
+    is no such client. The secret is never returned here.
+    """
     client = await clients.get_client(session, access, client_id=client_id)
     response.headers["ETag"] = client_etag(client)
     return ClientRead.model_validate(client)
@@ -104,6 +123,7 @@ async def get_client(
 @router.patch(
     "/{client_id}",
     name="clients_update",
+    summary="Update an API client",
     response_model=ClientRead,
     responses={**NOT_FOUND, **PRECONDITIONS},
 )
@@ -115,8 +135,9 @@ async def update_client(
     session: SessionDep,
     response: Response,
 ) -> ClientRead:
-    """Rename, (de)activate or re-scope a client. A deactivated client gets no new tokens;
-    tokens it already holds expire within the token lifetime."""
+    """Rename, activate or deactivate, or re-scope a client. Administrators only, with `If-Match`. A
+    deactivated client gets no new tokens; tokens it already holds expire within the token lifetime.
+    """
     client = await clients.update_client(
         session, access, client_id=client_id, changes=body, if_match=if_match
     )
@@ -127,6 +148,7 @@ async def update_client(
 @router.post(
     "/{client_id}/secret",
     name="clients_rotate_secret",
+    summary="Rotate an API client's secret",
     response_model=ClientCredentials,
     responses={**NOT_FOUND, **PRECONDITIONS},
 )
@@ -136,7 +158,9 @@ async def rotate_client_secret(
     if_match: IfMatchDep,
     session: SessionDep,
 ) -> JSONResponse:
-    """Issue a new secret (shown once); the old one stops working immediately."""
+    """Issue a new secret for the client, shown once in the response (`Cache-Control: no-store`);
+    the old secret stops working at once. Administrators only, with `If-Match`.
+    """
     client, secret = await clients.rotate_secret(
         session, access, client_id=client_id, if_match=if_match
     )
@@ -146,6 +170,7 @@ async def rotate_client_secret(
 @router.delete(
     "/{client_id}",
     name="clients_delete",
+    summary="Delete an API client",
     status_code=204,
     response_class=Response,
     responses={**NOT_FOUND, **PRECONDITIONS},
@@ -156,6 +181,8 @@ async def delete_client(
     if_match: IfMatchDep,
     session: SessionDep,
 ) -> Response:
-    """Remove a client for good. To suspend one, PATCH `active` to false instead."""
+    """Remove a client for good. Administrators only, with `If-Match`. To suspend a client, PATCH
+    `active` to false instead.
+    """
     await clients.delete_client(session, access, client_id=client_id, if_match=if_match)
     return Response(status_code=204)

@@ -34,13 +34,20 @@ Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: problem_response("No disclosure with that id that you may see.")}
 
 
-@router.get("", name="disclosures_list", response_model=DisclosurePage)
+@router.get("", name="disclosures_list", summary="List disclosures", response_model=DisclosurePage)
 async def list_disclosures(
     access: Annotated[Access, Policy("disclosure", "list")],
     session: SessionDep,
     filters: Annotated[DisclosureFilters, Query()],
     paging: PagingDep,
 ) -> DisclosurePage:
+    """Releases of personal data outside KPAS, newest first, filtered by recipient, agreement,
+    inspection grant, purpose, subject, whether automatic, or date. Each says how many subjects it
+    covered.
+
+    Information governance sees every disclosure; attendance managers the ones they recorded. No
+    `KPAS-Purpose` is needed.
+    """
     items, next_cursor = await disclosures.list_disclosures(
         session,
         access,
@@ -56,6 +63,7 @@ async def list_disclosures(
 @router.post(
     "",
     name="disclosures_create",
+    summary="Record a disclosure",
     status_code=201,
     response_model=DisclosureDetail,
     responses={422: problem_response("Invalid fields; `errors` lists each one.")},
@@ -66,6 +74,17 @@ async def create_disclosure(
     session: SessionDep,
     idempotency: IdempotencyDep,
 ) -> Response:
+    """Record a release of personal data made outside the API (a letter, a court bundle, a secure
+    email), naming the recipient, agreement, purpose, lawful basis, data categories and subjects.
+    Partner and inspector reads through the API are recorded automatically. Information governance
+    and attendance managers; send an `Idempotency-Key` to retry safely.
+
+    Refused with 422 when the purpose cannot be recorded by your role, the basis is not the
+    registry's, the date is in the future, the recipient is unknown or inactive, the agreement was
+    not in force or does not cover the purpose or a category, or a subject is not yours to see.
+    Disclosures are records of fact: there is no update or delete.
+    """
+
     async def create() -> Created:
         disclosure, subject_ids = await disclosures.record_disclosure(session, access, data=body)
         return Created(
@@ -80,6 +99,7 @@ async def create_disclosure(
 @router.get(
     "/{disclosure_id}",
     name="disclosures_get",
+    summary="Get a disclosure",
     response_model=DisclosureDetail,
     responses=NOT_FOUND,
 )
@@ -89,6 +109,9 @@ async def get_disclosure(
     session: SessionDep,
     response: Response,
 ) -> DisclosureDetail:
+    """One disclosure with the ids of the subjects it covered. Information governance, or the
+    attendance manager who recorded it; otherwise 404.
+    """
     disclosure, subject_ids = await disclosures.get_disclosure(
         session, access, disclosure_id=disclosure_id
     )

@@ -29,15 +29,24 @@ Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: problem_response("No possible duplicate with that id.")}
 
 
-@router.get("", name="possible_duplicates_list", response_model=PossibleDuplicatePage)
+@router.get(
+    "",
+    name="possible_duplicates_list",
+    summary="List possible duplicates",
+    response_model=PossibleDuplicatePage,
+)
 async def list_duplicates(
     access: Annotated[Access, Policy("possible_duplicate", "list")],
     session: SessionDep,
     filters: Annotated[PossibleDuplicateFilters, Query()],
     paging: PagingDep,
 ) -> PossibleDuplicatePage:
-    """Pairs of records that may be the same person, oldest first. Ids only: read the records
-    themselves under a purpose."""
+    """Pairs of pupil or carer records that may be the same person, oldest first, filtered by status
+    or kind. Ids only: read the records themselves under a purpose.
+
+    Send `KPAS-Purpose`: attendance managers under an attendance purpose, information governance
+    under `subject_rights`; each sees only pairs with a record they may see.
+    """
     items, next_cursor = await duplicates.list_duplicates(
         session,
         access,
@@ -52,6 +61,7 @@ async def list_duplicates(
 @router.get(
     "/{duplicate_id}",
     name="possible_duplicates_get",
+    summary="Get a possible duplicate",
     response_model=PossibleDuplicateRead,
     responses=NOT_FOUND,
 )
@@ -60,6 +70,9 @@ async def get_duplicate(
     duplicate_id: DuplicateIdPath,
     session: SessionDep,
 ) -> PossibleDuplicateRead:
+    """One pair of records that may be the same person, with the reasons it was flagged and its
+    status. Send `KPAS-Purpose`: as for listing; 404 for a pair outside your reach.
+    """
     duplicate = await duplicates.get_duplicate(session, access, duplicate_id=duplicate_id)
     return PossibleDuplicateRead.of(duplicate)
 
@@ -67,6 +80,7 @@ async def get_duplicate(
 @router.post(
     "/{duplicate_id}/dismissal",
     name="possible_duplicates_dismiss",
+    summary="Dismiss a possible duplicate",
     response_model=PossibleDuplicateRead,
     responses={**NOT_FOUND, 409: problem_response("The possible duplicate is already resolved.")},
 )
@@ -75,7 +89,8 @@ async def dismiss_duplicate(
     duplicate_id: DuplicateIdPath,
     session: SessionDep,
 ) -> PossibleDuplicateRead:
-    """Record that the two records are different people (merging is `POST
-    /v1/pupils/{pupil_id}/merge`)."""
+    """Record that the two records are different people. The same callers as listing; 409 if the
+    pair is already resolved. To merge them instead, use `POST /v1/pupils/{pupil_id}/merge`.
+    """
     duplicate = await duplicates.dismiss_duplicate(session, access, duplicate_id=duplicate_id)
     return PossibleDuplicateRead.of(duplicate)

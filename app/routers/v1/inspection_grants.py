@@ -33,13 +33,21 @@ Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: problem_response("No inspection grant with that id.")}
 
 
-@router.get("", name="inspection_grants_list", response_model=InspectionGrantPage)
+@router.get(
+    "",
+    name="inspection_grants_list",
+    summary="List inspection grants",
+    response_model=InspectionGrantPage,
+)
 async def list_grants(
     access: Annotated[Access, Policy("inspection_grant", "list")],
     session: SessionDep,
     filters: Annotated[InspectionGrantFilters, Query()],
     paging: PagingDep,
 ) -> InspectionGrantPage:
+    """Inspectors' read-only windows (Ofsted, HMIP), filtered by whether active now, inspector or
+    recipient. Information governance only.
+    """
     query = GrantQuery(
         active=filters.active,
         now=access.now,
@@ -58,6 +66,7 @@ async def list_grants(
 @router.post(
     "",
     name="inspection_grants_create",
+    summary="Issue an inspection grant",
     status_code=201,
     response_model=InspectionGrantRead,
 )
@@ -67,6 +76,14 @@ async def create_grant(
     session: SessionDep,
     idempotency: IdempotencyDep,
 ) -> Response:
+    """Give a named inspector of an inspectorate read-only access to the listed schools' pupils for
+    `statutory_inspection`, from `starts_at` to `ends_at`. Information governance only; send an
+    `Idempotency-Key` to retry safely.
+
+    Refused with 422 if the window has closed or starts over a year ahead, the recipient is unknown,
+    inactive or not an inspectorate, or a URN is not a registered school.
+    """
+
     async def create() -> Created:
         grant = await inspection_grants.create_grant(session, access, data=body)
         return Created(
@@ -81,6 +98,7 @@ async def create_grant(
 @router.get(
     "/{grant_id}",
     name="inspection_grants_get",
+    summary="Get an inspection grant",
     response_model=InspectionGrantRead,
     responses=NOT_FOUND,
 )
@@ -90,6 +108,9 @@ async def get_grant(
     session: SessionDep,
     response: Response,
 ) -> InspectionGrantRead:
+    """One inspection grant, with whether it is active now. Information governance only; 404 if
+    there is none.
+    """
     grant = await inspection_grants.get_grant(session, access, grant_id=grant_id)
     response.headers["ETag"] = grant_etag(grant)
     return InspectionGrantRead.of(grant, now=access.now)
@@ -98,6 +119,7 @@ async def get_grant(
 @router.post(
     "/{grant_id}/revocation",
     name="inspection_grants_revoke",
+    summary="Revoke an inspection grant",
     response_model=InspectionGrantRead,
     responses={
         **NOT_FOUND,
@@ -113,6 +135,9 @@ async def revoke_grant(
     session: SessionDep,
     response: Response,
 ) -> InspectionGrantRead:
+    """End an inspection grant at once: the inspector's next request is refused. Information
+    governance only, with `If-Match`; 409 if it is already revoked.
+    """
     grant = await inspection_grants.revoke_grant(
         session, access, grant_id=grant_id, if_match=if_match
     )

@@ -32,6 +32,7 @@ PRECONDITIONS: Responses = {
 @router.post(
     "",
     name="messages_create",
+    summary="Send a message to a carer",
     status_code=201,
     response_model=MessageRead,
     responses={
@@ -46,8 +47,15 @@ async def send_message(
     settings: SettingsDep,
     idempotency: IdempotencyDep,
 ) -> Response:
-    """Queue a registered message type for one of a pupil's carers. The worker sends it once
-    this request commits; follow it with `GET /v1/messages/{message_id}`."""
+    """Queue a registered message type (letter, text or email through GOV.UK Notify) for one of a
+    pupil's carers. The worker sends it once this request commits; follow it with `GET
+    /v1/messages/{message_id}`. Send an `Idempotency-Key` to retry safely.
+
+    Send `KPAS-Purpose`: attendance managers, for pupils in their area teams, under an attendance
+    purpose. 404 if the pupil or carer is not yours to see; 409 if the pupil's record was merged;
+    422 if it cannot be sent as asked (a missing personalisation field, or no address on the carer's
+    record for the channel).
+    """
 
     async def create() -> Created:
         message = await messages.send_message(
@@ -62,14 +70,19 @@ async def send_message(
     return await idempotency.run(access, body, create)
 
 
-@router.get("", name="messages_list", response_model=MessagePage)
+@router.get("", name="messages_list", summary="List messages", response_model=MessagePage)
 async def list_messages(
     access: Annotated[Access, Policy("message", "list")],
     session: SessionDep,
     filters: Annotated[MessageFilters, Query()],
     paging: PagingDep,
 ) -> MessagePage:
-    """Messages newest first, with their status (never their recipient or content)."""
+    """Messages newest first, filtered by pupil, status or message type, with their status and never
+    their recipient or content.
+
+    Send `KPAS-Purpose`: attendance managers (area teams) under an attendance purpose; information
+    governance under a governance purpose.
+    """
     query = MessageQuery(
         pupil_id=filters.pupil_id, status=filters.status, message_type=filters.message_type
     )
@@ -79,13 +92,22 @@ async def list_messages(
     return MessagePage(items=[MessageRead.of(m) for m in items], next_cursor=next_cursor)
 
 
-@router.get("/{message_id}", name="messages_get", response_model=MessageRead, responses=NOT_FOUND)
+@router.get(
+    "/{message_id}",
+    name="messages_get",
+    summary="Get a message",
+    response_model=MessageRead,
+    responses=NOT_FOUND,
+)
 async def get_message(
     access: Annotated[Access, Policy("message", "read")],
     message_id: MessageIdPath,
     session: SessionDep,
     response: Response,
 ) -> MessageRead:
+    """One message and its delivery status. Send `KPAS-Purpose`: as for listing; 404 for a message
+    outside your reach.
+    """
     message = await messages.get_message(session, access, message_id=message_id)
     response.headers["ETag"] = message_etag(message)
     return MessageRead.of(message)
@@ -94,6 +116,7 @@ async def get_message(
 @router.post(
     "/{message_id}/retry",
     name="messages_retry",
+    summary="Retry a dead-lettered message",
     response_model=MessageRead,
     responses={
         **NOT_FOUND,
@@ -110,8 +133,12 @@ async def retry_message(
     session: SessionDep,
     response: Response,
 ) -> MessageRead:
-    """Put a dead-lettered message back in the queue with a fresh count of attempts. If its
-    last send may have reached Notify, the worker asks Notify before sending it again."""
+    """Put a dead-lettered message back in the queue with a fresh count of attempts. If its last
+    send may have reached Notify, the worker asks Notify before sending it again. Attendance
+    managers under an attendance purpose, with `If-Match`.
+
+    Refused with 409 if the message is not dead-lettered or its personal data has been cleared.
+    """
     message = await messages.retry_message(
         session, access, message_id=message_id, if_match=if_match
     )

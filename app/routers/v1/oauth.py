@@ -76,6 +76,7 @@ def oauth_error(description: str) -> dict[str, Any]:
 @router.post(
     "/token",
     name="oauth_token",
+    summary="Get an access token",
     response_model=AccessToken,
     dependencies=[PUBLIC],
     responses={
@@ -95,11 +96,16 @@ async def token(
     basic: Annotated[HTTPAuthorizationCredentials | None, Depends(client_basic)],
     form: Annotated[TokenRequest, Form()],
 ) -> JSONResponse:
-    """Exchange a registered client's id and secret for a short-lived access token
-    (RFC 6749 §4.4). The token carries the client's role and scope (school URNs or org).
-    Send the form as `application/x-www-form-urlencoded`; `scope` is accepted and ignored:
-    what a client may do follows from its registration. Requests are limited per client id
-    and per address (429 with `Retry-After` beyond the limit)."""
+    """Exchange a registered client's id and secret for a short-lived bearer token (the OAuth 2.0
+    client credentials grant). Send `application/x-www-form-urlencoded`, with the credentials in the
+    form or as HTTP Basic. The token carries the client's role and scope (school URNs or
+    organisation); `scope` is accepted and ignored.
+
+    No bearer token is needed. Errors use the OAuth shape `{"error", "error_description"}`: 400 for
+    a malformed request or another grant type, 401 `invalid_client` for unknown, inactive or wrong
+    credentials. Requests are limited per client id and per address: 429 with `Retry-After` beyond
+    the limit.
+    """
     # Both limits are counted before the secret is checked: each check is an Argon2id hash.
     limits.check_address(request.client.host if request.client else "unknown")
     try:

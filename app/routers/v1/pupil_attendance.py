@@ -74,6 +74,7 @@ def _read(attendance: PupilAttendance) -> PupilAttendanceRead:
 @router.get(
     "/{pupil_id}/attendance",
     name="pupils_attendance_get",
+    summary="Get a pupil's attendance",
     response_model=PupilAttendanceRead,
     responses={
         404: problem_response("No pupil with that id that you may see."),
@@ -86,16 +87,18 @@ async def get_pupil_attendance(
     session: SessionDep,
     period: Annotated[AttendancePeriodQuery, Query()],
 ) -> Response:
-    """The pupil's attendance from `from` to `to`: possible sessions, present, approved
-    educational activity, authorised and unauthorised absence, attendance %, the persistent
-    (10%) and severe (50%) absence flags, and every mark with the marks corrections replaced.
+    """The pupil's attendance from `from` to `to`: possible sessions, present, approved educational
+    activity, authorised and unauthorised absence, attendance %, the persistent (10%) and severe
+    (50%) absence flags, and every mark with the marks corrections replaced.
 
-    For the council's own roles the figures and marks cover every school that recorded marks
-    for the pupil (a pupil's marks go with the pupil, as they do in a common transfer file).
-    School staff, and inspectors, see only the marks their own schools (or the grant's)
-    recorded, and figures computed from those marks alone. Partners and inspectors receive it
-    only where their agreement or grant covers attendance, and each read is recorded as a
-    disclosure.
+    For the council's own roles the figures and marks cover every school that recorded marks for the
+    pupil. School staff and inspectors see only the marks their own schools (or the grant's)
+    recorded, and figures from those alone. Partners and inspectors receive it only where their
+    agreement or grant covers attendance, and each read is recorded as a disclosure.
+
+    Send `KPAS-Purpose`: attendance managers (area teams) under an attendance purpose, school staff
+    under a school purpose, governance, partners and inspectors as for the pupil. 404 for a pupil
+    you may not see; 422 for a period that ends before it starts or is over two years.
     """
     attendance = await attendance_figures.pupil_attendance(
         session, access, pupil_id=pupil_id, first=period.from_, last=period.to

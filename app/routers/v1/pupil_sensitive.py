@@ -73,6 +73,7 @@ def _released(
 @router.get(
     "/{pupil_id}/sensitive",
     name="pupils_sensitive_list",
+    summary="List a pupil's special category data",
     response_model=SensitiveEntryPage,
     responses=NOT_FOUND,
 )
@@ -83,9 +84,14 @@ async def list_entries(
     filters: Annotated[SensitiveFilters, Query()],
     paging: PagingDep,
 ) -> Response:
-    """The pupil's special category entries that the purpose and your role reach, grouped by
-    category. Partners and inspectors see only the categories their agreement or grant
-    covers, and each read is recorded as a disclosure."""
+    """The pupil's special category entries (health, SEND, ethnicity, social care) that the purpose
+    and your role reach, optionally for one category. Sent with `Cache-Control: no-store`.
+
+    Send `KPAS-Purpose`: attendance managers (area teams) under an attendance purpose, information
+    governance under a governance purpose; never school staff or MIS clients. Partners and
+    inspectors see only the categories their agreement or grant covers, and each read is recorded as
+    a disclosure.
+    """
     pupil, entries, next_cursor, categories = await sensitive.list_entries(
         session,
         access,
@@ -107,6 +113,7 @@ async def list_entries(
 @router.post(
     "/{pupil_id}/sensitive",
     name="pupils_sensitive_create",
+    summary="Record special category data",
     status_code=201,
     response_model=SensitiveEntryRead,
     responses=NOT_FOUND,
@@ -118,8 +125,11 @@ async def create_entry(
     session: SessionDep,
     idempotency: IdempotencyDep,
 ) -> Response:
-    """Record an item of special category data, with its source and the Article 9
-    condition of the request's purpose."""
+    """Record one item of special category data for the pupil, with its source and the Article 9
+    condition of the request's purpose. Attendance managers (area teams) under an attendance
+    purpose. Returns the entry with `ETag` and `Location`; send an `Idempotency-Key` to retry
+    safely.
+    """
 
     async def create() -> Created:
         entry = await sensitive.create_entry(session, access, pupil_id=pupil_id, data=body.root)
@@ -136,6 +146,7 @@ async def create_entry(
 @router.get(
     "/{pupil_id}/sensitive/{entry_id}",
     name="pupils_sensitive_get",
+    summary="Get a special category entry",
     response_model=SensitiveEntryRead,
     responses=NOT_FOUND,
 )
@@ -145,6 +156,9 @@ async def get_entry(
     entry_id: EntryId,
     session: SessionDep,
 ) -> Response:
+    """One special category entry of the pupil, with its `ETag`, sent with `Cache-Control:
+    no-store`. Send `KPAS-Purpose`: as for listing entries; 404 for an entry outside your reach.
+    """
     pupil, entry = await sensitive.get_entry(session, access, pupil_id=pupil_id, entry_id=entry_id)
     return _released(
         access,
@@ -159,6 +173,7 @@ async def get_entry(
 @router.delete(
     "/{pupil_id}/sensitive/{entry_id}",
     name="pupils_sensitive_delete",
+    summary="Delete a special category entry",
     status_code=204,
     response_class=Response,
     responses={**NOT_FOUND, **PRECONDITIONS},
@@ -170,6 +185,9 @@ async def delete_entry(
     if_match: IfMatchDep,
     session: SessionDep,
 ) -> Response:
+    """Erase an entry recorded in error or no longer needed, with `If-Match`. Attendance managers
+    under an attendance purpose; information governance under `subject_rights`.
+    """
     await sensitive.delete_entry(
         session, access, pupil_id=pupil_id, entry_id=entry_id, if_match=if_match
     )
@@ -182,6 +200,7 @@ async def delete_entry(
 @router.post(
     "/{pupil_id}/documents",
     name="pupils_documents_upload",
+    summary="Upload an identification document",
     status_code=201,
     response_model=DocumentRead,
     responses={
@@ -206,9 +225,15 @@ async def upload_document(
     settings: SettingsDep,
     idempotency: IdempotencyDep,
 ) -> Response:
-    """Upload an identification document or a passport-style photograph as
-    `multipart/form-data` (`kind`, `source`, `article9_condition`, `file`). Its type is
-    sniffed from the content; it is stored encrypted with the pupil's own key."""
+    """Upload an identification document or a passport-style photograph as `multipart/form-data`
+    (`kind`, `source`, `article9_condition`, `file`). Its type is sniffed from the content and it is
+    stored encrypted with the pupil's own key. Attendance managers (area teams) under an attendance
+    purpose; send an `Idempotency-Key` to retry safely.
+
+    Refused with 413 over the deployment's file allowance, 415 for a type that is not accepted or
+    does not match its part, and 409 once the pupil's documents were destroyed under the retention
+    schedule.
+    """
     pupil = await sensitive.visible_pupil(session, access, pupil_id)
     upload = documents.check_upload(
         await documents.read_upload(
@@ -235,6 +260,7 @@ async def upload_document(
 @router.get(
     "/{pupil_id}/documents",
     name="pupils_documents_list",
+    summary="List a pupil's documents",
     response_model=DocumentPage,
     responses=NOT_FOUND,
 )
@@ -245,7 +271,10 @@ async def list_documents(
     filters: Annotated[DocumentFilters, Query()],
     paging: PagingDep,
 ) -> Response:
-    """The pupil's documents: metadata only (the content has its own route)."""
+    """The pupil's identification documents and photographs: metadata only, the content has its own
+    route. Send `KPAS-Purpose`: as for special category data; a partner's or inspector's read is
+    recorded as a disclosure.
+    """
     pupil, items, next_cursor = await documents.list_documents(
         session, access, pupil_id=pupil_id, page=paging.page(access, filters)
     )
@@ -261,6 +290,7 @@ async def list_documents(
 @router.get(
     "/{pupil_id}/documents/{document_id}",
     name="pupils_documents_get",
+    summary="Get a document's metadata",
     response_model=DocumentRead,
     responses=NOT_FOUND,
 )
@@ -270,7 +300,9 @@ async def get_document(
     document_id: DocumentId,
     session: SessionDep,
 ) -> Response:
-    """A document's metadata; `content_status` says whether its content still exists."""
+    """One document's metadata; `content_status` says whether its content still exists. Send
+    `KPAS-Purpose`: as for special category data.
+    """
     pupil, document, key = await documents.get_document(
         session, access, pupil_id=pupil_id, document_id=document_id
     )
@@ -287,6 +319,7 @@ async def get_document(
 @router.get(
     "/{pupil_id}/documents/{document_id}/content",
     name="pupils_documents_content",
+    summary="Download a document",
     response_class=Response,
     responses={
         200: {
@@ -307,6 +340,12 @@ async def document_content(
     request: Request,
     session: SessionDep,
 ) -> Response:
+    """The document's content, decrypted, as the media type sniffed on upload, with an opaque file
+    name, `Cache-Control: no-store` and a sandboxing `Content-Security-Policy`.
+
+    Send `KPAS-Purpose`: as for special category data; each download by a partner or inspector is
+    recorded as a disclosure. 410 once the content was destroyed under the retention schedule.
+    """
     pupil, document, content = await documents.document_content(
         session, access, ring_of(request.app), pupil_id=pupil_id, document_id=document_id
     )
@@ -334,6 +373,7 @@ async def document_content(
 @router.delete(
     "/{pupil_id}/documents/{document_id}",
     name="pupils_documents_delete",
+    summary="Delete a document",
     status_code=204,
     response_class=Response,
     responses={**NOT_FOUND, **PRECONDITIONS},
@@ -345,6 +385,9 @@ async def delete_document(
     if_match: IfMatchDep,
     session: SessionDep,
 ) -> Response:
+    """Destroy a document and its content, with `If-Match`. Attendance managers under an attendance
+    purpose; information governance under `subject_rights`.
+    """
     await documents.delete_document(
         session, access, pupil_id=pupil_id, document_id=document_id, if_match=if_match
     )

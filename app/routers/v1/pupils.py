@@ -67,13 +67,22 @@ def released(
     return Response(content, media_type="application/json", headers=headers)
 
 
-@router.get("", name="pupils_list", response_model=PupilPage)
+@router.get("", name="pupils_list", summary="List pupils", response_model=PupilPage)
 async def list_pupils(
     access: Annotated[Access, Policy("pupil", "list")],
     session: SessionDep,
     filters: Annotated[PupilFilters, Query()],
     paging: PagingDep,
 ) -> Response:
+    """Pupils you may see for the stated purpose, filtered by name prefix, UPN, school or date of
+    birth; merged records only with `include_merged`.
+
+    Send `KPAS-Purpose`: attendance managers see pupils on roll at schools in their area teams,
+    school staff their own schools' pupils, information governance any pupil under a governance
+    purpose, partners the districts of their sharing agreement and inspectors their grant's schools.
+    Pupils whose processing is restricted or objected to for the purpose are left out. A partner's
+    or inspector's read is recorded as a disclosure.
+    """
     query = PupilQuery(
         name=name_prefix(filters.name) if filters.name else None,
         upn=filters.upn,
@@ -91,6 +100,7 @@ async def list_pupils(
 @router.post(
     "",
     name="pupils_create",
+    summary="Create a pupil",
     status_code=201,
     response_model=PupilRead,
 )
@@ -100,6 +110,12 @@ async def create_pupil(
     session: SessionDep,
     idempotency: IdempotencyDep,
 ) -> Response:
+    """Record a child KPAS works with, with their first enrolment. Attendance managers only, for
+    schools in their area teams, under an attendance purpose. Returns the pupil with `ETag` and
+    `Location`; send an `Idempotency-Key` to retry safely. A record that may be the same child as
+    another is flagged as a possible duplicate, not refused.
+    """
+
     async def create() -> Created:
         record = await pupils.create_pupil(session, access, data=body)
         return Created(
@@ -111,12 +127,24 @@ async def create_pupil(
     return await idempotency.run(access, body, create)
 
 
-@router.get("/{pupil_id}", name="pupils_get", response_model=PupilRead, responses=NOT_FOUND)
+@router.get(
+    "/{pupil_id}",
+    name="pupils_get",
+    summary="Get a pupil",
+    response_model=PupilRead,
+    responses=NOT_FOUND,
+)
 async def get_pupil(
     access: Annotated[Access, Policy("pupil", "read")],
     pupil_id: PupilIdPath,
     session: SessionDep,
 ) -> Response:
+    """One pupil's record: identity, enrolments and retention date, with its `ETag`.
+
+    Send `KPAS-Purpose`: the same people and purposes as listing pupils. A pupil you may not see is
+    a 404, as is one that does not exist, so the answer never reveals that a record exists. A
+    partner's or inspector's read is recorded as a disclosure.
+    """
     record = await pupils.get_pupil_record(session, access, pupil_id=pupil_id)
     return released(
         access,
@@ -130,6 +158,7 @@ async def get_pupil(
 @router.patch(
     "/{pupil_id}",
     name="pupils_update",
+    summary="Update a pupil",
     response_model=PupilRead,
     responses={**NOT_FOUND, **PRECONDITIONS, **MERGED},
 )
@@ -141,6 +170,11 @@ async def update_pupil(
     session: SessionDep,
     response: Response,
 ) -> PupilRead:
+    """Correct or update a pupil's record (a JSON merge patch), with `If-Match`. Attendance managers
+    for pupils in their area teams under an attendance purpose; information governance under
+    `subject_rights` (rectification). Refused with 409 if the record was merged into another: update
+    the surviving record.
+    """
     record = await pupils.update_pupil(
         session, access, pupil_id=pupil_id, changes=body, if_match=if_match
     )
@@ -151,6 +185,7 @@ async def update_pupil(
 @router.get(
     "/{pupil_id}/carers",
     name="pupils_carers_list",
+    summary="List a pupil's carers",
     response_model=PupilCarerList,
     responses=NOT_FOUND,
 )
@@ -159,6 +194,12 @@ async def list_pupil_carers(
     pupil_id: PupilIdPath,
     session: SessionDep,
 ) -> Response:
+    """The parents, guardians and carers linked to the pupil, with each relationship (parental
+    responsibility, lives with, contact order).
+
+    Send `KPAS-Purpose`: whoever may read the pupil, for the same purposes. 404 if the pupil is not
+    yours to see.
+    """
     pupil, relationships = await pupils.list_pupil_carers(session, access, pupil_id=pupil_id)
     body = PupilCarerList(items=[PupilCarerRead.of(r) for r in relationships])
     return released(
@@ -172,6 +213,7 @@ async def list_pupil_carers(
 @router.post(
     "/{pupil_id}/carers",
     name="pupils_carers_link",
+    summary="Link a carer to a pupil",
     status_code=201,
     response_model=PupilCarerRead,
     responses={
@@ -186,6 +228,12 @@ async def link_carer(
     session: SessionDep,
     idempotency: IdempotencyDep,
 ) -> Response:
+    """Link an existing carer, or a new one given in full, to the pupil, with the relationship.
+    Attendance managers (area teams) under an attendance purpose, information governance under
+    `subject_rights`; send an `Idempotency-Key` to retry safely. Refused with 409 if the carer is
+    already linked or a record was merged.
+    """
+
     async def create() -> Created:
         relationship = await pupils.link_carer(session, access, pupil_id=pupil_id, data=body)
         return Created(
@@ -200,6 +248,7 @@ async def link_carer(
 @router.get(
     "/{pupil_id}/carers/{carer_id}",
     name="pupils_carers_get",
+    summary="Get a pupil's carer",
     response_model=PupilCarerRead,
     responses=LINK_NOT_FOUND,
 )
@@ -209,6 +258,10 @@ async def get_pupil_carer(
     carer_id: CarerIdPath,
     session: SessionDep,
 ) -> Response:
+    """One carer of the pupil and the relationship between them, with the relationship's `ETag`.
+    Send `KPAS-Purpose`: whoever may read the pupil. 404 unless the carer is linked to a pupil you
+    may see.
+    """
     pupil, relationship = await pupils.get_pupil_carer(
         session, access, pupil_id=pupil_id, carer_id=carer_id
     )
@@ -224,6 +277,7 @@ async def get_pupil_carer(
 @router.patch(
     "/{pupil_id}/carers/{carer_id}",
     name="pupils_carers_update",
+    summary="Update a carer relationship",
     response_model=PupilCarerRead,
     responses={**LINK_NOT_FOUND, **PRECONDITIONS},
 )
@@ -236,6 +290,10 @@ async def update_pupil_carer(
     session: SessionDep,
     response: Response,
 ) -> PupilCarerRead:
+    """Change the relationship between a pupil and a carer (type, parental responsibility, lives
+    with, contact priority), with `If-Match`. Attendance managers under an attendance purpose;
+    information governance under `subject_rights`.
+    """
     relationship = await pupils.update_relationship(
         session, access, pupil_id=pupil_id, carer_id=carer_id, changes=body, if_match=if_match
     )
@@ -246,6 +304,7 @@ async def update_pupil_carer(
 @router.delete(
     "/{pupil_id}/carers/{carer_id}",
     name="pupils_carers_unlink",
+    summary="Unlink a carer from a pupil",
     status_code=204,
     response_class=Response,
     responses={**LINK_NOT_FOUND, **PRECONDITIONS},
@@ -257,6 +316,10 @@ async def unlink_pupil_carer(
     if_match: IfMatchDep,
     session: SessionDep,
 ) -> Response:
+    """End the link between the pupil and the carer; the carer's own record stays. Attendance
+    managers under an attendance purpose, information governance under `subject_rights`; with
+    `If-Match`.
+    """
     await pupils.unlink_carer(
         session, access, pupil_id=pupil_id, carer_id=carer_id, if_match=if_match
     )
@@ -266,6 +329,7 @@ async def unlink_pupil_carer(
 @router.post(
     "/{pupil_id}/merge",
     name="pupils_merge",
+    summary="Merge a duplicate pupil record",
     response_model=PupilRead,
     responses={
         404: problem_response("One of the two pupils does not exist or is not yours to see."),
@@ -281,8 +345,14 @@ async def merge_pupils(
     session: SessionDep,
     response: Response,
 ) -> PupilRead:
-    """Merge another record of the same child into this one (the survivor). Both records are
-    kept: the other is marked as merged into this one, and its history moves here."""
+    """Merge another record of the same child into this one (the survivor), resolving their possible
+    duplicate. Both records are kept: the other is marked as merged into this one and its
+    enrolments, carers and history move here. Send the survivor's `ETag` as `If-Match`.
+
+    Attendance managers (both pupils in their area teams) under an attendance purpose; information
+    governance under `subject_rights`. 404 if either record is not yours to see; 409 if the
+    duplicate is already resolved or either record was merged already.
+    """
     record = await pupils.merge_pupils(
         session, access, pupil_id=pupil_id, data=body, if_match=if_match
     )

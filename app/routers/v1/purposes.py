@@ -15,11 +15,16 @@ from app.schemas.purposes import FindingPage, FindingRead, PurposePage, PurposeR
 router = APIRouter(prefix=f"{PREFIX}/purposes", tags=["purposes"], route_class=KpasRoute)
 
 
-@router.get("", name="purposes_list", response_model=PurposePage)
+@router.get("", name="purposes_list", summary="List purposes", response_model=PurposePage)
 async def list_purposes(
     access: Annotated[Access, Policy("purpose_registry", "list")],
 ) -> PurposePage:
-    """Every purpose, its lawful bases and its Article 9 condition (the notice's promise)."""
+    """Every purpose KPAS processes personal data for, as the privacy notice promises it: its lawful
+    bases, its Article 9 condition and Schedule 1 paragraph where special category data is
+    processed, and whether objection and restriction apply.
+
+    Readable by every staff role and school staff; the whole registry comes in one page.
+    """
     items = []
     for spec in REGISTRY.values():
         paragraph = SCHEDULE_1.get(spec.schedule1) if spec.schedule1 is not None else None
@@ -40,11 +45,18 @@ async def list_purposes(
     return PurposePage(items=items, next_cursor=None)
 
 
-@router.get("/findings", name="purposes_findings", response_model=FindingPage)
+@router.get(
+    "/findings",
+    name="purposes_findings",
+    summary="List purpose registry findings",
+    response_model=FindingPage,
+)
 async def list_findings(
     access: Annotated[Access, Policy("purpose_registry", "findings")],
 ) -> FindingPage:
-    """Purposes whose recorded condition does not cover what they do: for governance review."""
+    """Purposes whose recorded conditions do not cover what they are used for, for governance to
+    review. Information governance and administrators only; an empty list means nothing to review.
+    """
     return FindingPage(
         items=[
             FindingRead(code=f.code, purpose=f.purpose.value, detail=f.detail) for f in findings()

@@ -35,13 +35,16 @@ PRECONDITIONS: Responses = {
 }
 
 
-@router.get("", name="recipients_list", response_model=RecipientPage)
+@router.get("", name="recipients_list", summary="List recipients", response_model=RecipientPage)
 async def list_recipients(
     access: Annotated[Access, Policy("recipient", "list")],
     session: SessionDep,
     filters: Annotated[RecipientFilters, Query()],
     paging: PagingDep,
 ) -> RecipientPage:
+    """The organisations the privacy notice says KPAS shares with, filtered by kind, code or whether
+    they are active. Readable by information governance, administrators and attendance managers.
+    """
     query = RecipientQuery(kind=filters.kind, active=filters.active, code=filters.code)
     items, next_cursor = await sharing.list_recipients(
         session, access, query=query, page=paging.page(access, filters)
@@ -54,6 +57,7 @@ async def list_recipients(
 @router.post(
     "",
     name="recipients_create",
+    summary="Register a recipient",
     status_code=201,
     response_model=RecipientRead,
     responses={409: problem_response("A recipient with that code already exists.")},
@@ -64,6 +68,10 @@ async def create_recipient(
     session: SessionDep,
     idempotency: IdempotencyDep,
 ) -> Response:
+    """Add an organisation KPAS may share with. Administrators only; send an `Idempotency-Key` to
+    retry safely. Refused with 409 if a recipient with that code exists.
+    """
+
     async def create() -> Created:
         recipient = await sharing.create_recipient(session, access, data=body)
         return Created(
@@ -76,7 +84,11 @@ async def create_recipient(
 
 
 @router.get(
-    "/{recipient_id}", name="recipients_get", response_model=RecipientRead, responses=NOT_FOUND
+    "/{recipient_id}",
+    name="recipients_get",
+    summary="Get a recipient",
+    response_model=RecipientRead,
+    responses=NOT_FOUND,
 )
 async def get_recipient(
     access: Annotated[Access, Policy("recipient", "read")],
@@ -84,6 +96,9 @@ async def get_recipient(
     session: SessionDep,
     response: Response,
 ) -> RecipientRead:
+    """One recipient by id, with its `ETag`. Readable by information governance, administrators and
+    attendance managers; 404 if there is none.
+    """
     recipient = await sharing.get_recipient(session, access, recipient_id=recipient_id)
     response.headers["ETag"] = recipient_etag(recipient)
     return RecipientRead.model_validate(recipient)
@@ -92,6 +107,7 @@ async def get_recipient(
 @router.patch(
     "/{recipient_id}",
     name="recipients_update",
+    summary="Update a recipient",
     response_model=RecipientRead,
     responses={**NOT_FOUND, **PRECONDITIONS},
 )
@@ -103,6 +119,9 @@ async def update_recipient(
     session: SessionDep,
     response: Response,
 ) -> RecipientRead:
+    """Change a recipient's name, kind, privacy-notice wording or whether it is active (a JSON merge
+    patch; the code is fixed). Administrators only, with `If-Match`.
+    """
     recipient = await sharing.update_recipient(
         session, access, recipient_id=recipient_id, changes=body, if_match=if_match
     )
@@ -113,6 +132,7 @@ async def update_recipient(
 @router.delete(
     "/{recipient_id}",
     name="recipients_delete",
+    summary="Delete a recipient",
     status_code=204,
     response_class=Response,
     responses={
@@ -127,5 +147,8 @@ async def delete_recipient(
     if_match: IfMatchDep,
     session: SessionDep,
 ) -> Response:
+    """Remove a recipient registered in error. Administrators only, with `If-Match`. Refused with
+    409 while sharing agreements still name it: deactivate it instead.
+    """
     await sharing.delete_recipient(session, access, recipient_id=recipient_id, if_match=if_match)
     return Response(status_code=204)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep
 from app.errors import PROBLEM_MEDIA_TYPE
 from app.policies import Access, Policy
-from app.routers.deps import IdempotencyDep
+from app.routers.deps import IdempotencyDep, SettingsDep
 from app.routers.route import BODY_LIMIT_SETTING, KpasRoute, content_type_of, problem_response
 from app.routers.v1 import PREFIX
 from app.routers.v1.schools import UrnPath
@@ -18,6 +19,7 @@ from app.schemas.common import CalendarDate
 from app.schemas.roll import (
     CSV_CARERS,
     MAX_ROLL_PUPILS,
+    RollCheck,
     RollProblem,
     RollSummary,
     read_csv_roll,
@@ -25,6 +27,7 @@ from app.schemas.roll import (
     roll_request_body,
 )
 from app.services import roll
+from app.services.roll import LeaversGuard
 
 router = APIRouter(prefix=f"{PREFIX}/schools", tags=["school roll"], route_class=KpasRoute)
 
@@ -47,6 +50,19 @@ roll as well, the row's dates apply and its changes to the pupil and their carer
 review. Pupils on this school's roll whom the roll leaves out come off it on `as_of`.
 Pushing the same roll again changes nothing. Repeat a push safely with `Idempotency-Key`.
 The response counts what happened; it carries no personal data.
+
+**Leavers on a large scale must be confirmed.** A roll that would take more than a share of
+the pupils on the school's roll off it (10% by default), or more than a number of pupils (20
+by default), whichever is fewer, is refused (409, nothing changed) unless `expected_leavers`
+states how many it takes off; an empty roll always needs it. When given, `expected_leavers`
+must equal the number the roll takes off, or the roll is refused. The 409 says how many that
+would be.
+
+**Validate only**: with `validate_only=true` the push is checked and applied exactly as it
+would be (every row, the identity matching, the leavers and their confirmation) inside a
+transaction that is then rolled back. Nothing is changed; the answer is the one the push
+would give, with `validate_only: true` and `leavers`, the ids of the pupils it would take
+off roll. An `Idempotency-Key` is neither used nor remembered for it.
 
 **JSON**: `{{"as_of": "2026-11-30", "pupils": [...]}}`; an empty `pupils` list takes every
 pupil off roll. At most {MAX_ROLL_PUPILS} pupils.
@@ -79,8 +95,16 @@ ROLL_PROBLEM: dict[str, Any] = {
     response_model=RollSummary,
     description=DESCRIPTION,
     responses={
+        200: {
+            "description": "What the push did; with `validate_only=true`, what it would do "
+            "(`RollCheck`: `validate_only` and `leavers` besides the counts).",
+            "model": RollCheck,
+        },
         404: problem_response("No school with that URN."),
-        409: problem_response("The school is closed: its roll cannot be replaced."),
+        409: problem_response(
+            "The school is closed: its roll cannot be replaced; or the roll would take many "
+            "pupils off roll and `expected_leavers` does not confirm how many."
+        ),
         422: ROLL_PROBLEM,
     },
     openapi_extra={
@@ -95,10 +119,24 @@ async def replace_roll(
     request: Request,
     session: SessionDep,
     idempotency: IdempotencyDep,
+    settings: SettingsDep,
     as_of: Annotated[
         CalendarDate | None,
         Query(description="The date a CSV roll describes (a JSON roll gives it in the body)."),
     ] = None,
+    expected_leavers: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=MAX_ROLL_PUPILS,
+            description="How many pupils the roll takes off this school's roll. Needed when "
+            "that is many (see above); when given it must be exact.",
+        ),
+    ] = None,
+    validate_only: Annotated[
+        bool,
+        Query(description="Check the roll and answer what the push would do; change nothing."),
+    ] = False,
 ) -> JSONResponse:
     school = await roll.school_for_roll(session, access, urn=urn)
     raw = await request.body()
@@ -108,8 +146,19 @@ async def replace_roll(
     else:
         pushed = read_json_roll(raw, as_of_query=as_of, today=access.today)
 
+    guard = LeaversGuard(
+        expected=expected_leavers,
+        over_percent=settings.roll_leavers_confirm_over_percent,
+        over=settings.roll_leavers_confirm_over,
+    )
+    if validate_only:
+        summary = await roll.replace_roll(
+            session, access, school=school, roll=pushed, guard=guard, validate_only=True
+        )
+        return JSONResponse(jsonable_encoder(summary))
+
     async def apply() -> RollSummary:
-        return await roll.replace_roll(session, access, school=school, roll=pushed)
+        return await roll.replace_roll(session, access, school=school, roll=pushed, guard=guard)
 
     return await idempotency.run_ok(
         access, pushed.model_dump(mode="json", exclude_unset=True), apply

@@ -34,15 +34,22 @@ def _read(view: RollReviewView) -> RollReviewRead:
     return RollReviewRead.of_view(view.review, pupil=view.pupil, carers=view.carers)
 
 
-@router.get("", name="roll_reviews_list", response_model=RollReviewPage)
+@router.get(
+    "", name="roll_reviews_list", summary="List roll reviews", response_model=RollReviewPage
+)
 async def list_reviews(
     access: Annotated[Access, Policy("roll_review", "list")],
     session: SessionDep,
     filters: Annotated[RollReviewFilters, Query()],
     paging: PagingDep,
 ) -> RollReviewPage:
-    """Roll reviews of schools in your area teams (information governance: all), oldest
-    first. Which fields each would change, never their values: read a review for those."""
+    """What schools' rolls sent about pupils on another school's roll too, held for a person to
+    accept or reject, oldest first, filtered by status or school. Summaries name the fields each
+    review would change, never their values.
+
+    Send `KPAS-Purpose`: attendance managers see schools in their area teams under
+    `attendance_duty`; information governance sees all under a governance purpose.
+    """
     items, next_cursor = await roll_reviews.list_reviews(
         session,
         access,
@@ -55,20 +62,27 @@ async def list_reviews(
 
 
 @router.get(
-    "/{review_id}", name="roll_reviews_get", response_model=RollReviewRead, responses=NOT_FOUND
+    "/{review_id}",
+    name="roll_reviews_get",
+    summary="Get a roll review",
+    response_model=RollReviewRead,
+    responses=NOT_FOUND,
 )
 async def get_review(
     access: Annotated[Access, Policy("roll_review", "read")],
     review_id: ReviewIdPath,
     session: SessionDep,
 ) -> RollReviewRead:
-    """What the school's roll sent, next to what KPAS held when it was pushed and holds now."""
+    """What the school's roll sent, next to what KPAS held when it was pushed and what it holds now.
+    Send `KPAS-Purpose`: as for listing; 404 for a review outside your reach.
+    """
     return _read(await roll_reviews.get_review(session, access, review_id=review_id))
 
 
 @router.post(
     "/{review_id}/accept",
     name="roll_reviews_accept",
+    summary="Accept a roll review",
     response_model=RollReviewRead,
     responses={
         **NOT_FOUND,
@@ -83,14 +97,20 @@ async def accept_review(
     review_id: ReviewIdPath,
     session: SessionDep,
 ) -> RollReviewRead:
-    """Apply what the school's roll sent to the pupil and their carers, as the roll applies
-    it to a school's own pupils."""
+    """Apply what the school's roll sent to the pupil and their carers, as the roll applies it to a
+    school's own pupils. Attendance managers (area teams) under `attendance_duty`; information
+    governance under `subject_rights`.
+
+    Refused with 409, applying nothing, if the review is resolved already or the pupil's record
+    changed since the roll was pushed in a field the review would change.
+    """
     return _read(await roll_reviews.accept_review(session, access, review_id=review_id))
 
 
 @router.post(
     "/{review_id}/reject",
     name="roll_reviews_reject",
+    summary="Reject a roll review",
     response_model=RollReviewRead,
     responses={**NOT_FOUND, 409: problem_response("The review is resolved already.")},
 )
@@ -99,5 +119,7 @@ async def reject_review(
     review_id: ReviewIdPath,
     session: SessionDep,
 ) -> RollReviewRead:
-    """Record that what the school's roll sent is not to be applied: nothing changes."""
+    """Record that what the school's roll sent is not to be applied: nothing else changes. The same
+    callers as accepting; 409 if the review is resolved already.
+    """
     return _read(await roll_reviews.reject_review(session, access, review_id=review_id))

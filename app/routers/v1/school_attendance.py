@@ -48,6 +48,7 @@ def _read(summary: SchoolSummary) -> SchoolAttendanceSummary:
 @router.get(
     "/{urn}/attendance/summary",
     name="schools_attendance_summary",
+    summary="Get a school's attendance summary",
     response_model=SchoolAttendanceSummary,
     responses={404: problem_response("No school with that URN."), **PERIOD_PROBLEMS},
 )
@@ -57,14 +58,16 @@ async def get_school_attendance_summary(
     session: SessionDep,
     period: Annotated[AttendancePeriodQuery, Query()],
 ) -> Response:
-    """The school's attendance from `from` to `to`: its totals over the pupils with marks it
-    recorded in the period, and its persistent (absent 10% or more of possible sessions) and
-    severe (50% or more) absentees over that period, highest absence first.
+    """The school's attendance from `from` to `to`: totals over the pupils with marks it recorded in
+    the period, and its persistent (absent 10% or more of possible sessions) and severe (50% or
+    more) absentees, highest absence first. Pupils whose data may not be processed for the purpose
+    (restricted, objecting, past retention, or not collected for it) are left out of totals and
+    lists alike.
 
-    Pupils whose data may not be processed for the purpose (restricted, objecting, past
-    retention, or not collected for it) are left out of the totals and the lists alike. A
-    school outside the caller's reach is a 403, not a 404: schools are public, so the refusal
-    hides nothing. An inspector's read is recorded as a disclosure of the pupils it names.
+    Send `KPAS-Purpose`: attendance managers for schools in their area teams, school staff for their
+    own school, inspectors for their grant's schools. A school outside your reach is a 403, not a
+    404: schools are public, so the refusal hides nothing. An inspector's read is recorded as a
+    disclosure of the pupils it names.
     """
     summary = await attendance_figures.school_summary(
         session, access, urn=urn, first=period.from_, last=period.to

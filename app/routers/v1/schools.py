@@ -28,13 +28,19 @@ PRECONDITIONS: Responses = {
 }
 
 
-@router.get("", name="schools_list", response_model=SchoolPage)
+@router.get("", name="schools_list", summary="List schools", response_model=SchoolPage)
 async def list_schools(
     access: Annotated[Access, Policy("school", "list")],
     session: SessionDep,
     filters: Annotated[SchoolFilters, Query()],
     paging: PagingDep,
 ) -> SchoolPage:
+    """The register of schools, ordered by URN, filtered by district, area team, phase, status or a
+    name prefix, one cursor page at a time.
+
+    Schools hold no personal data: every staff role, school staff and inspectors may list them, and
+    no `KPAS-Purpose` is needed.
+    """
     query = SchoolQuery(
         district=filters.district,
         area_team=filters.area_team,
@@ -51,6 +57,7 @@ async def list_schools(
 @router.post(
     "",
     name="schools_create",
+    summary="Register a school",
     status_code=201,
     response_model=SchoolRead,
     responses={409: problem_response("A school with that URN already exists.")},
@@ -61,6 +68,12 @@ async def create_school(
     session: SessionDep,
     idempotency: IdempotencyDep,
 ) -> Response:
+    """Add a school to the register. Administrators only. Returns the school with its `ETag` and
+    `Location`; send an `Idempotency-Key` to retry safely.
+
+    Refused with 409 if a school with that URN is already registered.
+    """
+
     async def create() -> Created:
         school = await schools.create_school(session, access, data=body)
         return Created(
@@ -72,13 +85,22 @@ async def create_school(
     return await idempotency.run(access, body, create)
 
 
-@router.get("/{urn}", name="schools_get", response_model=SchoolRead, responses=NOT_FOUND)
+@router.get(
+    "/{urn}",
+    name="schools_get",
+    summary="Get a school",
+    response_model=SchoolRead,
+    responses=NOT_FOUND,
+)
 async def get_school(
     access: Annotated[Access, Policy("school", "read")],
     urn: UrnPath,
     session: SessionDep,
     response: Response,
 ) -> SchoolRead:
+    """One school by its URN, with its `ETag` for a later update. Readable by every staff role,
+    school staff and inspectors; 404 if no school has that URN.
+    """
     school = await schools.get_school(session, access, urn=urn)
     response.headers["ETag"] = school_etag(school)
     return SchoolRead.model_validate(school)
@@ -87,6 +109,7 @@ async def get_school(
 @router.patch(
     "/{urn}",
     name="schools_update",
+    summary="Update a school",
     response_model=SchoolRead,
     responses={**NOT_FOUND, **PRECONDITIONS},
 )
@@ -98,6 +121,10 @@ async def update_school(
     session: SessionDep,
     response: Response,
 ) -> SchoolRead:
+    """Change a school's name, phase, district or status (a JSON merge patch: omitted fields are
+    kept). Administrators only. Send the `ETag` you read as `If-Match`: 428 without it, 412 if the
+    school changed since. Returns the school and its new `ETag`.
+    """
     school = await schools.update_school(session, access, urn=urn, changes=body, if_match=if_match)
     response.headers["ETag"] = school_etag(school)
     return SchoolRead.model_validate(school)
@@ -106,6 +133,7 @@ async def update_school(
 @router.delete(
     "/{urn}",
     name="schools_delete",
+    summary="Delete a school",
     status_code=204,
     response_class=Response,
     responses={
@@ -120,5 +148,8 @@ async def delete_school(
     if_match: IfMatchDep,
     session: SessionDep,
 ) -> Response:
+    """Remove a school registered in error. Administrators only, with `If-Match`. Refused with 409
+    while any record still refers to the school: close it (`status`) instead.
+    """
     await schools.delete_school(session, access, urn=urn, if_match=if_match)
     return Response(status_code=204)

@@ -36,13 +36,22 @@ PRECONDITIONS: Responses = {
 }
 
 
-@router.get("", name="sharing_agreements_list", response_model=SharingAgreementPage)
+@router.get(
+    "",
+    name="sharing_agreements_list",
+    summary="List sharing agreements",
+    response_model=SharingAgreementPage,
+)
 async def list_agreements(
     access: Annotated[Access, Policy("sharing_agreement", "list")],
     session: SessionDep,
     filters: Annotated[SharingAgreementFilters, Query()],
     paging: PagingDep,
 ) -> SharingAgreementPage:
+    """Which purposes and data categories each recipient may receive, over which districts and when,
+    filtered by recipient, purpose, district or the day an agreement is in force. Readable by
+    information governance, administrators and attendance managers.
+    """
     query = AgreementQuery(
         recipient_id=filters.recipient_id,
         purpose=filters.purpose,
@@ -60,6 +69,7 @@ async def list_agreements(
 @router.post(
     "",
     name="sharing_agreements_create",
+    summary="Record a sharing agreement",
     status_code=201,
     response_model=SharingAgreementRead,
 )
@@ -69,6 +79,12 @@ async def create_agreement(
     session: SessionDep,
     idempotency: IdempotencyDep,
 ) -> Response:
+    """Record an agreement under which a recipient may receive data: its purposes, data categories,
+    districts and term. Administrators only; send an `Idempotency-Key` to retry safely. A partner
+    client's reach follows from the agreement in force on the day of each request. Refused with 422
+    for an unknown recipient or an inconsistent term.
+    """
+
     async def create() -> Created:
         agreement = await sharing.create_agreement(session, access, data=body)
         return Created(
@@ -83,6 +99,7 @@ async def create_agreement(
 @router.get(
     "/{agreement_id}",
     name="sharing_agreements_get",
+    summary="Get a sharing agreement",
     response_model=SharingAgreementRead,
     responses=NOT_FOUND,
 )
@@ -92,6 +109,9 @@ async def get_agreement(
     session: SessionDep,
     response: Response,
 ) -> SharingAgreementRead:
+    """One sharing agreement by id, with its `ETag`. Readable by information governance,
+    administrators and attendance managers; 404 if there is none.
+    """
     agreement = await sharing.get_agreement(session, access, agreement_id=agreement_id)
     response.headers["ETag"] = agreement_etag(agreement)
     return SharingAgreementRead.model_validate(agreement)
@@ -100,6 +120,7 @@ async def get_agreement(
 @router.patch(
     "/{agreement_id}",
     name="sharing_agreements_update",
+    summary="Update a sharing agreement",
     response_model=SharingAgreementRead,
     responses={**NOT_FOUND, **PRECONDITIONS},
 )
@@ -111,6 +132,9 @@ async def update_agreement(
     session: SessionDep,
     response: Response,
 ) -> SharingAgreementRead:
+    """Change an agreement's purposes, categories, districts or term (a JSON merge patch).
+    Administrators only, with `If-Match`. Partners' reach changes from their next request.
+    """
     agreement = await sharing.update_agreement(
         session, access, agreement_id=agreement_id, changes=body, if_match=if_match
     )
@@ -121,6 +145,7 @@ async def update_agreement(
 @router.delete(
     "/{agreement_id}",
     name="sharing_agreements_delete",
+    summary="Delete a sharing agreement",
     status_code=204,
     response_class=Response,
     responses={**NOT_FOUND, **PRECONDITIONS},
@@ -131,5 +156,8 @@ async def delete_agreement(
     if_match: IfMatchDep,
     session: SessionDep,
 ) -> Response:
+    """Remove an agreement recorded in error. Administrators only, with `If-Match`. To end an
+    agreement, set the end of its term instead, so past disclosures still name it.
+    """
     await sharing.delete_agreement(session, access, agreement_id=agreement_id, if_match=if_match)
     return Response(status_code=204)
