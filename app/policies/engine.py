@@ -47,6 +47,9 @@ class _DecisionIds:
 
 new_decision_id = _DecisionIds().next
 
+#: How many built SQL filters an engine keeps (a few per caller active at once).
+_FILTERS_KEPT = 1024
+
 
 class Outcome:
     ALLOW = "allow"
@@ -106,6 +109,8 @@ class PolicyEngine:
                 for action in rule.actions:
                     by_action[(role, rule.resource, action)].append(rule)
         self._by_action = {key: tuple(value) for key, value in by_action.items()}
+        # SQL filters already built, by everything they are built from (see ``visible``).
+        self._filters: dict[tuple[Any, ...], ColumnElement[bool]] = {}
         # (role, resource, action, purpose) -> the first rule that allows it. Purpose None
         # stands for resources without personal data, where rules carry no purposes.
         # Each entry also carries what the decision will say, computed once here.
@@ -247,6 +252,33 @@ class PolicyEngine:
         ``through`` names another resource whose records this decision reaches (a message's
         pupil): the same condition, purpose and subject tests, on that resource's table.
         """
+        # A filter is a pure function of these, and a caller repeats the same request (the
+        # next page, the same search): building the clause costs more than the query's own
+        # statement, so the built clause is kept and shared (SQL expressions are immutable).
+        key = (
+            decision.allowed,
+            decision.resource,
+            decision.condition,
+            decision.purpose,
+            principal,
+            today,
+            through,
+        )
+        try:
+            return self._filters[key]
+        except KeyError:
+            pass
+        except TypeError:  # a condition that cannot be hashed: build it every time
+            return self._visible(decision, principal, today=today, through=through)
+        clause = self._visible(decision, principal, today=today, through=through)
+        if len(self._filters) >= _FILTERS_KEPT:
+            self._filters.clear()  # start again: a refill costs one build per live caller
+        self._filters[key] = clause
+        return clause
+
+    def _visible(
+        self, decision: Decision, principal: Principal, *, today: date, through: str | None
+    ) -> ColumnElement[bool]:
         binding = self.resources[through or decision.resource]
         if not decision.allowed:
             return NEVER.clause(principal, binding)

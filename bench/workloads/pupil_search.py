@@ -3,7 +3,9 @@
 Subject: ``GET /v1/pupils?name=<prefix>&limit=50`` as an attendance manager of one area team,
 through the ASGI app: token, policy decision (need-to-know, collected-for purpose and the
 subject-state filters inside the SQL), audit event and commit, serialisation. Baseline: the
-same name range and page read directly, with no policy filter and no audit.
+same name range and page read directly, with what the response carries for each pupil (its
+enrolments with their schools' names, and its retention date), with no policy filter and no
+audit.
 
 The search is a range over the ``(surname_key, forename_key)`` index, so its cost should follow
 the page size, not the table. The last result runs the same API search against a database of
@@ -25,6 +27,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import insert, select, text
+from sqlalchemy.orm import selectinload
 
 from app.auth.principal import Role
 from app.db import Database
@@ -217,20 +220,25 @@ def _through_api(population: _Population, rng: random.Random) -> Op:
 
 
 def _direct_query(population: _Population, rng: random.Random) -> Op:
+    """The page read directly, with what each item of the response carries besides the
+    pupil's own columns: its enrolments with their schools' names, and its retention date."""
+
     async def search() -> object:
         prefix = rng.choice(PREFIXES)
         async with population.database.sessions() as session:
             stmt = (
-                select(Pupil)
+                select(Pupil, DataSubject.retain_until)
+                .join(DataSubject, DataSubject.id == Pupil.subject_id)
                 .where(
                     Pupil.surname_key >= prefix,
                     Pupil.surname_key < prefix_upper_bound(prefix),
                     Pupil.merged_into_id.is_(None),
                 )
+                .options(selectinload(Pupil.enrolments).joinedload(Enrolment.school))
                 .order_by(Pupil.surname_key, Pupil.forename_key, Pupil.id)
                 .limit(PAGE + 1)
             )
-            return (await session.scalars(stmt)).all()
+            return (await session.execute(stmt)).all()
 
     return search
 
@@ -257,7 +265,8 @@ async def run(backend: str, url: str) -> list[Result]:
                             target="report only",
                             note="GET /v1/pupils?name=<surname prefix>&limit=50 as an area-team "
                             "manager (token, policy filter in the SQL, audit, commit) against "
-                            "the same name range read directly, without policy or audit. "
+                            "the same name range read directly, with each pupil's enrolments, "
+                            "schools and retention date, without policy or audit. "
                             f"Bulk loading the pupils took {population.load_seconds:.0f} s.",
                         ),
                         backend,
