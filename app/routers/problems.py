@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import cache
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -94,6 +95,11 @@ def _page(title: str, body: str) -> str:
     )
 
 
+#: Every ``errors[].code``, alphabetically, as both pages list them.
+_CODES_IN_ORDER = tuple(sorted(ERROR_CODES.values(), key=lambda e: e.code))
+
+
+@cache  # the catalogue is fixed when the code is: each page is built once
 def _problem_html(problem: ProblemType) -> str:
     parts = [
         '<p><a href="/problems">All problem types</a></p>',
@@ -115,6 +121,7 @@ def _type_links(slugs: tuple[str, ...]) -> str:
     return ", ".join(f'<a href="/problems/{slug}">{slug}</a>' for slug in slugs)
 
 
+@cache
 def _catalogue_html() -> str:
     rows = "".join(
         f'<tr><td><a href="/problems/{p.slug}"><code>{p.slug}</code></a></td>'
@@ -124,7 +131,7 @@ def _catalogue_html() -> str:
     codes = "".join(
         f"<dt><code>{html.escape(entry.code)}</code> ({_type_links(entry.types)})</dt>"
         f"<dd>{_text(entry.meaning)}</dd>"
-        for entry in sorted(ERROR_CODES.values(), key=lambda e: e.code)
+        for entry in _CODES_IN_ORDER
     )
     body = (
         "<h1>KPAS problem types</h1>"
@@ -155,9 +162,7 @@ async def list_problems(request: Request) -> Response:
         return HTMLResponse(_catalogue_html(), headers=CACHE_HEADERS)
     catalogue = ProblemCatalogue(
         problems=[ProblemTypeRead.of(p) for p in PROBLEM_TYPES.values()],
-        codes=[
-            ErrorCodeEntry.of_entry(e) for e in sorted(ERROR_CODES.values(), key=lambda e: e.code)
-        ],
+        codes=[ErrorCodeEntry.of_entry(e) for e in _CODES_IN_ORDER],
     )
     return JSONResponse(catalogue.model_dump(), headers=CACHE_HEADERS)
 

@@ -624,6 +624,7 @@ async def _replace(
         "as_of": roll.as_of.isoformat(),
         **summary.model_dump(include=_AUDITED_COUNTS),
         "unchanged": counts.unchanged,
+        "held_rows": counts.held_rows,
         "held": counts.held_rows + counts.held_leavers,
         **{f"rows_{kind.value}": n for kind, n in applier.kinds.items()},
         "reviews_opened": counts.reviews_opened,

@@ -48,24 +48,20 @@ class RollPush:
             value = details.get(name, 0)
             return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
-        on_roll, joined, updated = count("pupils_on_roll"), count("joined"), count("updated")
-        held_for_review = count("held_for_review")
-        # Every row of a roll is counted once as joined, updated, unchanged, held (processing
-        # restricted) or held for review; a row joined as a new, unconfirmed record is
-        # counted as joined and held for review both. What the response called unchanged is
-        # the rest.
-        unchanged = on_roll - joined - updated - (held_for_review - count("rows_unconfirmed"))
+        # The response counted rows held because their processing is restricted as
+        # unchanged; the event records the two apart.
+        unchanged = count("unchanged") + count("held_rows")
         return cls(
             id=event.id,
             school_urn=int(event.resource_id or 0),
             pushed_at=event.occurred_at,
             pushed_by=event.actor,
             as_of=date.fromisoformat(str(details.get("as_of"))),
-            pupils_on_roll=on_roll,
-            joined=joined,
-            updated=updated,
-            unchanged=max(unchanged, 0),
-            held_for_review=held_for_review,
+            pupils_on_roll=count("pupils_on_roll"),
+            joined=count("joined"),
+            updated=count("updated"),
+            unchanged=unchanged,
+            held_for_review=count("held_for_review"),
             left=count("left"),
             carers_created=count("carers_created"),
             carers_updated=count("carers_updated"),
