@@ -197,6 +197,19 @@ _CODES: tuple[ErrorCode, ...] = (
         "basis_not_allowed", "The purposes registry gives this purpose another lawful basis."
     ),
     ErrorCode(
+        "ground_not_allowed",
+        "A ground is given for a release that is not decided on request: leave `ground` out.",
+    ),
+    ErrorCode(
+        "ground_required",
+        "A release decided on request (a court order or a crime-prevention request) names the "
+        "ground it was decided on.",
+    ),
+    ErrorCode(
+        "reference_required",
+        "A release decided on request names the request it answers (`request_reference`).",
+    ),
+    ErrorCode(
         "article9_condition_mismatch",
         "The Article 9 condition does not match the purpose the request was made for.",
     ),

@@ -92,7 +92,7 @@ async def make_agreement(
     recipient: Recipient,
     *,
     name: str = "Kent and Medway Information Sharing Agreement",
-    purposes: Sequence[Purpose] = (Purpose.PROSECUTION, Purpose.LEGAL_DISCLOSURE),
+    purposes: Sequence[Purpose] = (Purpose.PROSECUTION, Purpose.CRIME_PREVENTION_DISCLOSURE),
     data_categories: Sequence[DataCategory] = (DataCategory.ATTENDANCE,),
     starts_on: date = date(2026, 1, 1),
     ends_on: date | None = None,
@@ -129,7 +129,7 @@ def agreement_body(recipient_id: uuid.UUID | str, **overrides: object) -> dict[s
         "recipient_id": str(recipient_id),
         "name": "Kent and Medway Information Sharing Agreement",
         "reference": "KMISA-2026",
-        "purposes": ["prosecution", "legal_disclosure"],
+        "purposes": ["prosecution", "crime_prevention_disclosure"],
         "data_categories": ["identity_contact", "attendance"],
         "starts_on": "2026-01-01",
     }

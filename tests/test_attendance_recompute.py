@@ -228,8 +228,8 @@ async def test_sessions_count_in_any_mix_and_need_not_be_consecutive(
     )
     await drain(session)
     (alert,) = await open_alerts(session, pupil, PENALTY)
-    # The tenth session is in week 8: its window is the school's first nine school weeks.
-    assert (alert.period_start, alert.period_end) == (monday(0), monday(8))
+    # The first session is in week 1 and the tenth in week 8: the event spans them.
+    assert (alert.period_start, alert.period_end) == (monday(1), monday(8))
     assert alert.unauthorised_sessions == 10
 
 
@@ -278,10 +278,11 @@ async def test_a_window_spans_two_school_years_across_the_summer(
     await record(session, pupil, school, {**present(*autumn), date(2025, 9, 15): ["N"] * 5})
     await drain(session)
     (alert,) = await open_alerts(session, pupil, PENALTY)
-    # Ten school weeks back from 15 September, the summer holiday not among them.
-    assert (alert.period_start, alert.period_end) == (date(2025, 6, 2), date(2025, 9, 15))
+    # From the week of the first session it spends (23 June) to 15 September: seven school
+    # weeks, the summer holiday not among them.
+    assert (alert.period_start, alert.period_end) == (date(2025, 6, 23), date(2025, 9, 15))
     assert alert.unauthorised_sessions == 10
-    assert alert.possible_sessions == 100
+    assert alert.possible_sessions == 70
 
 
 async def test_closure_weeks_are_not_school_weeks_so_the_window_reaches_past_them(

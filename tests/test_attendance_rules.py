@@ -18,9 +18,12 @@ from app.rules.attendance import (
     CodeCategory,
     CodeProblem,
     PenaltyWindow,
+    Session,
     classify,
     normal_code,
     normal_session,
+    penalty_terms,
+    penalty_threshold_events,
     penalty_threshold_windows,
     school_year_start,
     week_start,
@@ -164,13 +167,17 @@ def mondays(first: date, count: int) -> list[date]:
 WEEKS = mondays(date(2026, 9, 7), 14)
 
 
+def spans(found: list[PenaltyWindow]) -> list[tuple[date, date, int]]:
+    return [(w.first_week, w.last_week, w.sessions) for w in found]
+
+
 def test_nine_sessions_in_ten_school_weeks_is_below_the_threshold() -> None:
     assert penalty_threshold_windows(WEEKS, {WEEKS[0]: 4, WEEKS[5]: 3, WEEKS[9]: 2}) == []
 
 
 def test_ten_sessions_not_consecutive_reach_the_threshold_in_the_week_of_the_tenth() -> None:
     found = penalty_threshold_windows(WEEKS, {WEEKS[0]: 4, WEEKS[5]: 3, WEEKS[9]: 3})
-    assert found == [PenaltyWindow(WEEKS[0], WEEKS[9], 10)]
+    assert spans(found) == [(WEEKS[0], WEEKS[9], 10)]
 
 
 def test_sessions_eleven_school_weeks_apart_are_not_in_one_window() -> None:
@@ -182,7 +189,7 @@ def test_a_holiday_week_is_not_a_school_week_so_the_window_reaches_past_it() -> 
     school_weeks = [w for w in WEEKS if w != half_term]
     # WEEKS[0] and WEEKS[10] are eleven calendar weeks apart but ten school weeks.
     found = penalty_threshold_windows(school_weeks, {WEEKS[0]: 5, WEEKS[10]: 5})
-    assert found == [PenaltyWindow(WEEKS[0], WEEKS[10], 10)]
+    assert spans(found) == [(WEEKS[0], WEEKS[10], 10)]
 
 
 def test_the_window_spans_the_summer_into_a_new_school_year() -> None:
@@ -190,14 +197,12 @@ def test_the_window_spans_the_summer_into_a_new_school_year() -> None:
     autumn_term = mondays(date(2026, 9, 7), 4)
     school_weeks = summer_term + autumn_term
     counts = {summer_term[-1]: 6, autumn_term[1]: 4}
-    assert penalty_threshold_windows(school_weeks, counts) == [
-        PenaltyWindow(summer_term[0], autumn_term[1], 10)
-    ]
+    found = penalty_threshold_windows(school_weeks, counts)
+    # The event starts with the week of the first session it spends.
+    assert spans(found) == [(summer_term[-1], autumn_term[1], 10)]
 
 
-def test_a_pupil_staying_over_the_threshold_is_reported_once_and_again_after_dropping_below() -> (
-    None
-):
+def test_a_pupil_staying_over_the_threshold_raises_again_only_with_ten_new_sessions() -> None:
     weeks = mondays(date(2026, 9, 7), 30)
     counts = {weeks[0]: 10, weeks[1]: 2, weeks[2]: 2, weeks[25]: 10}
     found = penalty_threshold_windows(weeks, counts)
@@ -206,20 +211,94 @@ def test_a_pupil_staying_over_the_threshold_is_reported_once_and_again_after_dro
 
 
 def test_the_first_window_of_a_short_history_counts_what_there_is() -> None:
-    assert penalty_threshold_windows(WEEKS[:2], {WEEKS[1]: 10}) == [
-        PenaltyWindow(WEEKS[0], WEEKS[1], 10)
-    ]
+    found = penalty_threshold_windows(WEEKS[:2], {WEEKS[1]: 10})
+    assert spans(found) == [(WEEKS[1], WEEKS[1], 10)]
+
+
+def day_sessions(first: date, count: int) -> list[tuple[date, Session]]:
+    """``count`` sessions from ``first`` morning on, weekdays only, AM then PM."""
+    found: list[tuple[date, Session]] = []
+    day = first
+    while len(found) < count:
+        if day.weekday() < 5:
+            found.append((day, Session.AM))
+            if len(found) < count:
+                found.append((day, Session.PM))
+        day += timedelta(days=1)
+    return found
+
+
+def test_an_event_spends_exactly_ten_sessions_and_the_rest_carry_over() -> None:
+    # 8 in week 1, 4 in week 2: one event in week 2, spending the first 2 of week 2's
+    # sessions; the other 2 and 8 more in week 3 make a second event in week 3.
+    sessions = day_sessions(WEEKS[0], 8) + day_sessions(WEEKS[1], 4) + day_sessions(WEEKS[2], 8)
+    found = penalty_threshold_events(WEEKS, sessions)
+    assert spans(found) == [(WEEKS[0], WEEKS[1], 10), (WEEKS[1], WEEKS[2], 10)]
+    assert found[0].spent_through == (WEEKS[1], Session.PM)  # Monday afternoon of week 2
+    assert found[1].spent_through == (WEEKS[2] + timedelta(days=3), Session.PM)
+
+
+def test_sessions_are_spent_in_date_and_session_order_am_before_pm() -> None:
+    # Given in reverse order: the morning of the tenth day is the tenth session.
+    sessions = list(reversed(day_sessions(WEEKS[0], 11)))
+    found = penalty_threshold_events(WEEKS, sessions)
+    assert found[0].spent_through == (WEEKS[0] + timedelta(days=4), Session.PM)
+    found = penalty_threshold_events(WEEKS, day_sessions(WEEKS[0], 9) + day_sessions(WEEKS[1], 1))
+    assert found[0].spent_through == (WEEKS[1], Session.AM)
+
+
+def test_sessions_up_to_the_last_spent_one_do_not_count_again() -> None:
+    friday = WEEKS[0] + timedelta(days=4)
+    sessions = day_sessions(WEEKS[0], 10) + day_sessions(WEEKS[1], 9)
+    assert penalty_threshold_events(WEEKS, sessions, spent_through=(friday, Session.PM)) == []
+    found = penalty_threshold_events(WEEKS, sessions, spent_through=(friday, Session.AM))
+    assert spans(found) == [(WEEKS[0], WEEKS[1], 10)]
+
+
+def test_unspent_sessions_fall_out_of_reach_after_ten_school_weeks() -> None:
+    sessions = day_sessions(WEEKS[0], 9) + day_sessions(WEEKS[10], 1)
+    assert penalty_threshold_events(WEEKS, sessions) == []
+
+
+@pytest.mark.parametrize(
+    ("second", "reduced", "full"),
+    [(False, (80, 21), (160, 28)), (True, (None, None), (160, 28))],
+)
+def test_penalty_amounts(
+    second: bool, reduced: tuple[int | None, int | None], full: tuple[int, int]
+) -> None:
+    terms = penalty_terms(second_within_three_years=second)
+    assert (terms.reduced_pounds, terms.reduced_days) == reduced
+    assert (terms.full_pounds, terms.full_days) == full
+    assert terms.reduced_rate is not second
+
+
+def _reference_events(counts: list[int]) -> list[int]:
+    """The school-week indexes of events, by a count of unspent sessions per week: each week
+    keeps how many of its sessions are unspent; an event spends 10 from the oldest weeks in
+    reach."""
+    unspent = [0] * len(counts)
+    events: list[int] = []
+    for i, count in enumerate(counts):
+        unspent[i] = count
+        oldest = max(0, i - 9)
+        for j in range(oldest):
+            unspent[j] = 0
+        while sum(unspent[oldest : i + 1]) >= 10:
+            need = 10
+            for j in range(oldest, i + 1):
+                taken = min(need, unspent[j])
+                unspent[j] -= taken
+                need -= taken
+            events.append(i)
+    return events
 
 
 @given(st.lists(st.integers(min_value=0, max_value=10), min_size=1, max_size=40))
-def test_windows_agree_with_a_direct_count(counts: list[int]) -> None:
+def test_events_agree_with_a_direct_count(counts: list[int]) -> None:
     weeks = mondays(date(2025, 9, 1), len(counts))
     by_week = dict(zip(weeks, counts, strict=True))
-
-    def window(i: int) -> int:
-        return sum(counts[max(0, i - 9) : i + 1])
-
-    expected = [i for i in range(len(counts)) if window(i) >= 10 and (i == 0 or window(i - 1) < 10)]
     found = penalty_threshold_windows(weeks, by_week)
-    assert [weeks.index(w.last_week) for w in found] == expected
-    assert all(w.sessions == window(weeks.index(w.last_week)) for w in found)
+    assert [weeks.index(w.last_week) for w in found] == _reference_events(counts)
+    assert all(w.sessions == 10 for w in found)
+    assert [w.spent_through for w in found] == sorted({w.spent_through for w in found})

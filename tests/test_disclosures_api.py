@@ -63,8 +63,9 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
 def release_body(subject_ids: list[uuid.UUID], **overrides: object) -> dict[str, object]:
     body: dict[str, object] = {
         "recipient_id": str(POLICE),
-        "purpose": "legal_disclosure",
-        "lawful_basis": "6(1)(c)",
+        "purpose": "crime_prevention_disclosure",
+        "lawful_basis": "6(1)(e)",
+        "ground": "prevention_or_detection_of_crime",
         "data_categories": ["identity_contact", "attendance"],
         "channel": "secure_email",
         "approved_by": "ig-approver-7",
@@ -107,7 +108,8 @@ class TestRecording:
         assert made["recorded_by"] == "ig-officer-1"
         assert made["approved_by"] == "ig-approver-7"
         assert made["channel"] == "secure_email"
-        assert made["lawful_basis"] == "6(1)(c)"
+        assert made["lawful_basis"] == "6(1)(e)"
+        assert made["ground"] == "prevention_or_detection_of_crime"
         assert made["content_sha256"] == BUNDLE_HASH
         assert made["subject_ids"] == sorted(str(s) for s in subjects)
         assert made["subject_count"] == 3
@@ -131,6 +133,9 @@ class TestRecording:
         )
         assert change is not None
         assert (change.action, change.resource_id) == ("disclosure.recorded", made["id"])
+        assert change.details["ground"] == "prevention_or_detection_of_crime"
+        assert str(change.details["exemption"]).startswith("DPA 2018 Sch 2 para 2")
+        assert change.details["schedule1"] == "10"
 
     async def test_release_under_an_agreement_in_force(
         self,
@@ -157,6 +162,8 @@ class TestRecording:
                 "recipient_id": str(police.id),
                 "agreement_id": str(agreement.id),
                 "purpose": "prosecution",
+                "lawful_basis": "s35(2)(b)",
+                "ground": None,
                 "channel": "court_bundle",
                 "disclosed_at": "2025-06-30T10:00:00+01:00",
                 **overrides,
@@ -172,7 +179,11 @@ class TestRecording:
         assert await pointers(agreement_id=str(foreign.id)) == ["/agreement_id"]
         assert await pointers(agreement_id=str(uuid.uuid4())) == ["/agreement_id"]
         assert await pointers(disclosed_at="2026-01-01T00:00:00Z") == ["/agreement_id"]
-        assert await pointers(purpose="legal_disclosure") == ["/agreement_id"]
+        assert await pointers(
+            purpose="crime_prevention_disclosure",
+            lawful_basis="6(1)(e)",
+            ground="prevention_or_detection_of_crime",
+        ) == ["/agreement_id"]
         assert await pointers(data_categories=["attendance", "special_category_health"]) == [
             "/data_categories/1"
         ]
@@ -285,7 +296,13 @@ class TestWhoMay:
     ) -> None:
         first = auth("attendance_manager", subject="manager-1", area_teams=("east",))
         second = auth("attendance_manager", subject="manager-2", area_teams=("east",))
-        court = {"recipient_id": str(HMCTS), "purpose": "prosecution", "channel": "court_bundle"}
+        court = {
+            "recipient_id": str(HMCTS),
+            "purpose": "attendance_duty",
+            "lawful_basis": "6(1)(c)",
+            "ground": None,
+            "channel": "court_bundle",
+        }
         mine = await client.post(
             "/v1/disclosures", json=release_body(subjects, **court), headers=first
         )
@@ -443,3 +460,52 @@ class TestListing:
         governance = auth("information_governance")
         assert_problem(await client.get(f"/v1/disclosures/{uuid.uuid4()}", headers=governance), 404)
         assert_problem(await client.get("/v1/disclosures/nope", headers=governance), 422)
+
+
+class TestReleasesOnRequest:
+    async def test_each_names_its_ground_and_the_request_it_answers(
+        self,
+        client: httpx.AsyncClient,
+        auth: AuthHeaders,
+        session: AsyncSession,
+        subjects: list[uuid.UUID],
+    ) -> None:
+        governance = auth("information_governance")
+
+        async def codes(**overrides: object) -> list[str]:
+            response = await client.post(
+                "/v1/disclosures", json=release_body(subjects, **overrides), headers=governance
+            )
+            return [e["code"] for e in assert_problem(response, 422)["errors"]]
+
+        assert await codes(ground=None) == ["ground_required"]
+        assert await codes(request_reference=None) == ["reference_required"]
+        # A court's ground is not a police request's.
+        assert await codes(ground="court_order") == ["ground_required"]
+        assert await codes(
+            purpose="court_disclosure", lawful_basis="6(1)(c)", recipient_id=str(HMCTS)
+        ) == ["ground_required"]
+        # The retired purpose is no longer a purpose at all.
+        assert_problem(
+            await client.post(
+                "/v1/disclosures",
+                json=release_body(subjects, purpose="legal_disclosure"),
+                headers=governance,
+            ),
+            422,
+        )
+        court = await client.post(
+            "/v1/disclosures",
+            json=release_body(
+                subjects,
+                purpose="court_disclosure",
+                lawful_basis="6(1)(c)",
+                recipient_id=str(HMCTS),
+                channel="court_bundle",
+                ground="court_order",
+            ),
+            headers=governance,
+        )
+        assert court.status_code == 201, court.text
+        assert court.json()["ground"] == "court_order"
+        assert await count(session, Disclosure) == 1

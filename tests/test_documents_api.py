@@ -505,10 +505,10 @@ class TestWhoMay:
         await make_agreement(
             session,
             police,
-            purposes=(Purpose.PROSECUTION,),
+            purposes=(Purpose.INTERVENTION,),
             data_categories=(DataCategory.IDENTIFICATION_DOCUMENTS,),
         )
-        partner = auth("partner", org="synthetic-police", purpose="prosecution")
+        partner = auth("partner", org="synthetic-police", purpose="intervention")
         read = await client.get(content_url, headers=partner)
         assert read.status_code == 200 and read.content == pdf()
         disclosure = await session.scalar(
@@ -525,9 +525,9 @@ class TestWhoMay:
         await make_agreement(
             session,
             health,
-            purposes=(Purpose.PROSECUTION,),
+            purposes=(Purpose.INTERVENTION,),
             data_categories=(DataCategory.SPECIAL_CATEGORY_HEALTH,),
         )
-        nhs = auth("partner", org="synthetic-nhs", purpose="prosecution")
+        nhs = auth("partner", org="synthetic-nhs", purpose="intervention")
         assert_problem(await client.get(content_url, headers=nhs), 404)
         assert_problem(await client.get(url(pupil), headers=nhs), 404)

@@ -234,9 +234,10 @@ class TestPossibleDuplicates:
         problem_body(
             await client.get(f"{DUPLICATES}/{duplicate.id}", headers=east_manager(auth)), 404
         )
-        # Legal claims continue under restriction (Art 18(2)).
+        # Naming a legal-claims purpose does not lift the restriction (Art 18(2)): only a live
+        # claim for the person would, and the records were not collected for prosecution.
         prosecution = manager_headers(auth, "prosecution")
-        assert (await client.get(f"{DUPLICATES}/{duplicate.id}", headers=prosecution)).is_success
+        problem_body(await client.get(f"{DUPLICATES}/{duplicate.id}", headers=prosecution), 404)
 
     async def test_carer_pairs_follow_the_carers_pupils(
         self,
@@ -297,7 +298,7 @@ class TestPossibleDuplicates:
 def release(subject_ids: list[uuid.UUID], **overrides: object) -> dict[str, object]:
     body: dict[str, object] = {
         "recipient_id": str(HMCTS),
-        "purpose": "prosecution",
+        "purpose": "attendance_duty",
         "lawful_basis": "6(1)(c)",
         "data_categories": ["identity_contact", "attendance"],
         "channel": "court_bundle",
@@ -361,7 +362,10 @@ class TestRecordedDisclosures:
             "/v1/disclosures",
             json=release(
                 [elsewhere.subject_id],
-                purpose="legal_disclosure",
+                purpose="crime_prevention_disclosure",
+                lawful_basis="6(1)(e)",
+                ground="prevention_or_detection_of_crime",
+                request_reference="DP-2026-01234",
                 recipient_id=str(POLICE),
                 channel="secure_email",
             ),
@@ -550,12 +554,12 @@ class TestAttendanceBySchool:
         await make_agreement(
             session,
             recipient,
-            purposes=[Purpose.PROSECUTION],
+            purposes=[Purpose.INTERVENTION],
             data_categories=[DataCategory.ATTENDANCE],
             starts_on=date(2020, 1, 1),
             districts=[District.THANET],
         )
-        headers = auth("partner", org=PARTNER_ORG, purpose="prosecution")
+        headers = auth("partner", org=PARTNER_ORG, purpose="intervention")
         body = await attendance(client, headers, dual)
         assert [m["code"] for m in body["marks"]] == ["/", "\\", "D", "D"]
         assert body["figures"]["possible_sessions"] == 2

@@ -69,26 +69,31 @@ class TestNameKeys:
 
 
 class TestRetention:
-    def test_kept_until_the_25th_birthday(self) -> None:
-        assert pupil_retain_until(date(2014, 5, 17)) == date(2039, 5, 17)
+    def test_kept_until_the_day_before_the_25th_birthday(self) -> None:
+        assert pupil_retain_until(date(2014, 5, 17)) == date(2039, 5, 16)
 
     @pytest.mark.parametrize("born", [date(2008, 2, 29), date(2012, 2, 29)])
     def test_a_leap_day_birthday_falls_on_1_march(self, born: date) -> None:
-        assert pupil_retain_until(born) == date(born.year + 25, 3, 1)
+        assert pupil_retain_until(born) == date(born.year + 25, 2, 28)
 
     def test_a_leap_day_birthday_in_a_leap_year_stays(self) -> None:
         assert birthday(date(2008, 2, 29), 4) == date(2012, 2, 29)
 
     def test_28_february_is_not_moved(self) -> None:
-        assert pupil_retain_until(date(2007, 2, 28)) == date(2032, 2, 28)
+        assert pupil_retain_until(date(2007, 2, 28)) == date(2032, 2, 27)
 
 
 class TestDatesOfBirth:
     def test_today_and_the_retention_boundary_are_accepted(self) -> None:
         today = london_today()
         assert birth_date.validate_python(today.isoformat()) == today
-        oldest = birthday(today, -25)
+        # Turning 25 tomorrow: today is the last day the record is kept.
+        oldest = birthday(today, -25) + timedelta(days=1)
         assert birth_date.validate_python(oldest.isoformat()) == oldest
+
+    def test_a_pupil_turning_25_today_is_past_retention(self) -> None:
+        with pytest.raises(ValidationError):
+            birth_date.validate_python(birthday(london_today(), -25).isoformat())
 
     @pytest.mark.parametrize(
         "value",

@@ -13,7 +13,14 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import InspectionGrant, Principal, Role
-from app.models.subjects import DataSubject, ObjectionStatus, SubjectKind, SubjectObjection
+from app.models.subjects import (
+    DataSubject,
+    LegalClaimKind,
+    ObjectionStatus,
+    SubjectKind,
+    SubjectLegalClaim,
+    SubjectObjection,
+)
 from app.policies.engine import PolicyEngine
 from app.policies.registry import (
     REGISTRY,
@@ -23,7 +30,7 @@ from app.policies.registry import (
     purposes_of,
 )
 from app.policies.rules import RULES, Rule, validate
-from app.policies.subject_state import SubjectState, refusal
+from app.policies.subject_state import Objection, SubjectState, refusal
 from tests.policy_probe import ProbeRecord, probe_engine, probe_metadata, probe_records
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
@@ -142,29 +149,49 @@ class TestSpecialCategory:
 
 
 class TestSubjectStates:
-    def test_restriction_stops_all_but_legal_claims_and_rights(self) -> None:
+    def test_restriction_stops_all_but_the_recorded_article_18_2_grounds(self) -> None:
         state = SubjectState(restricted=True)
         assert refusal(state, Purpose.ATTENDANCE_DUTY, TODAY) == "restricted"
         assert refusal(state, Purpose.INTERVENTION, TODAY) == "restricted"
-        assert refusal(state, Purpose.PROSECUTION, TODAY) is None
+        # Naming prosecution is not a legal claim: only a live claim for the person is.
+        assert refusal(state, Purpose.PROSECUTION, TODAY) == "restricted"
+        assert refusal(state, Purpose.SCHOOL_ATTENDANCE_ORDER, TODAY) == "restricted"
         assert refusal(state, Purpose.SUBJECT_RIGHTS, TODAY) is None
         assert refusal(state, Purpose.RETENTION_MANAGEMENT, TODAY) is None
 
-    @pytest.mark.parametrize("status", [ObjectionStatus.PENDING, ObjectionStatus.UPHELD])
-    def test_objection_suspends_or_stops_public_task_purposes(
-        self, status: ObjectionStatus
-    ) -> None:
-        state = SubjectState(objections={"intervention": status})
+    def test_a_live_legal_claim_lets_its_own_purpose_continue(self) -> None:
+        state = SubjectState(restricted=True, live_claims=frozenset({"prosecution"}))
+        assert refusal(state, Purpose.PROSECUTION, TODAY) is None
+        assert refusal(state, Purpose.SCHOOL_ATTENDANCE_ORDER, TODAY) == "restricted"
+
+    def test_an_upheld_objection_stops_a_public_task_purpose(self) -> None:
+        state = SubjectState(objections={"intervention": ObjectionStatus.UPHELD})
         assert refusal(state, Purpose.INTERVENTION, TODAY) == "objection"
 
-    def test_rejected_objection_lifts(self) -> None:
-        state = SubjectState(objections={"intervention": ObjectionStatus.REJECTED})
+    def test_a_pending_objection_suspends_only_with_restriction_asked_for(self) -> None:
+        pending = SubjectState(objections={"intervention": ObjectionStatus.PENDING})
+        assert refusal(pending, Purpose.INTERVENTION, TODAY) is None
+        restricting = SubjectState(
+            objections={"intervention": Objection(ObjectionStatus.PENDING, restrict_pending=True)}
+        )
+        assert refusal(restricting, Purpose.INTERVENTION, TODAY) == "objection"
+
+    @pytest.mark.parametrize(
+        "status", [ObjectionStatus.REJECTED, ObjectionStatus.COMPELLING_GROUNDS]
+    )
+    def test_rejected_or_overridden_objection_lifts(self, status: ObjectionStatus) -> None:
+        state = SubjectState(objections={"intervention": status})
         assert refusal(state, Purpose.INTERVENTION, TODAY) is None
 
-    def test_objection_does_not_reach_a_legal_obligation(self) -> None:
-        # attendance_duty rests on 6(1)(c) as well as 6(1)(e): Art 21 gives no right to object.
+    def test_an_objection_reaches_the_public_task_part_of_a_legal_obligation_purpose(
+        self,
+    ) -> None:
+        # attendance_duty rests on 6(1)(c) and 6(1)(e): the obligation's part continues.
         state = SubjectState(objections={"attendance_duty": ObjectionStatus.UPHELD})
-        assert refusal(state, Purpose.ATTENDANCE_DUTY, TODAY) is None
+        assert refusal(state, Purpose.ATTENDANCE_DUTY, TODAY, "pupil_attendance") is None
+        assert refusal(state, Purpose.ATTENDANCE_DUTY, TODAY, "school_roll") is None
+        assert refusal(state, Purpose.ATTENDANCE_DUTY, TODAY, "attendance_alert") == "objection"
+        assert refusal(state, Purpose.ATTENDANCE_DUTY, TODAY, "message") == "objection"
 
     def test_past_retention_is_visible_only_to_retention_management(self) -> None:
         state = SubjectState(retain_until=TODAY - timedelta(days=1))
@@ -177,12 +204,12 @@ class TestSubjectStates:
 
 
 class TestRegistry:
-    def test_findings_flag_paragraph_8_for_individual_decisions(self) -> None:
-        flagged = {f.purpose for f in findings()}
-        assert Purpose.ATTENDANCE_DUTY in flagged
-        assert Purpose.CHILD_EMPLOYMENT_LICENSING in flagged
-        assert Purpose.PROSECUTION not in flagged  # 9(2)(f) needs no Schedule 1 paragraph
-        assert all("para 8" in f.detail for f in findings())
+    def test_no_casework_purpose_relies_on_paragraph_8(self) -> None:
+        codes = {(f.purpose, f.code) for f in findings()}
+        assert not any(code == "schedule1_excludes_individual_decisions" for _, code in codes)
+        for purpose in (Purpose.ATTENDANCE_DUTY, Purpose.CHILD_EMPLOYMENT_LICENSING):
+            assert (purpose, "notice_condition_drift") in codes
+        assert (Purpose.PROSECUTION, "notice_regime_drift") in codes
 
     def test_every_purpose_has_a_basis_and_a_bit(self) -> None:
         for purpose in Purpose:
@@ -242,6 +269,8 @@ records_strategy = st.lists(
             "restricted": st.booleans(),
             "retention_offset": st.sampled_from([None, -1, 0, 1]),
             "objection": st.sampled_from([None, *ObjectionStatus]),
+            "restrict_pending": st.booleans(),
+            "claim": st.sampled_from([None, Purpose.PROSECUTION, Purpose.INTERVENTION]),
             "objection_purpose": st.sampled_from(probe_purposes),
         }
     ),
@@ -306,9 +335,24 @@ async def test_record_check_and_sql_filter_agree(
                         subject_id=subject.id,
                         purpose=objection_purpose.value,
                         status=row["objection"],
+                        restrict_pending=bool(row["restrict_pending"]),
                     )
                 )
-                objections[objection_purpose.value] = ObjectionStatus(str(row["objection"]))
+                objections[objection_purpose.value] = Objection(
+                    ObjectionStatus(str(row["objection"])), bool(row["restrict_pending"])
+                )
+            claims: frozenset[str] = frozenset()
+            if row["claim"] is not None:
+                session.add(
+                    SubjectLegalClaim(
+                        subject_id=subject.id,
+                        purpose=str(row["claim"]),
+                        kind=LegalClaimKind.CASE,
+                        reference="case-1",
+                        opened_at=NOW,
+                    )
+                )
+                claims = frozenset({str(row["claim"])})
             record_id = uuid.uuid4()
             values = {
                 "id": record_id,
@@ -323,6 +367,7 @@ async def test_record_check_and_sql_filter_agree(
                 restricted=subject.restricted_since is not None,
                 retain_until=subject.retain_until,
                 objections=objections,
+                live_claims=claims,
             )
             if engine.permits(
                 decision, caller, ProbeRecord(**values), subject_state=state, today=TODAY

@@ -89,7 +89,13 @@ async def add(
     await session.flush()
     if objection:
         session.add(
-            SubjectObjection(subject_id=subject.id, purpose=objection[0].value, status=objection[1])
+            SubjectObjection(
+                subject_id=subject.id,
+                purpose=objection[0].value,
+                status=objection[1],
+                # Restriction asked for while the objection is decided (Art 18(1)(d)).
+                restrict_pending=True,
+            )
         )
     await session.execute(
         insert(probe_records).values(

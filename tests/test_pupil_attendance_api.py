@@ -384,16 +384,16 @@ class TestRelease:
         await make_agreement(
             session,
             recipient,
-            purposes=[Purpose.PROSECUTION],
+            purposes=[Purpose.INTERVENTION],
             data_categories=[DataCategory.ATTENDANCE],
             starts_on=date(2020, 1, 1),
         )
-        headers = auth("partner", org=PARTNER_ORG, purpose="prosecution")
+        headers = auth("partner", org=PARTNER_ORG, purpose="intervention")
         response = await client.get(path(pupil.id), params=PERIOD, headers=headers)
         assert response.status_code == 200, response.text
         disclosure = await disclosure_of(session, response)
         assert disclosure.data_categories == ["attendance"]
-        assert disclosure.purpose == "prosecution"
+        assert disclosure.purpose == "intervention"
         assert disclosure.resource_type == "pupil_attendance"
         assert disclosure.resource_id == str(pupil.id)
         assert await subjects_of(session, disclosure) == {pupil.subject_id}
@@ -405,11 +405,11 @@ class TestRelease:
         await make_agreement(
             session,
             recipient,
-            purposes=[Purpose.PROSECUTION],
+            purposes=[Purpose.INTERVENTION],
             data_categories=[DataCategory.IDENTITY_CONTACT],
             starts_on=date(2020, 1, 1),
         )
-        headers = auth("partner", org=PARTNER_ORG, purpose="prosecution")
+        headers = auth("partner", org=PARTNER_ORG, purpose="intervention")
         assert refused_by(await client.get(path(pupil.id), headers=headers)) == (
             "sharing.no_agreement"
         )

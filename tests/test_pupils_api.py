@@ -113,7 +113,7 @@ class TestWhoSees:
         assert response.status_code == 200, response.text
         assert response.headers["etag"]
         body = response.json()
-        assert body["retain_until"] == "2039-05-17"  # 25th birthday of 17 May 2014
+        assert body["retain_until"] == "2039-05-16"  # the day before 17 May 2039
         assert body["merged_into_id"] is None
         assert [
             (e["school_urn"], e["on_roll_from"], e["off_roll_on"]) for e in body["enrolments"]
@@ -184,26 +184,37 @@ class TestWhoSees:
         visible = await make_pupil(session, school=east)
         restricted = await make_pupil(session, school=east)
         pending = await make_pupil(session, school=east)
+        suspended = await make_pupil(session, school=east)
         upheld = await make_pupil(session, school=east)
         expired = await make_pupil(session, school=east)
         (await session.get(DataSubject, restricted.subject_id)).restricted_since = datetime.now(UTC)  # type: ignore[union-attr]
         (await session.get(DataSubject, expired.subject_id)).retain_until = (
             date.today() - timedelta(days=2)
         )  # type: ignore[union-attr]
-        for pupil, status in ((pending, ObjectionStatus.PENDING), (upheld, ObjectionStatus.UPHELD)):
+        for pupil, status, restrict_pending in (
+            (pending, ObjectionStatus.PENDING, False),
+            (suspended, ObjectionStatus.PENDING, True),
+            (upheld, ObjectionStatus.UPHELD, False),
+        ):
             session.add(
-                SubjectObjection(subject_id=pupil.subject_id, purpose="intervention", status=status)
+                SubjectObjection(
+                    subject_id=pupil.subject_id,
+                    purpose="intervention",
+                    status=status,
+                    restrict_pending=restrict_pending,
+                )
             )
         await session.flush()
 
-        # Intervention rests on 6(1)(e) alone: an objection pending or upheld stops it.
+        # Intervention rests on 6(1)(e) alone: an upheld objection stops it; a pending one
+        # suspends it only where restriction was asked for while it is decided (Art 18(1)(d)).
         headers = manager_headers(auth, purpose="intervention")
-        assert await listed(client, headers) == {str(visible.id)}
-        for hidden in (restricted, pending, upheld, expired):
+        assert await listed(client, headers) == {str(visible.id), str(pending.id)}
+        for hidden in (restricted, suspended, upheld, expired):
             assert_problem(await client.get(f"/v1/pupils/{hidden.id}", headers=headers), 404)
-        # The attendance duty is also a legal obligation: objections do not stop it.
+        # The objections are to intervention: the attendance duty carries on.
         assert await listed(client, manager_headers(auth)) == {
-            str(p.id) for p in (visible, pending, upheld)
+            str(p.id) for p in (visible, pending, suspended, upheld)
         }
 
     async def test_merged_records_are_left_out_unless_asked_for(
@@ -306,12 +317,12 @@ class TestCreate:
         assert created["upn"] == body["upn"]
         assert (created["phone"], created["postcode"]) == ("+447700900123", "CT9 1AA")
         assert created["email"] == "Family@example.org"
-        assert created["retain_until"] == "2039-02-28"
+        assert created["retain_until"] == "2039-02-27"
         assert created["enrolments"][0]["school_urn"] == east.urn
         pupil = await session.get(Pupil, uuid.UUID(created["id"]))
         assert pupil is not None and pupil.surname_key == "o'keeffe"
         subject = await session.get(DataSubject, pupil.subject_id)
-        assert subject is not None and subject.retain_until == date(2039, 2, 28)
+        assert subject is not None and subject.retain_until == date(2039, 2, 27)
         event = await session.scalar(
             select(AuditEvent).where(
                 AuditEvent.action == "pupil.created", AuditEvent.resource_id == created["id"]
@@ -429,12 +440,12 @@ class TestUpdate:
         assert (body["legal_surname"], body["phone"], body["retain_until"]) == (
             "Ó Dálaigh",
             None,
-            "2040-03-04",
+            "2040-03-03",
         )
         assert await listed(client, headers, name="alex o dal") == {str(pupil.id)}
         carer_subject = await session.get(DataSubject, carer.subject_id)
         await session.refresh(carer_subject)
-        assert carer_subject is not None and carer_subject.retain_until == date(2040, 3, 4)
+        assert carer_subject is not None and carer_subject.retain_until == date(2040, 3, 3)
         event = await session.scalar(
             select(AuditEvent).where(
                 AuditEvent.action == "pupil.updated", AuditEvent.resource_id == str(pupil.id)
@@ -601,13 +612,13 @@ class TestRelease:
         await make_agreement(
             session,
             police,
-            purposes=[Purpose.PROSECUTION],
+            purposes=[Purpose.INTERVENTION],
             data_categories=[DataCategory.IDENTITY_CONTACT],
             starts_on=date(2020, 1, 1),
         )
         pupil = await make_pupil(session, school=east)
         carer = await make_carer(session, pupil=pupil)
-        headers = auth("partner", org="synthetic-police", purpose="prosecution")
+        headers = auth("partner", org="synthetic-police", purpose="intervention")
         for path, subjects in (
             (f"/v1/pupils/{pupil.id}", {pupil.subject_id}),
             (f"/v1/pupils?school_urn={east.urn}", {pupil.subject_id}),
@@ -620,7 +631,7 @@ class TestRelease:
                 select(Disclosure).where(Disclosure.content_sha256 == digest)
             )
             assert disclosure is not None, path
-            assert disclosure.purpose == "prosecution"
+            assert disclosure.purpose == "intervention"
             assert disclosure.data_categories == ["identity_contact"]
             released = await session.scalars(
                 select(DisclosureSubject.subject_id).where(

@@ -248,7 +248,7 @@ class TestWhoSees:
         await make_agreement(
             session,
             recipient,
-            purposes=[Purpose.PROSECUTION],
+            purposes=[Purpose.INTERVENTION],
             data_categories=list(DataCategory),
             starts_on=date(2020, 1, 1),
         )

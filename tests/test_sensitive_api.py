@@ -278,8 +278,10 @@ class TestValidation:
                 "code": "article9_condition_mismatch",
             }
         ]
-        prosecution = auth("attendance_manager", area_teams=("south",), purpose="prosecution")
-        created = await client.post(url(pupil), json=legal, headers=prosecution)
+        intervention = auth("attendance_manager", area_teams=("south",), purpose="intervention")
+        refused = await client.post(url(pupil), json=legal, headers=intervention)
+        assert_problem(refused, 422)
+        created = await client.post(url(pupil), json=ethnicity(), headers=intervention)
         assert created.status_code == 201, created.text
 
 
@@ -359,7 +361,7 @@ class TestWhoMay:
         # Every purpose in the registry has an Article 9 condition today; take one away.
         spec = REGISTRY[Purpose.ATTENDANCE_DUTY]
         monkeypatch.setitem(
-            REGISTRY, Purpose.ATTENDANCE_DUTY, replace(spec, article9=None, schedule1=None)
+            REGISTRY, Purpose.ATTENDANCE_DUTY, replace(spec, article9=None, schedule1=())
         )
         engine = PolicyEngine()
         principal = Principal(
@@ -384,7 +386,7 @@ class TestWhoMay:
 
 
 class TestSubjectState:
-    async def test_a_restricted_pupil_is_hidden_except_for_legal_claims(
+    async def test_a_restricted_pupil_is_hidden_even_from_a_named_legal_claims_purpose(
         self,
         client: httpx.AsyncClient,
         auth: AuthHeaders,
@@ -398,8 +400,11 @@ class TestSubjectState:
         await session.flush()
         assert_problem(await client.get(url(pupil), headers=manager), 404)
         assert_problem(await client.post(url(pupil), json=ethnicity(), headers=manager), 404)
+        # Naming prosecution is not a live legal claim for the person (UK GDPR Art 18(2)).
         prosecution = auth("attendance_manager", area_teams=("south",), purpose="prosecution")
-        assert (await client.get(url(pupil), headers=prosecution)).status_code == 200
+        assert_problem(await client.get(url(pupil), headers=prosecution), 404)
+        rights = auth("information_governance", purpose="subject_rights")
+        assert (await client.get(url(pupil), headers=rights)).status_code == 200
 
     async def test_a_pupil_past_retention_is_hidden(
         self,
@@ -435,10 +440,10 @@ class TestPartner:
         await make_agreement(
             session,
             recipient,
-            purposes=(Purpose.PROSECUTION,),
+            purposes=(Purpose.INTERVENTION,),
             data_categories=(DataCategory.SPECIAL_CATEGORY_HEALTH,),
         )
-        partner = auth("partner", org="synthetic-health-partner", purpose="prosecution")
+        partner = auth("partner", org="synthetic-health-partner", purpose="intervention")
 
         listed = await client.get(url(pupil), headers=partner)
         assert listed.status_code == 200, listed.text

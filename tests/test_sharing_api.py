@@ -222,7 +222,7 @@ class TestAgreements:
         assert created.status_code == 201, created.text
         body = created.json()
         assert created.headers["location"] == f"/v1/sharing-agreements/{body['id']}"
-        assert body["purposes"] == ["prosecution", "legal_disclosure"]
+        assert body["purposes"] == ["prosecution", "crime_prevention_disclosure"]
         assert body["data_categories"] == ["identity_contact", "attendance"]
         assert (body["ends_on"], body["active"]) == (None, True)
 
@@ -231,12 +231,12 @@ class TestAgreements:
         yesterday = (london_today() - timedelta(days=1)).isoformat()
         patched = await client.patch(
             path,
-            json={"ends_on": yesterday, "purposes": ["legal_disclosure"]},
+            json={"ends_on": yesterday, "purposes": ["crime_prevention_disclosure"]},
             headers={"If-Match": etag},
         )
         assert patched.status_code == 200, patched.text
         assert patched.json()["active"] is False
-        assert patched.json()["purposes"] == ["legal_disclosure"]
+        assert patched.json()["purposes"] == ["crime_prevention_disclosure"]
 
         reopened = await client.patch(
             path, json={"ends_on": None}, headers={"If-Match": patched.headers["etag"]}
@@ -295,10 +295,11 @@ class TestAgreements:
 
     async def test_duplicates_in_lists_are_collapsed(self, client: httpx.AsyncClient) -> None:
         body = agreement_body(
-            await police_id(client), purposes=["prosecution", "prosecution", "legal_disclosure"]
+            await police_id(client),
+            purposes=["prosecution", "prosecution", "crime_prevention_disclosure"],
         )
         response = await client.post("/v1/sharing-agreements", json=body)
-        assert response.json()["purposes"] == ["prosecution", "legal_disclosure"]
+        assert response.json()["purposes"] == ["prosecution", "crime_prevention_disclosure"]
 
     async def test_stale_etag_is_412_and_missing_is_428(
         self, client: httpx.AsyncClient, session: AsyncSession
@@ -403,7 +404,7 @@ class TestActiveAgreements:
         current = await make_agreement(
             session,
             police,
-            purposes=[Purpose.PROSECUTION, Purpose.LEGAL_DISCLOSURE],
+            purposes=[Purpose.PROSECUTION, Purpose.CRIME_PREVENTION_DISCLOSURE],
             starts_on=date(2026, 1, 1),
             ends_on=date(2026, 12, 31),
         )
@@ -426,7 +427,7 @@ class TestActiveAgreements:
             return [a.id for a in agreements]
 
         assert await found(Purpose.PROSECUTION, date(2026, 1, 1)) == [current.id]
-        assert await found(Purpose.LEGAL_DISCLOSURE, date(2026, 12, 31)) == [current.id]
+        assert await found(Purpose.CRIME_PREVENTION_DISCLOSURE, date(2026, 12, 31)) == [current.id]
         assert await found(Purpose.PROSECUTION, date(2027, 1, 1)) == []
         assert await found(Purpose.SUBJECT_RIGHTS, date(2026, 6, 1)) == []
         assert await found(Purpose.PROSECUTION, date(2026, 6, 1), "nobody") == []

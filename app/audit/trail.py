@@ -49,7 +49,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -97,6 +97,10 @@ log = get_logger("kpas.audit")
 
 _PENDING: Final = "kpas.audit.pending"
 _SEALED: Final = "kpas.audit.sealed"
+_BEFORE_SEAL: Final = "kpas.audit.before_seal"
+
+#: Work that completes a buffered event from the database, run by :func:`seal` first.
+BeforeSeal = Callable[[AsyncSession], Awaitable[None]]
 
 _EVENTS = cast(Table, AuditEvent.__table__)
 _QUEUE = cast(Table, AuditEventPending.__table__)
@@ -213,6 +217,15 @@ def attach_subjects(
     Returns False when the decision's allow event is not on ``session`` (already sealed): the
     caller records a companion event instead. No I/O.
     """
+    index = _pending_allow(session, decision_id)
+    if index is None:
+        return False
+    pending: list[PendingAuditEvent] = session.info[_PENDING]
+    pending[index] = with_subjects(pending[index], resource_id=resource_id, subject_ids=subject_ids)
+    return True
+
+
+def _pending_allow(session: AsyncSession, decision_id: uuid.UUID) -> int | None:
     pending: list[PendingAuditEvent] = session.info.get(_PENDING) or []
     for index in reversed(range(len(pending))):
         candidate = pending[index]
@@ -221,11 +234,39 @@ def attach_subjects(
             and candidate.outcome == "allow"
             and candidate.decision_id == decision_id
         ):
-            pending[index] = with_subjects(
-                candidate, resource_id=resource_id, subject_ids=subject_ids
-            )
-            return True
-    return False
+            return index
+    return None
+
+
+def decision_subjects(session: AsyncSession, decision_id: uuid.UUID) -> frozenset[uuid.UUID]:
+    """The data subjects the decision's buffered allow event names so far. No I/O."""
+    index = _pending_allow(session, decision_id)
+    if index is None:
+        return frozenset()
+    event = session.info[_PENDING][index]
+    return event_subjects(event.subject_id, event.details)
+
+
+def amend_decision(
+    session: AsyncSession, decision_id: uuid.UUID, details: Mapping[str, DetailValue]
+) -> bool:
+    """Add ``details`` to the decision's buffered allow event; False when it is not buffered."""
+    index = _pending_allow(session, decision_id)
+    if index is None:
+        return False
+    pending: list[PendingAuditEvent] = session.info[_PENDING]
+    event = pending[index]
+    updated = replace(event, details=_frozen_details({**event.details, **details}))
+    _check(updated)
+    pending[index] = updated
+    return True
+
+
+def before_seal(session: AsyncSession, key: str, hook: BeforeSeal) -> None:
+    """Run ``hook`` once, right before this session's events are sealed; a second hook under
+    the same ``key`` is ignored."""
+    hooks: dict[str, BeforeSeal] = session.info.setdefault(_BEFORE_SEAL, {})
+    hooks.setdefault(key, hook)
 
 
 def with_subjects(
@@ -293,6 +334,9 @@ async def seal(session: AsyncSession) -> int:
     COMMITTED (the default), so the head lock waits for the previous writer and continues
     from its head. See the module docstring for where the lock is held.
     """
+    hooks: dict[str, BeforeSeal] | None = session.info.pop(_BEFORE_SEAL, None)
+    for hook in (hooks or {}).values():
+        await hook(session)
     pending: list[PendingAuditEvent] | None = session.info.get(_PENDING)
     if not pending:
         return 0

@@ -13,13 +13,20 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from app.models.messages import Channel
+from app.rules.attendance import (
+    PENALTY_FULL_DAYS,
+    PENALTY_FULL_POUNDS,
+    PENALTY_REDUCED_DAYS,
+    PENALTY_REDUCED_POUNDS,
+    PENALTY_REPEAT_YEARS,
+)
 
 #: Namespace of the default (demo and test) template ids.
 DEFAULT_TEMPLATE_NAMESPACE = uuid.UUID("5e0f3c1a-7b2d-5c4e-8f9a-1b2c3d4e5f60")
@@ -41,9 +48,20 @@ class MessageType:
     fields: Mapping[str, FieldKind]
     #: The purposes under which this message may be sent.
     purposes: frozenset[str]
+    #: Fields that may be left out (the template does not show them as placeholders).
+    optional: frozenset[str] = frozenset()
+    #: The template body, where the generic one (a line per field) will not do.
+    body: str | None = None
+    #: Checks across fields and values the template's conditional content needs (Notify's
+    #: ``((flag??text))``): problems by field, and the values to add.
+    derive: Callable[[Mapping[str, Any]], tuple[dict[str, str], dict[str, str]]] | None = field(
+        default=None, compare=False
+    )
 
     def template_body(self, channel: Channel) -> str:
         """The body of the demo/test template (Notify's ``((placeholder))`` syntax)."""
+        if self.body is not None:
+            return self.body
         lines = [self.description + "."] + [f"{name}: (({name}))" for name in self.fields]
         return "\n".join(lines)
 
@@ -60,6 +78,72 @@ def _type(
 
 T, D, M, R = FieldKind.TEXT, FieldKind.DATE, FieldKind.MONEY, FieldKind.REFERENCE
 ALL = {Channel.SMS, Channel.EMAIL, Channel.LETTER}
+
+
+def _pounds(pounds: int) -> str:
+    return f"£{pounds:,}.00"
+
+
+#: The penalty notice letter (Education (Penalty Notices) (England) Regulations 2007,
+#: SI 2007/1867, as amended by SI 2024/210). One template serves a first notice and a second
+#: within 3 years of a first: Notify's conditional content shows the reduced rate only on a
+#: first notice (``first_notice`` yes) and says why there is none on a second. The amounts
+#: and periods come from ``app.rules.attendance``.
+PENALTY_NOTICE_BODY = "\n".join(
+    (
+        "Penalty notice for your child's absence from school.",
+        "Child: ((pupil_name))",
+        "Notice number: ((notice_number))",
+        f"((first_notice??If you pay within {PENALTY_REDUCED_DAYS} days of receiving this "
+        f"notice, the penalty is {_pounds(PENALTY_REDUCED_POUNDS)}. If you do not, the penalty "
+        f"is {_pounds(PENALTY_FULL_POUNDS)}, payable within {PENALTY_FULL_DAYS} days of "
+        "receiving this notice.))",
+        f"((second_notice??This is a second penalty notice for your child within "
+        f"{PENALTY_REPEAT_YEARS} years of a first, so there is no reduced rate: the penalty is "
+        f"{_pounds(PENALTY_FULL_POUNDS)}, payable within {PENALTY_FULL_DAYS} days of receiving "
+        "this notice.))",
+        "Pay ((full_amount)) by ((full_by)).",
+    )
+)
+
+
+def _penalty_notice_terms(values: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """A first notice gives the reduced amount and date, a second neither; the amounts are
+    the regulations' own."""
+    problems: dict[str, str] = {}
+    reduced = [name for name in ("reduced_amount", "reduced_by") if name in values]
+    if len(reduced) == 1:
+        other = ({"reduced_amount", "reduced_by"} - set(reduced)).pop()
+        problems[other] = "required with " + reduced[0] + " (a first notice gives both)"
+    if values.get("full_amount") != PENALTY_FULL_POUNDS * 100:
+        problems["full_amount"] = f"a penalty notice is {_pounds(PENALTY_FULL_POUNDS)}"
+    if "reduced_amount" in values and values["reduced_amount"] != PENALTY_REDUCED_POUNDS * 100:
+        problems["reduced_amount"] = (
+            f"a first notice's reduced amount is {_pounds(PENALTY_REDUCED_POUNDS)}"
+        )
+    first = "yes" if reduced else "no"
+    return problems, {"first_notice": first, "second_notice": "no" if reduced else "yes"}
+
+
+def _penalty_notice_letter() -> MessageType:
+    return MessageType(
+        "penalty_notice_letter",
+        "Penalty notice for your child's absence from school",
+        frozenset({Channel.LETTER}),
+        {
+            "pupil_name": T,
+            "notice_number": R,
+            "reduced_amount": M,
+            "reduced_by": D,
+            "full_amount": M,
+            "full_by": D,
+        },
+        frozenset({"prosecution"}),
+        optional=frozenset({"reduced_amount", "reduced_by"}),
+        body=PENALTY_NOTICE_BODY,
+        derive=_penalty_notice_terms,
+    )
+
 
 MESSAGE_TYPES: dict[str, MessageType] = {
     t.code: t
@@ -89,20 +173,7 @@ MESSAGE_TYPES: dict[str, MessageType] = {
             "attendance_duty",
             "prosecution",
         ),
-        _type(
-            "penalty_notice_letter",
-            "Penalty notice for your child's absence from school",
-            {Channel.LETTER},
-            {
-                "pupil_name": T,
-                "notice_number": R,
-                "reduced_amount": M,
-                "reduced_by": D,
-                "full_amount": M,
-                "full_by": D,
-            },
-            "prosecution",
-        ),
+        _penalty_notice_letter(),
         _type(
             "sar_acknowledgement",
             "We have received your request for your personal information",
@@ -175,12 +246,17 @@ def render_personalisation(message_type: MessageType, values: Mapping[str, Any])
         problems[name] = "not a field of this message type"
     for name, kind in message_type.fields.items():
         if name not in values:
-            problems[name] = "required"
+            if name not in message_type.optional:
+                problems[name] = "required"
             continue
         try:
             rendered[name] = _render(kind, values[name])
         except ValueError as exc:
             problems[name] = str(exc)
+    if not problems and message_type.derive is not None:
+        found, derived = message_type.derive(values)
+        problems.update(found)
+        rendered.update(derived)
     if problems:
         raise PersonalisationError(problems)
     return rendered

@@ -206,8 +206,8 @@ class AttendanceAlert(PersonalRecord, Base):
     school_urn: Mapped[int] = mapped_column(ForeignKey("schools.urn"))
     kind: Mapped[AlertKind] = mapped_column(text_enum(AlertKind, "alert_kind"))
     status: Mapped[AlertStatus] = mapped_column(text_enum(AlertStatus, "alert_status"))
-    #: Penalty threshold: the first school week of the window. Persistent and severe
-    #: absence: the first day of the school year.
+    #: Penalty threshold: the school week of the first session the event spent. Persistent
+    #: and severe absence: the first day of the school year.
     period_start: Mapped[date] = mapped_column(Date)
     #: Penalty threshold: the school week in which the threshold was reached. Persistent and
     #: severe absence: the last day with a mark when the figures were last computed.
@@ -216,6 +216,11 @@ class AttendanceAlert(PersonalRecord, Base):
     attended_sessions: Mapped[int] = mapped_column(Integer)
     authorised_sessions: Mapped[int] = mapped_column(Integer)
     unauthorised_sessions: Mapped[int] = mapped_column(Integer)
+    #: Penalty threshold: the date and session of the last session the event spent (each
+    #: event spends the 10 sessions that reached the threshold; a later event needs sessions
+    #: after these). None for other kinds.
+    spent_through_date: Mapped[date | None] = mapped_column(Date)
+    spent_through_session: Mapped[str | None] = mapped_column(String(2))
     raised_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     withdrawn_at: Mapped[datetime | None]
@@ -232,3 +237,19 @@ class AttendanceAlert(PersonalRecord, Base):
     @property
     def school_district(self) -> str:
         return self.school.district
+
+
+class AttendanceWithheldPupil(Base):
+    """A pupil whose alerts the worker did not compute at a school, because the pupil's data
+    subject was restricted (UK GDPR Art 18) or had an upheld objection (Art 21) to the
+    purposes alerts serve. Once neither holds, the worker queues the school's weeks from
+    ``first_week`` again, so the alerts come back on the next pass."""
+
+    __tablename__ = "attendance_withheld_pupils"
+
+    school_urn: Mapped[int] = mapped_column(ForeignKey("schools.urn"), primary_key=True)
+    pupil_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("pupils.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: The earliest week whose alerts were not computed (or were withdrawn) for the pupil.
+    first_week: Mapped[date] = mapped_column(Date)

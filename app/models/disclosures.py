@@ -29,6 +29,21 @@ class DisclosureChannel(StrEnum):
     COURT_BUNDLE = "court_bundle"
 
 
+class DisclosureGround(StrEnum):
+    """The ground a release on request was decided on, recorded per request."""
+
+    #: DPA 2018 Sch 2 para 2(1)(a): the prevention or detection of crime.
+    PREVENTION_OR_DETECTION_OF_CRIME = "prevention_or_detection_of_crime"
+    #: DPA 2018 Sch 2 para 2(1)(b): the apprehension or prosecution of offenders.
+    APPREHENSION_OR_PROSECUTION = "apprehension_or_prosecution"
+    #: DPA 2018 Sch 2 para 5(1): required by an enactment.
+    REQUIRED_BY_ENACTMENT = "required_by_enactment"
+    #: DPA 2018 Sch 2 para 5(2): required by an order of a court or tribunal.
+    COURT_ORDER = "court_order"
+    #: DPA 2018 Sch 2 para 5(3): necessary for legal proceedings or legal advice.
+    LEGAL_PROCEEDINGS = "legal_proceedings"
+
+
 class InspectionGrant(Timestamped, Versioned, Base):
     """An inspector's read-only window: who, from when to when, and what the inspection
     covers (schools and data categories). The token names the grant; the grant decides."""
@@ -91,6 +106,9 @@ class Disclosure(Base):
     content_sha256: Mapped[str] = mapped_column(String(64))
     #: The requester's reference (a police request number, a court case number). Not personal.
     request_reference: Mapped[str | None] = mapped_column(String(100))
+    #: For a release on request (``court_disclosure``, ``crime_prevention_disclosure``): the
+    #: ground it was decided on (``DisclosureGround``).
+    ground: Mapped[str | None] = mapped_column(String(60))
     #: For API releases: what was read, and the decision that allowed it.
     resource_type: Mapped[str | None] = mapped_column(String(60))
     resource_id: Mapped[str | None] = mapped_column(String(100))

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from app.models.base import Base, Timestamped, Versioned, text_enum
@@ -28,11 +28,29 @@ class SubjectKind(StrEnum):
 
 
 class ObjectionStatus(StrEnum):
-    """An Art 21 objection: pending suspends the purpose, upheld stops it, rejected lifts it."""
+    """An Art 21 objection (or a written notice to stop, DPA 2018 Sch 1 para 8(5)).
+
+    - ``pending``: lodged, not yet decided. It suspends the purpose only where the subject also
+      asked for restriction while it is decided (Art 18(1)(d), ``restrict_pending``).
+    - ``upheld``: processing for the purpose stops, except what the legal obligation requires
+      (``PurposeSpec.obligation_continues``).
+    - ``rejected``: the objection does not apply (not processing on 6(1)(e)); nothing stops.
+    - ``compelling_grounds``: information governance recorded compelling legitimate grounds
+      that override the subject's interests (Art 21(1)); processing continues, with the reason
+      recorded in ``outcome_reason``.
+    """
 
     PENDING = "pending"
     UPHELD = "upheld"
     REJECTED = "rejected"
+    COMPELLING_GROUNDS = "compelling_grounds"
+
+
+class LegalClaimKind(StrEnum):
+    #: A case at prosecution or School Attendance Order stage.
+    CASE = "case"
+    #: A legal hold placed by information governance.
+    LEGAL_HOLD = "legal_hold"
 
 
 class DataSubject(Timestamped, Versioned, Base):
@@ -56,6 +74,34 @@ class SubjectObjection(Timestamped, Base):
     )
     purpose: Mapped[str] = mapped_column(String(60))
     status: Mapped[ObjectionStatus] = mapped_column(text_enum(ObjectionStatus, "objection_status"))
+    #: The subject also asked for processing to be restricted while the objection is decided
+    #: (Art 18(1)(d)): only then does a pending objection suspend the purpose.
+    restrict_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: Why information governance decided as it did (required for ``compelling_grounds``).
+    outcome_reason: Mapped[str | None] = mapped_column(String(500))
+    decided_by: Mapped[str | None] = mapped_column(String(255))
+    decided_at: Mapped[datetime | None]
+
+
+class SubjectLegalClaim(Timestamped, Base):
+    """A live legal claim for one person (UK GDPR Art 18(2)): a case at prosecution or School
+    Attendance Order stage, or a legal hold. Only while one is open may its purpose process the
+    data of a restricted subject; naming the purpose is not enough. Casework opens and closes
+    them."""
+
+    __tablename__ = "subject_legal_claims"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    subject_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("data_subjects.id", ondelete="CASCADE"), index=True
+    )
+    #: The purpose the claim is pursued for (``prosecution``, ``school_attendance_order``, ...).
+    purpose: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[LegalClaimKind] = mapped_column(text_enum(LegalClaimKind, "legal_claim_kind"))
+    #: The case or hold it belongs to (an id, never personal data).
+    reference: Mapped[str] = mapped_column(String(100))
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
 
 
 class PersonalRecord:

@@ -120,8 +120,12 @@ class PolicyEngine:
             for rule in matching:
                 for purpose in rule.purposes or (None,):
                     spec = REGISTRY[purpose] if purpose is not None else None
+                    # Fail closed: special category data only under a purpose whose recorded
+                    # conditions all cover decisions about a person (DPA 2018 Sch 1 para 8(3)).
                     special = (
-                        rule.special_category and spec is not None and spec.article9 is not None
+                        rule.special_category
+                        and spec is not None
+                        and spec.special_category_for_individuals
                     )
                     if special_only and not special:
                         continue  # no Article 9 condition: nothing of this resource is reachable
@@ -236,7 +240,7 @@ class PolicyEngine:
             if not _collected_for(mask, decision.purpose):
                 return False
         if decision.purpose is not None and subject_state is not None:
-            return refusal(subject_state, decision.purpose, today) is None
+            return refusal(subject_state, decision.purpose, today, decision.resource) is None
         return True
 
     def visible(
@@ -287,7 +291,12 @@ class PolicyEngine:
             if binding.purposes_column is not None:
                 clauses.append(_collected_for_clause(binding, decision.purpose))
             if binding.subject_column is not None:
-                clauses.append(visible_subjects(binding.subject_column, decision.purpose, today))
+                clauses.append(
+                    # The processing is the decision's, whichever table carries the subject.
+                    visible_subjects(
+                        binding.subject_column, decision.purpose, today, decision.resource
+                    )
+                )
         return and_(*clauses)
 
     def visible_parts(self, decision: Decision, principal: Principal) -> ColumnElement[bool]:

@@ -28,16 +28,30 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.trail import PendingAuditEvent, attach_subjects, record, with_subjects
+from app.audit.trail import (
+    PendingAuditEvent,
+    amend_decision,
+    attach_subjects,
+    before_seal,
+    decision_subjects,
+    record,
+    with_subjects,
+)
 from app.auth.dependencies import current_principal
 from app.auth.principal import Principal
 from app.db import SessionDep
 from app.errors import Forbidden, InvalidRequest, NotFound, Unauthenticated
 from app.policies import release as releases
 from app.policies.engine import Decision, PolicyEngine, new_decision_id
-from app.policies.registry import Purpose
+from app.policies.registry import REGISTRY, Purpose, RestrictionGround, decision_facts
 from app.policies.release import Release
-from app.policies.subject_state import SubjectState, visible_subjects
+from app.policies.subject_state import (
+    RESTRICTED_SUBJECT_IDS,
+    RESTRICTION_GROUND,
+    SubjectState,
+    restricted_subjects,
+    visible_subjects,
+)
 
 PURPOSE_HEADER = "KPAS-Purpose"
 #: The longest ``KPAS-Purpose`` value read as a purpose code (the registry's are far shorter).
@@ -129,7 +143,9 @@ class Access:
         (for personal data reached through another record, e.g. a pupil's carers)."""
         if self.decision.purpose is None:
             raise ValueError("subject filters apply to personal-data decisions only")
-        return visible_subjects(subject_column, self.decision.purpose, self.today)
+        return visible_subjects(
+            subject_column, self.decision.purpose, self.today, self.decision.resource
+        )
 
     def releasable(self, categories: frozenset[str]) -> frozenset[str]:
         """Of these data categories, those this caller may receive (all, inside KPAS)."""
@@ -149,6 +165,10 @@ class Access:
         resource = None if resource_id is None else str(resource_id)
         if not subjects and resource is None:
             return
+        if subjects and self._restriction_ground is not None:
+            before_seal(
+                self.session, f"restriction-ground:{self.decision.id}", self._ground_relied_on
+            )
         if attach_subjects(
             self.session, self.decision.id, resource_id=resource, subject_ids=subjects
         ):
@@ -169,6 +189,29 @@ class Access:
                 subject_ids=subjects,
             ),
         )
+
+    @property
+    def _restriction_ground(self) -> RestrictionGround | None:
+        purpose = self.decision.purpose
+        return None if purpose is None else REGISTRY[purpose].restriction_ground
+
+    async def _ground_relied_on(self, session: AsyncSession) -> None:
+        """Name, in the allow event, the Art 18(2) ground this request relied on and the
+        restricted subjects it relied on it for: only when it touched one."""
+        ground = self._restriction_ground
+        subjects = decision_subjects(session, self.decision.id)
+        if ground is None or not subjects:
+            return
+        restricted = await restricted_subjects(session, subjects)
+        if restricted:
+            amend_decision(
+                session,
+                self.decision.id,
+                {
+                    RESTRICTION_GROUND: ground.value,
+                    RESTRICTED_SUBJECT_IDS: tuple(sorted(str(s) for s in restricted)),
+                },
+            )
 
     def record_release(
         self,
@@ -328,7 +371,7 @@ def _decision_event(
         actor_role=role[:40],
         resource_type=decision.resource,
         resource_id=resource_id,
-        details={"reason": reason},
+        details={"reason": reason, **decision_facts(decision.purpose)},
     )
 
 
@@ -514,6 +557,7 @@ class PersonalDataGuard(Guard):
                 description="Why you need this data: a purpose code from the registry "
                 "(`GET /v1/purposes`), sent once. Routes whose resource fixes the purpose "
                 "default to it.",
+                examples=["attendance_duty"],
             ),
         ] = None,
     ) -> Access:

@@ -20,7 +20,7 @@ from app.policies.conditions import (
     InDistricts,
     OwnedByCaller,
 )
-from app.policies.registry import Purpose
+from app.policies.registry import REGISTRY, Purpose
 
 READ = frozenset({"read", "list"})
 WRITE = frozenset({"create", "update", "delete"})
@@ -63,12 +63,16 @@ GOVERNANCE_READS = frozenset(
         Purpose.SUBJECT_RIGHTS,
         Purpose.BREACH_MANAGEMENT,
         Purpose.RETENTION_MANAGEMENT,
-        Purpose.LEGAL_DISCLOSURE,
+        Purpose.COURT_DISCLOSURE,
+        Purpose.CRIME_PREVENTION_DISCLOSURE,
     }
 )
 #: Purposes a partner may ever be given by an agreement. Which of them a partner has, and
 #: over which districts and categories, is the active agreement's to say (checked per request).
-PARTNER_PURPOSES = ATTENDANCE_PURPOSES | {Purpose.LEGAL_DISCLOSURE}
+PARTNER_PURPOSES = ATTENDANCE_PURPOSES | {
+    Purpose.COURT_DISCLOSURE,
+    Purpose.CRIME_PREVENTION_DISCLOSURE,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,7 +457,8 @@ ROLE_PURPOSES: dict[Role, frozenset[Purpose]] = {
             Purpose.SUBJECT_RIGHTS,
             Purpose.BREACH_MANAGEMENT,
             Purpose.RETENTION_MANAGEMENT,
-            Purpose.LEGAL_DISCLOSURE,
+            Purpose.COURT_DISCLOSURE,
+            Purpose.CRIME_PREVENTION_DISCLOSURE,
             Purpose.STATUTORY_INSPECTION,
         }
     ),
@@ -481,5 +486,9 @@ def validate(rules: tuple[Rule, ...]) -> None:
                     f"rule {rule.id} lets {role} use purposes the role may not state: "
                     f"{sorted(outside)}"
                 )
+        aggregate = sorted(p.value for p in rule.purposes if REGISTRY[p].aggregate_only)
+        if aggregate:
+            # DPA 2018 Sch 1 para 8(3): figures only, never a record about a person.
+            raise ValueError(f"rule {rule.id}: {aggregate} yield aggregate figures only")
         if Role.INSPECTOR in rule.roles and not rule.actions <= READ:
             raise ValueError(f"rule {rule.id}: inspectors are read-only")

@@ -6,16 +6,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Row, Select, func, select
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.models.attendance import AlertKind, AlertStatus, AttendanceAlert
 from app.models.people import Pupil
 from app.models.schools import School
+from app.models.subjects import DataSubject, ObjectionStatus, SubjectObjection
 from app.repositories.pagination import PageRequest, keyset_page
+from app.rules.attendance import Session, SessionKey
 from app.rules.kent import District
 
 ABSENCE_KINDS = (AlertKind.PERSISTENT_ABSENCE, AlertKind.SEVERE_ABSENCE)
@@ -58,6 +60,10 @@ class PupilFooting:
     subject_id: uuid.UUID
     purposes_mask: int
     lawful_basis: str
+    date_of_birth: date
+    #: Restricted (UK GDPR Art 18) or with an upheld objection (Art 21) to a purpose alerts
+    #: serve: no alert is computed.
+    withheld: bool = False
 
 
 def _entries() -> Select[AttendanceAlert, str, str, str]:
@@ -168,18 +174,83 @@ class AttendanceAlertRepository:
         )
         return {(alert.pupil_id, alert.kind, alert.period_start): alert for alert in rows}
 
-    async def footings(self, pupil_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, PupilFooting]:
+    async def footings(
+        self, pupil_ids: Collection[uuid.UUID], *, purposes: Collection[str] = ()
+    ) -> dict[uuid.UUID, PupilFooting]:
+        """Each pupil's footing, date of birth, and whether alerts are withheld: the data
+        subject is restricted, or has an upheld objection to one of ``purposes``."""
+        if not pupil_ids:
+            return {}
+        objecting = exists(
+            select(SubjectObjection.id).where(
+                SubjectObjection.subject_id == Pupil.subject_id,
+                SubjectObjection.status == ObjectionStatus.UPHELD,
+                SubjectObjection.purpose.in_(sorted(purposes)),
+            )
+        )
+        rows = await self.session.execute(
+            select(
+                Pupil.id,
+                Pupil.subject_id,
+                Pupil.purposes_mask,
+                Pupil.lawful_basis,
+                Pupil.date_of_birth,
+                DataSubject.restricted_since.is_not(None) | objecting,
+            )
+            .join(DataSubject, DataSubject.id == Pupil.subject_id)
+            .where(Pupil.id.in_(list(pupil_ids)))
+        )
+        return {row[0]: PupilFooting(row[1], row[2], row[3], row[4], bool(row[5])) for row in rows}
+
+    async def spent_through(
+        self, school_urn: int, pupil_ids: Collection[uuid.UUID], *, ending: tuple[date, date]
+    ) -> dict[uuid.UUID, SessionKey]:
+        """Each pupil's last spent session at the school: the latest the open penalty-threshold
+        alerts whose school week is within ``ending`` (first and last inclusive) spent. An
+        alert that does not record it spent every session to the end of its week."""
         if not pupil_ids:
             return {}
         rows = await self.session.execute(
-            select(Pupil.id, Pupil.subject_id, Pupil.purposes_mask, Pupil.lawful_basis).where(
-                Pupil.id.in_(list(pupil_ids))
+            select(
+                AttendanceAlert.pupil_id,
+                AttendanceAlert.period_end,
+                AttendanceAlert.spent_through_date,
+                AttendanceAlert.spent_through_session,
+            ).where(
+                AttendanceAlert.school_urn == school_urn,
+                AttendanceAlert.kind == AlertKind.PENALTY_THRESHOLD,
+                AttendanceAlert.status == AlertStatus.OPEN,
+                AttendanceAlert.period_end >= ending[0],
+                AttendanceAlert.period_end <= ending[1],
+                AttendanceAlert.pupil_id.in_(list(pupil_ids)),
             )
         )
-        return {
-            row.id: PupilFooting(row.subject_id, row.purposes_mask, row.lawful_basis)
-            for row in rows
-        }
+        found: dict[uuid.UUID, SessionKey] = {}
+        for pupil_id, period_end, spent_date, spent_session in rows:
+            spent: SessionKey = (
+                (spent_date, Session(spent_session))
+                if spent_date is not None and spent_session is not None
+                else (period_end + timedelta(days=6), Session.PM)
+            )
+            if pupil_id not in found or spent > found[pupil_id]:
+                found[pupil_id] = spent
+        return found
+
+    async def open_alerts_of(
+        self, school_urn: int, pupil_ids: Collection[uuid.UUID]
+    ) -> list[AttendanceAlert]:
+        if not pupil_ids:
+            return []
+        rows = await self.session.scalars(
+            select(AttendanceAlert).where(
+                and_(
+                    AttendanceAlert.school_urn == school_urn,
+                    AttendanceAlert.status == AlertStatus.OPEN,
+                    AttendanceAlert.pupil_id.in_(list(pupil_ids)),
+                )
+            )
+        )
+        return list(rows.all())
 
 
 def _entry(row: Row[AttendanceAlert, str, str, str]) -> AlertEntry:

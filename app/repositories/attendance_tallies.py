@@ -18,6 +18,7 @@ leaves it for the next pass.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -39,6 +40,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.attendance import (
@@ -50,10 +52,13 @@ from app.models.attendance import (
 from app.models.schools import School
 from app.rules.attendance import (
     ATTENDANCE_CODES,
+    PENALTY_CODES,
     PENALTY_WINDOW_SCHOOL_WEEKS,
     POSSIBLE_CATEGORIES,
     AttendanceFigures,
     CodeCategory,
+    Session,
+    SessionKey,
 )
 
 PUPIL_WEEKS = cast(Table, AttendancePupilWeek.__table__)
@@ -296,11 +301,17 @@ class AttendanceTallyRepository:
         return before
 
     async def school_weeks_around(
-        self, school_urn: int, first: date, last: date, *, reach: int = PENALTY_WINDOW_SCHOOL_WEEKS
+        self,
+        school_urn: int,
+        first: date,
+        last: date,
+        *,
+        reach: int = PENALTY_WINDOW_SCHOOL_WEEKS,
+        after: int | None = PENALTY_WINDOW_SCHOOL_WEEKS,
     ) -> tuple[list[date], list[date]]:
         """The school's school weeks a change from ``first`` to ``last`` can matter to: up to
-        ``reach`` before ``first``, and from ``first`` to ``reach`` after ``last``, both
-        ascending."""
+        ``reach`` before ``first``, and from ``first`` to ``after`` after ``last`` (every
+        later one when ``after`` is None), both ascending."""
         before = list(
             (
                 await self.session.scalars(
@@ -313,18 +324,63 @@ class AttendanceTallyRepository:
         )
         before.reverse()
         weeks_between = (last - first).days // 7 + 1
-        after = list(
-            (
-                await self.session.scalars(
-                    select(_S.week_start)
-                    .where(_S.school_urn == school_urn, _S.week_start >= first)
-                    .order_by(_S.week_start)
-                    .limit(weeks_between + reach)
-                )
-            ).all()
+        following = select(_S.week_start).where(_S.school_urn == school_urn, _S.week_start >= first)
+        if after is not None:
+            following = following.limit(weeks_between + after)
+        later = list((await self.session.scalars(following.order_by(_S.week_start))).all())
+        beyond = [week for week in later if week > last]
+        if after is not None:
+            beyond = beyond[:after]
+        return before, [week for week in later if week <= last] + beyond
+
+    async def school_weeks_from(self, school_urn: int, first: date) -> list[date]:
+        """The school's school weeks from ``first`` on, ascending."""
+        rows = await self.session.scalars(
+            select(_S.week_start)
+            .where(_S.school_urn == school_urn, _S.week_start >= first)
+            .order_by(_S.week_start)
         )
-        beyond = [week for week in after if week > last][:reach]
-        return before, [week for week in after if week <= last] + beyond
+        return list(rows.all())
+
+    async def queue(self, school_urn: int, weeks: Collection[date], now: datetime) -> None:
+        """Queue ``weeks`` of the school for recomputing, as an import does: a week already
+        queued takes the new time (one statement, safe beside a concurrent import)."""
+        if not weeks:
+            return
+        dialect = self.session.get_bind().dialect.name
+        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert_(STALE_WEEKS).values(
+            [{"school_urn": school_urn, "week_start": week, "queued_at": now} for week in weeks]
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["school_urn", "week_start"],
+                set_={"queued_at": stmt.excluded.queued_at},
+            )
+        )
+
+    async def unauthorised_sessions(
+        self, school_urn: int, pupil_ids: Collection[uuid.UUID], first: date, last: date
+    ) -> dict[uuid.UUID, list[SessionKey]]:
+        """Each pupil's unauthorised sessions at the school in the weeks from ``first`` to
+        ``last`` (Mondays, inclusive), in date and session order."""
+        if not pupil_ids:
+            return {}
+        rows = await self.session.execute(
+            select(_M.pupil_id, _M.mark_date, _M.session)
+            .where(
+                _M.school_urn == school_urn,
+                _M.pupil_id.in_(list(pupil_ids)),
+                _M.mark_date >= first,
+                _M.mark_date <= last + timedelta(days=6),
+                _M.code.in_(sorted(PENALTY_CODES)),
+            )
+            .order_by(_M.pupil_id, _M.mark_date, _M.session)
+        )
+        found: dict[uuid.UUID, list[SessionKey]] = defaultdict(list)
+        for pupil_id, mark_date, session_name in rows:
+            found[pupil_id].append((_as_date(mark_date), Session(session_name)))
+        return dict(found)
 
     async def unauthorised_weeks(
         self, school_urn: int, first: date, last: date

@@ -20,7 +20,12 @@ Sources:
   considered when a pupil has 10 sessions of unauthorised absence (``G N O U``, any mix, not
   necessarily consecutive) within a rolling period of 10 school weeks. A school week is any
   week with at least one possible session for the school; the period may span terms and
-  school years.
+  school years. Each threshold event uses its own sessions: the 10 that reached the threshold
+  are spent, and a further event needs 10 new sessions within a rolling 10 school weeks.
+- The Education (Penalty Notices) (England) Regulations 2007, SI 2007/1867, as amended by
+  SI 2024/210: a penalty notice is £80 if paid within 21 days of receipt, otherwise
+  £160 if paid within 28 days; a second notice to the same parent for the same child within 3
+  years of the first is £160 within 28 days, with no reduced rate.
 
 Codes the 2024 regulations withdrew (``H``, ``F``, ``J`` and the single-letter ``Y``) are
 refused with the code that replaced them, never silently mapped: the school must choose.
@@ -249,14 +254,46 @@ PENALTY_THRESHOLD_SESSIONS = 10
 #: ... within this many school weeks, rolling.
 PENALTY_WINDOW_SCHOOL_WEEKS = 10
 
+#: Penalty notice amounts (SI 2007/1867 as amended by SI 2024/210), in pounds, and the days
+#: from receipt within which each is payable.
+PENALTY_REDUCED_POUNDS = 80
+PENALTY_REDUCED_DAYS = 21
+PENALTY_FULL_POUNDS = 160
+PENALTY_FULL_DAYS = 28
+#: A second notice to the same parent for the same child within this many years of the first
+#: is the full amount only; no third notice may be issued within it.
+PENALTY_REPEAT_YEARS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class PenaltyTerms:
+    """What a penalty notice asks: the reduced amount and its period (a first notice only),
+    and the full amount and its period."""
+
+    reduced_pounds: int | None
+    reduced_days: int | None
+    full_pounds: int
+    full_days: int
+
+    @property
+    def reduced_rate(self) -> bool:
+        return self.reduced_pounds is not None
+
+
+def penalty_terms(*, second_within_three_years: bool) -> PenaltyTerms:
+    """The amounts a notice carries: a first notice £80 within 21 days or £160 within 28; a
+    second within 3 years of the first £160 within 28 days, no reduced rate."""
+    if second_within_three_years:
+        return PenaltyTerms(None, None, PENALTY_FULL_POUNDS, PENALTY_FULL_DAYS)
+    return PenaltyTerms(
+        PENALTY_REDUCED_POUNDS, PENALTY_REDUCED_DAYS, PENALTY_FULL_POUNDS, PENALTY_FULL_DAYS
+    )
+
+
 #: Persistent absence: absent for at least 10% of possible sessions (DfE methodology).
 PERSISTENT_ABSENCE_PERCENT = 10
 #: Severe absence: absent for at least 50% of possible sessions (DfE methodology).
 SEVERE_ABSENCE_PERCENT = 50
-#: Council practice, not statute: persistent and severe absence alerts wait until a pupil has
-#: at least one school week's possible sessions in the school year, so a pupil absent on the
-#: first morning of term is not reported as severely absent.
-ABSENCE_ALERT_MIN_POSSIBLE_SESSIONS = 10
 
 
 class CodeProblem(ValueError):
@@ -374,40 +411,89 @@ def school_year_start(day: date) -> date:
     return date(year, 8, 1)
 
 
+#: A registration session: its date and whether morning or afternoon. Tuples sort in date and
+#: session order (``AM`` before ``PM``).
+SessionKey = tuple[date, Session]
+
+
 @dataclass(frozen=True, slots=True)
 class PenaltyWindow:
-    """A run of school weeks in which unauthorised absence reached the threshold."""
+    """A threshold event: the school week in which a pupil's unspent unauthorised sessions
+    within a rolling 10 school weeks reached the threshold, and the sessions it spends."""
 
-    #: The first and last school weeks (Mondays) of the rolling window.
+    #: The school week (Monday) of the first session the event spends.
     first_week: date
+    #: The school week in which the threshold was reached.
     last_week: date
-    #: Unauthorised sessions (G, N, O, U) within the window.
+    #: Sessions the event spends: always the threshold.
     sessions: int
+    #: The last session the event spends; every counted session up to it is spent, and the
+    #: next event needs sessions after it.
+    spent_through: SessionKey
 
 
-def penalty_threshold_windows(
-    school_weeks: Sequence[date], unauthorised_by_week: Mapping[date, int]
+def penalty_threshold_events(
+    school_weeks: Sequence[date],
+    sessions: Iterable[tuple[date, str]],
+    *,
+    spent_through: tuple[date, str] | None = None,
 ) -> list[PenaltyWindow]:
-    """Where a pupil's unauthorised absence reached the penalty-notice threshold.
+    """Each penalty-threshold event, in order (SI 2024/210 and the national framework).
 
     ``school_weeks`` are the school's school weeks (Mondays of weeks with at least one possible
     session), ascending; weeks with none, such as a closure week of ``#`` marks or a holiday,
-    are simply not in it, so the rolling window reaches past them. A window is the 10 school
-    weeks ending at each school week; one is reported where it holds 10 or more unauthorised
-    sessions and the window ending a school week earlier held fewer, so a pupil who stays above
-    the threshold for several weeks is reported once, and again only after falling below it.
+    are not in it, so the rolling window reaches past them. ``sessions`` are the pupil's
+    unauthorised sessions that can found an offence (while the child is of compulsory school
+    age, Education Act 1996 s444), in any order.
+
+    An event is raised in the first school week where the unspent sessions within the 10
+    school weeks ending with it number 10 or more. It spends the 10 earliest of them, in date
+    and session order (AM before PM); any later session, even in the same week, stays unspent
+    and counts towards the next event. Sessions up to ``spent_through`` (the last session the
+    previous event spent) are already spent. A session falls out of reach once it is more than
+    10 school weeks old.
     """
     weeks = list(school_weeks)
-    counts = [unauthorised_by_week.get(week, 0) for week in weeks]
+    index_of = {week: index for index, week in enumerate(weeks)}
+    spent = _session_key(spent_through) if spent_through is not None else None
+    by_week: dict[int, list[SessionKey]] = {}
+    for given in sessions:
+        key = _session_key(given)
+        index = index_of.get(week_start(key[0]))
+        if index is None or (spent is not None and key <= spent):
+            continue
+        by_week.setdefault(index, []).append(key)
     found: list[PenaltyWindow] = []
-    running = 0
-    previous = 0
-    for index, count in enumerate(counts):
-        running += count
-        if index >= PENALTY_WINDOW_SCHOOL_WEEKS:
-            running -= counts[index - PENALTY_WINDOW_SCHOOL_WEEKS]
-        if running >= PENALTY_THRESHOLD_SESSIONS > previous:
-            first = weeks[max(0, index - PENALTY_WINDOW_SCHOOL_WEEKS + 1)]
-            found.append(PenaltyWindow(first, weeks[index], running))
-        previous = running
+    unspent: list[SessionKey] = []
+    for index, week in enumerate(weeks):
+        unspent.extend(sorted(by_week.get(index, ())))
+        oldest = index - PENALTY_WINDOW_SCHOOL_WEEKS + 1
+        unspent = [key for key in unspent if index_of[week_start(key[0])] >= oldest]
+        while len(unspent) >= PENALTY_THRESHOLD_SESSIONS:
+            spending = unspent[:PENALTY_THRESHOLD_SESSIONS]
+            unspent = unspent[PENALTY_THRESHOLD_SESSIONS:]
+            found.append(
+                PenaltyWindow(
+                    week_start(spending[0][0]), week, PENALTY_THRESHOLD_SESSIONS, spending[-1]
+                )
+            )
     return found
+
+
+def _session_key(given: tuple[date, str]) -> SessionKey:
+    return (given[0], Session(given[1]))
+
+
+def penalty_threshold_windows(
+    school_weeks: Sequence[date],
+    unauthorised_by_week: Mapping[date, int],
+    *,
+    spent_through: tuple[date, str] | None = None,
+) -> list[PenaltyWindow]:
+    """``penalty_threshold_events`` from counts by week: a week's sessions are taken as its
+    first ones, Monday morning onwards."""
+    sessions: list[SessionKey] = []
+    for week, count in unauthorised_by_week.items():
+        for n in range(count):
+            sessions.append((week + timedelta(days=n // 2), (Session.AM, Session.PM)[n % 2]))
+    return penalty_threshold_events(school_weeks, sessions, spent_through=spent_through)

@@ -3,11 +3,16 @@
 "Pupil-linked records from date of birth until the 25th birthday, then made inaccessible to
 system users or securely destroyed" (KPAS privacy notice, "How long we keep your information").
 A record is kept up to and including the retention date, and is past retention the day after.
+
+An age is attained at the start of the anniversary of the birth (Family Law Reform Act 1969
+s9), so the records are inaccessible from the 25th birthday itself: the retention date is the
+day before it. A child born on 29 February turns 25 on 1 March in a common year, so the
+retention date is 28 February.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 #: Pupil-linked records are kept until the pupil's 25th birthday.
 PUPIL_RECORD_YEARS = 25
@@ -23,4 +28,5 @@ def birthday(born: date, years: int) -> date:
 
 
 def pupil_retain_until(date_of_birth: date) -> date:
-    return birthday(date_of_birth, PUPIL_RECORD_YEARS)
+    """The last day a pupil's records are kept: the day before the 25th birthday."""
+    return birthday(date_of_birth, PUPIL_RECORD_YEARS) - timedelta(days=1)

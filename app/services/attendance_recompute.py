@@ -8,25 +8,34 @@ pass (``recompute``) claims a batch of them and, in the caller's transaction:
    possible session for the school; a week of ``#`` closure marks, or a holiday, is not);
 3. recomputes the alerts of the pupils whose marks changed:
 
-   - **penalty threshold** (SI 2024/210): ``penalty_threshold_windows`` over the school's
-     school weeks, but only over the span a change can affect: windows ending from the
-     earliest changed week to the tenth school week after the latest, fed from ten school
-     weeks before (so the window that ended just before is known too). Each window reported
-     is an alert keyed by its first week; an open alert in the span that the windows no
-     longer report is withdrawn (a correction took the count below the threshold), and one
-     reported again is reopened. When a school week appeared or disappeared with school
-     weeks after it, every window across it shifts, so the pupils with unauthorised absence
-     in the span (or an open alert in it) are recomputed too;
+   - **penalty threshold** (SI 2024/210): ``penalty_threshold_events`` over the school's
+     school weeks. Each event spends the 10 sessions that reached the threshold (the alert
+     records the last of them), so a change can move every later event: events ending from
+     the earliest changed week on are recomputed, fed from ten school weeks before it and
+     starting after the last session the open events before it spent. Only sessions while the
+     child is of compulsory school age count (Education Act 1996 s8 and s444). Each event is
+     an alert keyed by the week of its first session; an open alert from the changed week on
+     that the events no longer report is withdrawn (a correction took the count below the
+     threshold), and one reported again is reopened. When a school week appeared or
+     disappeared with school weeks after it, every window across it shifts, so the pupils
+     with unauthorised absence in the span (or an open alert in it) are recomputed too;
    - **persistent and severe absence** (DfE methodology): the school year's figures at the
-     school so far, summed from the pupil-weeks. Open while the flag holds and the pupil has
-     had at least ``ABSENCE_ALERT_MIN_POSSIBLE_SESSIONS`` possible sessions, figures kept
-     current while open, withdrawn when it no longer holds;
+     school so far, summed from the pupil-weeks, for DfE's cohort (aged 5 to 15 on 31 August
+     before the school year). Open while the flag holds and the pupil has had at least the
+     council's ``absence_alert_min_possible_sessions`` possible sessions, figures kept current
+     while open, withdrawn when it no longer holds;
+
+   Pupils who are restricted (UK GDPR Art 18) or have an upheld objection (Art 21) to a
+   purpose alerts serve get none: their open alerts at the school are withdrawn and they are
+   remembered (``attendance_withheld_pupils``), so that once neither holds their weeks are
+   queued again and the next pass computes their alerts;
 
 4. takes the claimed weeks off the queue, unless an import queued one again meanwhile.
 
-Every read is bounded by a school and a range of weeks (those around the change for penalty
-windows, the school year so far for absence figures, summed from weekly rows), never a year
-of marks. Alerts follow the school whose marks raised them; a dual-registered pupil's
+Every read is bounded by a school and a range of weeks: for penalty events from ten school
+weeks before the change to the school's latest, reading only the unauthorised marks of the
+pupils concerned; for absence figures the school year so far, summed from weekly rows.
+Alerts follow the school whose marks raised them; a dual-registered pupil's
 sessions at the other school are marked ``D``, not a possible session, so each session counts
 at one school only.
 
@@ -46,14 +55,20 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database
 from app.log import get_logger
-from app.models.attendance import AlertKind, AlertStatus, AttendanceAlert
+from app.models.attendance import (
+    AlertKind,
+    AlertStatus,
+    AttendanceAlert,
+    AttendanceWithheldPupil,
+)
 from app.models.base import utcnow
 from app.repositories.attendance_alerts import AttendanceAlertRepository, PupilFooting
 from app.repositories.attendance_tallies import (
@@ -63,16 +78,25 @@ from app.repositories.attendance_tallies import (
     stale_query,
 )
 from app.rules.attendance import (
-    ABSENCE_ALERT_MIN_POSSIBLE_SESSIONS,
-    PENALTY_WINDOW_SCHOOL_WEEKS,
     AttendanceFigures,
     PenaltyWindow,
-    penalty_threshold_windows,
+    SessionKey,
+    penalty_threshold_events,
     school_year_start,
+    week_start,
+)
+from app.rules.school_age import (
+    compulsory_school_age_ends,
+    compulsory_school_age_starts,
+    in_absence_cohort,
 )
 from app.services.changes import set_changed
+from app.settings import get_settings
 
 _log = get_logger("app.services.attendance_recompute")
+
+#: The purposes alerts serve: an upheld objection (UK GDPR Art 21) to either stops them.
+ALERT_PURPOSES = ("attendance_duty", "intervention")
 
 #: Stale school weeks one pass takes. A pass is one transaction and holds its schools (and, on
 #: SQLite, the only write lock) throughout, so it is kept to a few seconds.
@@ -110,7 +134,19 @@ class _AlertWriter:
         self.school_urn = school_urn
         self.now = now
         self.counts = counts
-        self._new: list[tuple[uuid.UUID, AlertKind, date, date, AttendanceFigures]] = []
+        self._new: list[
+            tuple[uuid.UUID, AlertKind, date, date, AttendanceFigures, SessionKey | None]
+        ] = []
+        self.footings: dict[uuid.UUID, PupilFooting] = {}
+
+    async def standing(
+        self, alerts: AttendanceAlertRepository, pupils: set[uuid.UUID]
+    ) -> dict[uuid.UUID, PupilFooting]:
+        """The footings of ``pupils`` (read once per pass and school)."""
+        missing = pupils - self.footings.keys()
+        if missing:
+            self.footings.update(await alerts.footings(missing, purposes=ALERT_PURPOSES))
+        return {p: self.footings[p] for p in pupils if p in self.footings}
 
     def hold(
         self,
@@ -121,12 +157,13 @@ class _AlertWriter:
         period_start: date,
         period_end: date,
         figures: AttendanceFigures,
+        spent_through: SessionKey | None = None,
     ) -> None:
         """The alert holds: open it (or keep it open) with these figures."""
         if existing is None:
-            self._new.append((pupil_id, kind, period_start, period_end, figures))
+            self._new.append((pupil_id, kind, period_start, period_end, figures, spent_through))
             return
-        changed = _set(existing, period_end=period_end, figures=figures)
+        changed = _set(existing, period_end=period_end, figures=figures, spent=spent_through)
         if existing.status is AlertStatus.WITHDRAWN:
             existing.status = AlertStatus.OPEN
             existing.withdrawn_at = None
@@ -152,14 +189,14 @@ class _AlertWriter:
         """Insert the new alerts, each on its pupil's footing."""
         if not self._new:
             return
-        footings = await alerts.footings({pupil_id for pupil_id, *_ in self._new})
-        for pupil_id, kind, period_start, period_end, figures in self._new:
+        footings = await self.standing(alerts, {pupil_id for pupil_id, *_ in self._new})
+        for pupil_id, kind, period_start, period_end, figures, spent in self._new:
             footing = footings.get(pupil_id)
             if footing is None:  # the pupil's key on the marks makes this unreachable
                 continue
-            self.session.add(
-                self._alert(pupil_id, footing, kind, period_start, period_end, figures)
-            )
+            alert = self._alert(pupil_id, footing, kind, period_start, period_end, figures)
+            _set(alert, period_end=period_end, figures=figures, spent=spent)
+            self.session.add(alert)
             self.counts.raised += 1
         self._new.clear()
 
@@ -200,9 +237,23 @@ def _figure_columns(figures: AttendanceFigures) -> dict[str, int]:
     }
 
 
-def _set(alert: AttendanceAlert, *, period_end: date, figures: AttendanceFigures) -> bool:
-    """Write the period end and figures; True if any changed."""
-    return set_changed(alert, {"period_end": period_end, **_figure_columns(figures)})
+def _set(
+    alert: AttendanceAlert,
+    *,
+    period_end: date,
+    figures: AttendanceFigures,
+    spent: SessionKey | None = None,
+) -> bool:
+    """Write the period end, figures and last spent session; True if any changed."""
+    return set_changed(
+        alert,
+        {
+            "period_end": period_end,
+            **_figure_columns(figures),
+            "spent_through_date": spent[0] if spent else None,
+            "spent_through_session": spent[1].value if spent else None,
+        },
+    )
 
 
 def _next_school_year(start: date) -> date:
@@ -214,6 +265,7 @@ async def recompute(
 ) -> RecomputeCounts:
     """One pass over up to ``limit`` stale school weeks, in the caller's transaction (which
     the caller commits). Returns what it did; ``weeks`` is 0 when nothing was waiting."""
+    await _release_withheld(session, now or utcnow())
     claimed = await AttendanceTallyRepository(session).claim(limit=limit)
     return await recompute_claimed(session, claimed, now=now)
 
@@ -255,6 +307,7 @@ async def _recompute_school(
     counts.school_weeks += len(now_school_weeks)
     pupils = recount.before | {row.pupil_id for row in recount.after}
     writer = _AlertWriter(session, school_urn, now, counts)
+    pupils = await _withhold(session, alerts, writer, school_urn, weeks[0], pupils)
     await _penalty_alerts(
         tallies,
         alerts,
@@ -275,6 +328,62 @@ async def _recompute_school(
     await writer.flush(alerts)
 
 
+async def _withhold(
+    session: AsyncSession,
+    alerts: AttendanceAlertRepository,
+    writer: _AlertWriter,
+    school_urn: int,
+    first_week: date,
+    pupils: set[uuid.UUID],
+) -> set[uuid.UUID]:
+    """Take out of ``pupils`` those whose alerts are withheld: a restricted data subject
+    (UK GDPR Art 18: derived processing stops too) or an upheld objection (Art 21) to a
+    purpose alerts serve. Their open alerts at the school are withdrawn, so an officer sees
+    nothing computed about them, and a marker remembers them so that the alerts come back
+    once neither holds. Returns the pupils whose alerts are computed."""
+    footings = await writer.standing(alerts, pupils)
+    withheld = {pupil_id for pupil_id, footing in footings.items() if footing.withheld}
+    if not withheld:
+        return pupils
+    earliest: dict[uuid.UUID, date] = dict.fromkeys(withheld, first_week)
+    for alert in await alerts.open_alerts_of(school_urn, withheld):
+        earliest[alert.pupil_id] = min(earliest[alert.pupil_id], week_start(alert.period_start))
+        writer.lapse(alert)
+    for pupil_id, week in earliest.items():
+        marker = await session.get(AttendanceWithheldPupil, (school_urn, pupil_id))
+        if marker is None:
+            session.add(
+                AttendanceWithheldPupil(school_urn=school_urn, pupil_id=pupil_id, first_week=week)
+            )
+        elif week < marker.first_week:
+            marker.first_week = week
+    return pupils - withheld
+
+
+async def _release_withheld(session: AsyncSession, now: datetime) -> None:
+    """Queue again the weeks of pupils whose alerts were withheld and no longer are (the
+    restriction lifted, the objection no longer upheld), so this pass computes them."""
+    markers = list((await session.scalars(select(AttendanceWithheldPupil))).all())
+    if not markers:
+        return
+    alerts = AttendanceAlertRepository(session)
+    footings = await alerts.footings({m.pupil_id for m in markers}, purposes=ALERT_PURPOSES)
+    tallies = AttendanceTallyRepository(session)
+    for marker in markers:
+        footing = footings.get(marker.pupil_id)
+        if footing is not None and footing.withheld:
+            continue
+        if footing is not None:
+            weeks = await tallies.school_weeks_from(marker.school_urn, marker.first_week)
+            await tallies.queue(marker.school_urn, weeks, now)
+        await session.execute(
+            delete(AttendanceWithheldPupil).where(
+                AttendanceWithheldPupil.school_urn == marker.school_urn,
+                AttendanceWithheldPupil.pupil_id == marker.pupil_id,
+            )
+        )
+
+
 async def _penalty_alerts(
     tallies: AttendanceTallyRepository,
     alerts: AttendanceAlertRepository,
@@ -289,12 +398,12 @@ async def _penalty_alerts(
     docstring) for ``pupils``, and for everyone with absence across a school week that
     appeared or disappeared (``moved``) when later school weeks exist."""
     first_changed, last_changed = weeks[0], weeks[-1]
+    # Each event spends its sessions, so a change can move every later event: the span runs
+    # to the school's latest school week. The ten before the change give the windows that
+    # end in it their full reach; the open events before the change say what is spent.
     earlier, school_weeks = await tallies.school_weeks_around(
-        school_urn, first_changed, last_changed
+        school_urn, first_changed, last_changed, after=None
     )
-    later = [week for week in school_weeks if week > last_changed]
-    # Windows ending up to the tenth school week after the change can differ; beyond, none.
-    span_end = later[-1] if len(later) >= PENALTY_WINDOW_SCHOOL_WEEKS else None
     feed = earlier + school_weeks
     counts_by_pupil: dict[uuid.UUID, dict[date, int]] = defaultdict(dict)
     if feed:
@@ -307,16 +416,31 @@ async def _penalty_alerts(
         pupils |= await alerts.pupils_with_open_penalty_alerts(
             school_urn, ending_from=first_changed
         )
+        pupils = await _withhold(writer.session, alerts, writer, school_urn, first_changed, pupils)
     if not pupils:
         return
+    footings = await writer.standing(alerts, pupils)
+    with_absence = {pupil_id for pupil_id in pupils if counts_by_pupil.get(pupil_id)}
+    sessions_by_pupil = (
+        await tallies.unauthorised_sessions(school_urn, with_absence, feed[0], feed[-1])
+        if feed and with_absence
+        else {}
+    )
+    spent = await alerts.spent_through(
+        school_urn,
+        with_absence,
+        ending=(feed[0] if feed else first_changed, first_changed - timedelta(days=1)),
+    )
     windows: dict[uuid.UUID, list[PenaltyWindow]] = {}
-    for pupil_id in pupils:
-        unauthorised = counts_by_pupil.get(pupil_id)
-        if not unauthorised:
+    for pupil_id in with_absence:
+        counted = _of_compulsory_school_age(
+            sessions_by_pupil.get(pupil_id, []), footings.get(pupil_id)
+        )
+        if not counted:
             continue
         found = [
             window
-            for window in penalty_threshold_windows(feed, unauthorised)
+            for window in penalty_threshold_events(feed, counted, spent_through=spent.get(pupil_id))
             if window.last_week >= first_changed
         ]
         if found:
@@ -329,6 +453,8 @@ async def _penalty_alerts(
     for pupil_id, found in windows.items():
         for window in found:
             key = (pupil_id, window.first_week)
+            if key in kept:  # two events from one week's sessions: more than 10 in the week
+                continue
             kept.add(key)
             writer.hold(
                 existing.get(key),
@@ -337,13 +463,23 @@ async def _penalty_alerts(
                 period_start=window.first_week,
                 period_end=window.last_week,
                 figures=figures[key],
+                spent_through=window.spent_through,
             )
     for key, alert in existing.items():
-        in_span = alert.period_end >= first_changed and (
-            span_end is None or alert.period_end <= span_end
-        )
-        if in_span and key not in kept:
+        if key[0] in pupils and alert.period_end >= first_changed and key not in kept:
             writer.lapse(alert)
+
+
+def _of_compulsory_school_age(
+    sessions: Sequence[SessionKey], footing: PupilFooting | None
+) -> list[SessionKey]:
+    """The sessions while the child was of compulsory school age: only those can found an
+    offence (Education Act 1996 s8 and s444)."""
+    if footing is None:
+        return list(sessions)
+    starts = compulsory_school_age_starts(footing.date_of_birth)
+    ends = compulsory_school_age_ends(footing.date_of_birth)
+    return [key for key in sessions if starts <= key[0] <= ends]
 
 
 async def _window_figures(
@@ -389,13 +525,19 @@ async def _absence_alerts(
         return
     years = sorted({school_year_start(week) for week in weeks})
     existing = await alerts.absence_alerts(school_urn, years)
+    minimum = get_settings().absence_alert_min_possible_sessions
+    footings = await writer.standing(alerts, pupils)
     for year in years:
         so_far = await tallies.year_to_date(school_urn, pupils, year, _next_school_year(year))
         holding: dict[tuple[uuid.UUID, AlertKind], AttendanceFigures] = {}
         for pupil_id in pupils:
             found = so_far.get(pupil_id)
             figures = found.figures if found else AttendanceFigures()
-            enough = figures.possible >= ABSENCE_ALERT_MIN_POSSIBLE_SESSIONS
+            footing = footings.get(pupil_id)
+            # DfE's measures cover pupils of compulsory school age: aged 5 to 15 at the
+            # start of the school year. The minimum is council practice, not law.
+            cohort = footing is not None and in_absence_cohort(footing.date_of_birth, year.year)
+            enough = cohort and figures.possible >= minimum
             for kind, holds in (
                 (AlertKind.PERSISTENT_ABSENCE, figures.persistent_absence),
                 (AlertKind.SEVERE_ABSENCE, figures.severe_absence),

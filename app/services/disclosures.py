@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Role
 from app.errors import ValidationFailed, body_problem
-from app.models.disclosures import Disclosure, DisclosureChannel
+from app.models.disclosures import Disclosure, DisclosureChannel, DisclosureGround
 from app.policies import Access
 from app.policies.guard import LONDON, local_today
 from app.policies.registry import REGISTRY, Purpose
@@ -29,14 +29,42 @@ from app.repositories.subjects import SubjectRepository
 from app.schemas.disclosures import DisclosureCreate, DisclosureFilters
 from app.services.concurrency import etag_for
 
-#: Purposes a release recorded by hand may name: the notice's own purposes, and the two
-#: governance purposes under which KPAS gives data to someone outside it (a statutory
-#: inspection; law enforcement or a court where the law requires). Subject rights, breach and
-#: retention work release nothing to a recipient.
+#: Purposes a release recorded by hand may name: the notice's own purposes (not equality
+#: monitoring, which releases figures, never a record about a person), and the governance
+#: purposes under which KPAS gives data to someone outside it (a statutory inspection; a court
+#: or an enactment that requires it; a police or other authority's request, decided per
+#: request). Subject rights, breach and retention work release nothing to a recipient.
 RECORDABLE_PURPOSES = frozenset(
-    {purpose for purpose, spec in REGISTRY.items() if not spec.governance}
-    | {Purpose.STATUTORY_INSPECTION, Purpose.LEGAL_DISCLOSURE}
+    {
+        purpose
+        for purpose, spec in REGISTRY.items()
+        if not spec.governance and not spec.aggregate_only
+    }
+    | {
+        Purpose.STATUTORY_INSPECTION,
+        Purpose.COURT_DISCLOSURE,
+        Purpose.CRIME_PREVENTION_DISCLOSURE,
+    }
 )
+
+#: Releases decided on request name the ground they were decided on, from those the
+#: purpose's DPA 2018 Sch 2 exemption gives (para 5 for courts and enactments, para 2 for a
+#: police or other authority's request), and the requester's reference.
+REQUEST_GROUNDS: dict[Purpose, frozenset[DisclosureGround]] = {
+    Purpose.COURT_DISCLOSURE: frozenset(
+        {
+            DisclosureGround.REQUIRED_BY_ENACTMENT,
+            DisclosureGround.COURT_ORDER,
+            DisclosureGround.LEGAL_PROCEEDINGS,
+        }
+    ),
+    Purpose.CRIME_PREVENTION_DISCLOSURE: frozenset(
+        {
+            DisclosureGround.PREVENTION_OR_DETECTION_OF_CRIME,
+            DisclosureGround.APPREHENSION_OR_PROSECUTION,
+        }
+    ),
+}
 
 #: Which of them each role that records disclosures may name. Information governance records
 #: any release; attendance managers the releases of their own casework.
@@ -137,6 +165,7 @@ async def record_disclosure(
         recorded_at=access.now,
         content_sha256=data.content_sha256,
         request_reference=data.request_reference,
+        ground=data.ground.value if data.ground is not None else None,
     )
     await DisclosureRepository(session).add(disclosure, subject_ids)
     access.record_change(
@@ -147,6 +176,9 @@ async def record_disclosure(
             "purpose": data.purpose.value,
             "basis": data.lawful_basis.value,
             "article9": spec.article9.value if spec.article9 else None,
+            "schedule1": ",".join(str(p) for p in spec.schedule1) or None,
+            "exemption": spec.schedule2_exemption,
+            "ground": data.ground.value if data.ground is not None else None,
             "channel": data.channel.value,
             "subjects": len(subject_ids),
         },
@@ -178,6 +210,31 @@ async def _problems(
                 "basis_not_allowed",
             )
         )
+    grounds = REQUEST_GROUNDS.get(data.purpose)
+    if grounds is None and data.ground is not None:
+        errors.append(
+            body_problem(
+                "/ground", f"{data.purpose.value} is not decided on request", "ground_not_allowed"
+            )
+        )
+    elif grounds is not None:
+        if data.ground is None or data.ground not in grounds:
+            errors.append(
+                body_problem(
+                    "/ground",
+                    f"a release for {data.purpose.value} names the ground it was decided on: "
+                    + ", ".join(sorted(g.value for g in grounds)),
+                    "ground_required",
+                )
+            )
+        if data.request_reference is None:
+            errors.append(
+                body_problem(
+                    "/request_reference",
+                    f"a release for {data.purpose.value} names the request it answers",
+                    "reference_required",
+                )
+            )
     if data.disclosed_at > access.now + CLOCK_SKEW:
         errors.append(body_problem("/disclosed_at", "must not be in the future", "future"))
 

@@ -18,15 +18,11 @@ from app.policies.registry import LawfulBasis, Purpose, purposes_mask
 from app.rules.names import name_key
 from app.rules.retention import pupil_retain_until
 
-#: What pupil and carer records are collected for (privacy notice, "Why we use your
-#: information"): the attendance service's statutory duties and the support around them.
-PEOPLE_PURPOSES = (
-    Purpose.ATTENDANCE_DUTY,
-    Purpose.INTERVENTION,
-    Purpose.PROSECUTION,
-    Purpose.SCHOOL_ATTENDANCE_ORDER,
-    Purpose.EXCLUSION_SUPPORT,
-)
+#: What roll, pupil and carer records are collected for: the work that creates them, the
+#: attendance duty and the interventions around it (UK GDPR Art 5(1)(b), purpose limitation).
+#: ``prosecution`` and ``school_attendance_order`` attach to the people of a case at that
+#: stage, never to everyone on a roll.
+PEOPLE_PURPOSES = (Purpose.ATTENDANCE_DUTY, Purpose.INTERVENTION)
 PEOPLE_PURPOSES_MASK = purposes_mask(PEOPLE_PURPOSES)
 #: Article 6(1)(c) legal obligation and 6(1)(e) public task (privacy notice, "Lawful basis").
 PEOPLE_BASIS = f"{LawfulBasis.LEGAL_OBLIGATION.value},{LawfulBasis.PUBLIC_TASK.value}"

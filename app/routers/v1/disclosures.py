@@ -6,15 +6,15 @@ any other way. Disclosures are records of fact: there is no PATCH or DELETE.
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from app.db import SessionDep
 from app.policies import Access, Policy
 from app.routers.deps import Created, IdempotencyDep
 from app.routers.paging import PagingDep
+from app.routers.params import DisclosureIdPath
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.disclosures import (
@@ -29,7 +29,6 @@ from app.services.disclosures import disclosure_etag
 
 router = APIRouter(prefix=f"{PREFIX}/disclosures", tags=["disclosures"], route_class=KpasRoute)
 
-DisclosureIdPath = Annotated[uuid.UUID, Path(description="The disclosure's id.")]
 Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: problem_response("No disclosure with that id that you may see.")}
 
@@ -77,11 +76,14 @@ async def create_disclosure(
     """Record a release of personal data made outside the API (a letter, a court bundle, a secure
     email), naming the recipient, agreement, purpose, lawful basis, data categories and subjects.
     Partner and inspector reads through the API are recorded automatically. Information governance
-    and attendance managers; send an `Idempotency-Key` to retry safely.
+    and attendance managers; send an `Idempotency-Key` to retry safely. A release decided on
+    request names its `ground` and `request_reference`: `court_disclosure` (DPA 2018 Sch 2 para
+    5) or `crime_prevention_disclosure` (Sch 2 para 2).
 
     Refused with 422 when the purpose cannot be recorded by your role, the basis is not the
-    registry's, the date is in the future, the recipient is unknown or inactive, the agreement was
-    not in force or does not cover the purpose or a category, or a subject is not yours to see.
+    registry's, a release on request lacks its ground or reference (or another names one), the
+    date is in the future, the recipient is unknown or inactive, the agreement was not in force
+    or does not cover the purpose or a category, or a subject is not yours to see.
     Disclosures are records of fact: there is no update or delete.
     """
 
