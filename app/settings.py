@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     #: fewer, is refused unless the request states the number of leavers (``expected_leavers``).
     roll_leavers_confirm_over_percent: float = Field(default=10.0, ge=0, le=100)
     roll_leavers_confirm_over: int = Field(default=20, ge=0)
+    #: Council practice, not law: persistent and severe absence alerts wait until a pupil has
+    #: had at least this many possible sessions at the school in the school year (one school
+    #: week), so a pupil absent on the first morning of term is not reported as severely absent.
+    absence_alert_min_possible_sessions: int = Field(default=10, ge=1, le=400)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     token_issuer: str = "https://kpas.kent.gov.uk"  # noqa: S105 - an issuer URL, not a secret
     token_audience: str = "kpas-api"  # noqa: S105 - an audience name, not a secret
@@ -123,8 +127,18 @@ class Settings(BaseSettings):
     notify_api_key: SecretStr = SecretStr(DEMO_NOTIFY_API_KEY)
     #: The bearer token Notify sends with delivery receipts (set in Notify's service settings).
     notify_callback_token: SecretStr = SecretStr(DEV_NOTIFY_CALLBACK_TOKEN)
-    notify_rate_limit_per_minute: int = Field(default=3000, ge=1, le=1_000_000)
-    #: Notify template ids by ``"{message type}.{channel}"`` (JSON); unset ones use the demo ids.
+    #: Sends a minute for all workers together: Notify's limit (3,000 a minute) is per service
+    #: and key type, not per API key or worker, so the workers share one budget through the
+    #: database.
+    notify_rate_limit_per_minute: int = Field(
+        default=3000,
+        ge=1,
+        le=1_000_000,
+        description="Notify sends a minute for all workers together: Notify's limit (3,000 a "
+        "minute) is per service and key type, not per API key, so workers share one budget.",
+    )
+    #: Notify template ids by ``"{message type}.{channel}"`` (JSON); unset ones use the demo ids
+    #: outside production, and production refuses to start without every one.
     notify_templates: dict[str, uuid.UUID] = Field(default_factory=dict)
     outbox_max_attempts: int = Field(default=10, ge=1, le=100)
     outbox_retry_base_seconds: float = Field(default=2.0, gt=0, le=3600)
@@ -161,6 +175,13 @@ class Settings(BaseSettings):
                 problems.append(
                     "KPAS_NOTIFY_CALLBACK_TOKEN must be a random secret of 32+ characters"
                 )
+            missing = _unmapped_message_templates(self.notify_templates)
+            if missing:
+                problems.append(
+                    "KPAS_NOTIFY_TEMPLATES must name a Notify template for every message type "
+                    f"and channel (the demo ids exist only in the fake); missing: "
+                    f"{', '.join(missing)}"
+                )
             if any(not origin.startswith("https://") for origin in self.cors_allowed_origins):
                 problems.append("KPAS_CORS_ALLOWED_ORIGINS must name https:// origins only")
             if problems:
@@ -176,6 +197,14 @@ class Settings(BaseSettings):
         if self.log_format == "auto":
             return self.env is not Environment.DEVELOPMENT
         return self.log_format == "json"
+
+
+def _unmapped_message_templates(templates: dict[str, uuid.UUID]) -> list[str]:
+    """Registered ``"{type}.{channel}"`` pairs without a template id (imported late: the
+    message registry imports the models, which must not need the settings first)."""
+    from app.messages.template_check import missing_mappings
+
+    return missing_mappings(templates)
 
 
 def describe_settings_errors(error: ValidationError | SettingsError) -> list[str]:

@@ -4,6 +4,7 @@ transaction that is rolled back, against a schema built by running the migration
 from __future__ import annotations
 
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from app.auth.principal import InspectionGrant, Role
 from app.db import Database, create_engine, run_migrations
 from app.main import create_app
+from app.messages.templates import MESSAGE_TYPES
 from app.settings import Environment, Settings
 from tests.databases import BACKENDS, fresh_database
 
@@ -29,6 +31,12 @@ PRODUCTION_NOTIFY: dict[str, object] = {
         "kpas_live-26785a09-ab16-4eb0-8407-a37497a57506-3d1ce039-5476-414c-99b2-fac1e6add62c"
     ),
     "notify_callback_token": "receipt-token-" + "0123456789abcdef" * 2,
+    # Production names its own template for every message type and channel.
+    "notify_templates": {
+        f"{spec.code}.{channel.value}": uuid.uuid5(uuid.NAMESPACE_URL, f"{spec.code}.{channel}")
+        for spec in MESSAGE_TYPES.values()
+        for channel in spec.channels
+    },
 }
 
 

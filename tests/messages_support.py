@@ -25,7 +25,13 @@ from sqlalchemy import delete, func, select
 from app.cli import fake_notify_templates
 from app.db import Database
 from app.messages.worker import OutboxWorker, WorkerOptions
-from app.models.messages import FINAL_STATUSES, Channel, MessageStatus, OutboundMessage
+from app.models.messages import (
+    FINAL_STATUSES,
+    Channel,
+    MessageStatus,
+    NotifySendBudget,
+    OutboundMessage,
+)
 from app.models.subjects import SubjectKind
 from app.notify.client import NotifyClient
 from app.notify.fake import FakeNotifyServer
@@ -77,8 +83,10 @@ async def outbox_database(backend: str, workdir: Path) -> AsyncIterator[Database
 
 
 async def empty_outbox(database: Database) -> None:
+    """No messages, and no shared sending state (rate slots, daily-limit pauses)."""
     async with database.sessions() as session:
         await session.execute(delete(OutboundMessage))
+        await session.execute(delete(NotifySendBudget))
         await session.commit()
 
 

@@ -37,6 +37,7 @@ ADDRESS = {
     "address_line_3": "Maidstone",
     "address_line_4": "ME14 1XQ",
 }
+SERVICE_REPLY_TO = "8e222534-7f05-4972-86e3-17c5d9f894e2"
 #: A minimal file that starts like a PDF, as Notify's first check wants.
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -49,6 +50,8 @@ def fake_config(**options: Any) -> FakeNotifyConfig:
         "delivery_delay_seconds": 0.05,
         "callback_retry_seconds": 0.05,
         "random_seed": 7,
+        # The service's own reply-to address (a send may name it by id).
+        "reply_to_ids": (SERVICE_REPLY_TO,),
         **options,
     }
     return FakeNotifyConfig.for_keys(NOTIFY_KEY, OTHER_SERVICE_KEY, **values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -58,7 +59,10 @@ def test_token_is_refused_in_production(tmp_path: Path) -> None:
         tmp_path,
         KPAS_ENV="production",
         KPAS_DATABASE_URL="postgresql://kpas@db.example/kpas",
-        **{f"KPAS_{k.upper()}": str(v) for k, v in PRODUCTION_NOTIFY.items()},
+        **{
+            f"KPAS_{k.upper()}": v if isinstance(v, str) else json.dumps(v, default=str)
+            for k, v in PRODUCTION_NOTIFY.items()
+        },
     )
     result = subprocess.run(
         [sys.executable, "-m", "app.cli", "token", "--role", "admin", "--sub", "x"],

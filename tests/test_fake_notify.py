@@ -7,6 +7,7 @@ import base64
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -151,9 +152,9 @@ class TestRequestValidation:
         ("number", "error", "message"),
         [
             ("07700 90012a", "ValidationError", "phone_number Must not contain letters or symbols"),
-            ("020 7946 0000", "ValidationError", "phone_number Not a UK mobile number"),
-            ("077009001234", "ValidationError", "phone_number Too many digits"),
-            ("0770090012", "ValidationError", "phone_number Not enough digits"),
+            ("020 7946 0000", "InvalidPhoneError", "Not a UK mobile number"),
+            ("0772345678910", "ValidationError", "phone_number Too many digits"),
+            ("07700 9", "ValidationError", "phone_number Not enough digits"),
             ("+1 202 555 0100", "BadRequestError", "Cannot send to international mobile numbers"),
         ],
     )
@@ -219,11 +220,12 @@ class TestRequestValidation:
         ("address", "message"),
         [
             ({"address_line_2": "1 High Street", "address_line_3": "ME14 1XQ"},
-             "personalisation address_line_1 is a required property"),
+             "Address must be at least 3 lines"),
             ({"address_line_1": "A Parent", "address_line_2": "ME14 1XQ"},
              "Address must be at least 3 lines"),
+            # address_line_7 is given, so Notify reads it as the last line and ignores postcode.
             ({**{f"address_line_{n}": f"Line {n}" for n in range(1, 8)}, "postcode": "ME14 1XQ"},
-             "Address must be no more than 7 lines"),
+             "Must be a real UK postcode"),
             ({**ADDRESS, "address_line_4": "Not a postcode"}, "Must be a real UK postcode"),
             ({**ADDRESS, "address_line_2": "[1 High Street"},
              "Address lines must not start with any of the following characters: "
@@ -250,7 +252,7 @@ class TestRequestValidation:
             ({"content": base64.b64encode(PDF).decode()}, "ValidationError",
              "reference is a required property"),
             ({"reference": "r", "content": base64.b64encode(PDF).decode(), "postage": "third"},
-             "ValidationError", "postage invalid. It must be either first or second."),
+             "ValidationError", "postage invalid. It must be either first, second or economy."),
         ],
     )  # fmt: skip
     def test_precompiled_letters_are_checked(
@@ -481,3 +483,136 @@ class TestControls:
         text, letter = load_templates(path)
         assert (text.placeholders, letter.placeholders) == (["a"], ["b", "c"])
         assert (letter.version, letter.postage) == (2, "second")
+
+
+class TestFailsAsNotifyFails:
+    """The fake refuses what Notify refuses, in Notify's order and words."""
+
+    def test_the_rate_limit_is_checked_before_the_request_is_read(
+        self, start_fake: StartFake
+    ) -> None:
+        fake = start_fake(rate_limit=1, rate_period_seconds=60)
+        assert api(fake, "POST", "/v2/notifications/sms", sms()).status_code == 201
+        invalid = api(fake, "POST", "/v2/notifications/sms", {"phone_number": "x"})
+        assert notify_errors(invalid, 429) == [
+            ("RateLimitError", "Exceeded rate limit for key type LIVE of 1 requests per 60 seconds")
+        ]
+
+    def test_scheduled_for_and_sanitise_content_for_are_accepted(
+        self, fake: FakeNotifyServer
+    ) -> None:
+        soon = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+        scheduled = api(fake, "POST", "/v2/notifications/sms", sms(scheduled_for=soon))
+        assert scheduled.status_code == 201, scheduled.text
+        email = {
+            "email_address": "carer@example.org",
+            "template_id": EMAIL_TEMPLATE,
+            "personalisation": {"subject": "Attendance", "body": "Please call us."},
+            "scheduled_for": None,
+            "sanitise_content_for": ["body"],
+        }
+        assert api(fake, "POST", "/v2/notifications/email", email).status_code == 201
+        past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+        late = api(fake, "POST", "/v2/notifications/sms", sms(scheduled_for=past))
+        assert notify_errors(late, 400) == [
+            ("ValidationError", "scheduled_for datetime can not be in the past")
+        ]
+
+    def test_sender_and_reply_to_ids_must_be_the_services(self, start_fake: StartFake) -> None:
+        sender, reply_to = (
+            "2b9c1f0e-1d2c-4e5f-8a7b-6c5d4e3f2a1b",
+            "7f8e9d0c-1b2a-4c3d-9e8f-0a1b2c3d4e5f",
+        )
+        fake = start_fake(sms_sender_ids=(sender,), reply_to_ids=(reply_to,))
+        assert (
+            api(fake, "POST", "/v2/notifications/sms", sms(sms_sender_id=sender)).status_code == 201
+        )
+        other = "00000000-0000-4000-8000-000000000001"
+        refused = api(fake, "POST", "/v2/notifications/sms", sms(sms_sender_id=other))
+        service_id = NOTIFY_KEY.service_id
+        assert notify_errors(refused, 400) == [
+            (
+                "BadRequestError",
+                f"sms_sender_id {other} does not exist in database for service id {service_id}",
+            )
+        ]
+        email = {
+            "email_address": "carer@example.org",
+            "template_id": EMAIL_TEMPLATE,
+            "personalisation": {"subject": "Attendance", "body": "Please call us."},
+            "email_reply_to_id": other,
+        }
+        assert notify_errors(api(fake, "POST", "/v2/notifications/email", email), 400) == [
+            (
+                "BadRequestError",
+                f"email_reply_to_id {other} does not exist in database for service id {service_id}",
+            )
+        ]
+
+    def test_archived_templates_and_economy_postage(self, start_fake: StartFake) -> None:
+        archived = FakeTemplate(
+            id="3c6a0b9e-6a43-4a5e-9a3e-2f1d6e0c9b71",
+            name="Old",
+            type="sms",
+            body="Hi",
+            archived=True,
+        )
+        economy = FakeTemplate(
+            id="9d2b7c41-0f3e-4a1b-8c6d-5e4f3a2b1c0d", name="Cheap", type="letter",
+            subject="Attendance", body="Please call us.", postage="economy",
+        )  # fmt: skip
+        fake = start_fake(templates=(archived, economy))
+        refused = api(fake, "POST", "/v2/notifications/sms", sms(template_id=archived.id))
+        assert notify_errors(refused, 400) == [("BadRequestError", "Template has been deleted")]
+        body = {"template_id": economy.id, "personalisation": ADDRESS}
+        sent = api(fake, "POST", "/v2/notifications/letter", body)
+        assert sent.status_code == 201, sent.text
+        shown = api(fake, "GET", f"/v2/notifications/{sent.json()['id']}")
+        assert shown.json()["postage"] == "economy"
+
+    def test_revoked_keys_and_archived_services_are_auth_errors(
+        self, start_fake: StartFake
+    ) -> None:
+        revoked = start_fake(revoked_keys=(NOTIFY_KEY.secret,))
+        assert notify_errors(api(revoked, "POST", "/v2/notifications/sms", sms()), 403) == [
+            ("AuthError", "Invalid token: API key revoked")
+        ]
+        archived = start_fake(archived_services=(NOTIFY_KEY.service_id,))
+        assert notify_errors(api(archived, "POST", "/v2/notifications/sms", sms()), 403) == [
+            ("AuthError", "Invalid token: service is archived")
+        ]
+
+    def test_simulated_numbers_fail_only_with_a_test_key(self, start_fake: StartFake) -> None:
+        live = start_fake(live_keys=(NOTIFY_KEY.secret,))
+        test = start_fake()
+        for fake in (live, test):
+            sent = api(fake, "POST", "/v2/notifications/sms", sms(phone_number="07700900002"))
+            assert sent.status_code == 201, sent.text
+        wait_until(
+            lambda: all(
+                n["status"] not in {"created", "sending"}
+                for fake in (live, test)
+                for n in ledger(fake)["notifications"]
+            )
+        )
+        assert [n["status"] for n in ledger(live)["notifications"]] == ["delivered"]
+        assert [n["status"] for n in ledger(test)["notifications"]] == ["permanent-failure"]
+
+    def test_trial_mode_sends_no_letters_and_only_to_the_team(self, start_fake: StartFake) -> None:
+        fake = start_fake(restricted=True, team=("07700 900123",))
+        assert api(fake, "POST", "/v2/notifications/sms", sms()).status_code == 201
+        outsider = api(fake, "POST", "/v2/notifications/sms", sms(phone_number="07700900456"))
+        assert notify_errors(outsider, 400) == [
+            (
+                "BadRequestError",
+                "Can\u2019t send to this recipient when service is in trial mode \u2013 see "
+                "https://www.notifications.service.gov.uk/trial-mode",
+            )
+        ]
+        letter = {
+            "template_id": LETTER_TEMPLATE,
+            "personalisation": {**ADDRESS, "heading": "Attendance", "body": "Please call us."},
+        }
+        assert notify_errors(api(fake, "POST", "/v2/notifications/letter", letter), 403) == [
+            ("BadRequestError", "Cannot send letters when service is in trial mode")
+        ]

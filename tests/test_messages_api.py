@@ -4,7 +4,7 @@ and follow its status, within the policy layer."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -376,3 +376,102 @@ async def test_a_message_whose_personal_data_was_cleared_cannot_be_retried(
         f"/v1/messages/{dead.id}/retry", headers={**manager(auth), "If-Match": "*"}
     )
     assert_problem(response, 409)
+
+
+async def letter_about(
+    session: AsyncSession, pupil: Pupil, carer: Carer, *, status: MessageStatus
+) -> OutboundMessage:
+    message = enqueue(
+        session,
+        message_type_code="attendance_concern",
+        channel=Channel.LETTER,
+        to=Addressee(address_lines=["Ms Sam Example", "1 Harbour Street", "Margate", "CT9 1AA"]),
+        personalisation=CONCERN,
+        purpose=Purpose.ATTENDANCE_DUTY,
+        subject_id=carer.subject_id,
+        purposes_mask=carer.purposes_mask,
+        lawful_basis=carer.lawful_basis,
+        created_by="someone-else",
+        now=datetime.now(UTC),
+        pupil_id=pupil.id,
+        carer_id=carer.id,
+    )
+    message.status = status
+    message.notify_id = uuid.uuid4()
+    await session.flush()
+    return message
+
+
+async def test_staff_record_a_returned_letter(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, east: School
+) -> None:
+    pupil, carer = await family(session, east)
+    letter = await letter_about(session, pupil, carer, status=MessageStatus.DISPATCHED)
+    text = await queued_about(session, pupil, carer, status=MessageStatus.DELIVERED)
+    headers = {**manager(auth), "If-Match": "*"}
+    path = f"/v1/messages/{letter.id}/returned"
+    assert_problem(await client.post(path, json={}, headers=manager(auth)), 428)
+    returned = await client.post(path, json={"returned_on": "2026-12-09"}, headers=headers)
+    assert returned.status_code == 200, returned.text
+    shown = returned.json()
+    assert shown["status"] == "returned"
+    assert shown["returned_at"].startswith("2026-12-09")
+    assert shown["returned_reported_by"] not in (None, "notify")  # the member of staff
+    again = await client.get(f"/v1/messages/{letter.id}", headers=manager(auth))
+    assert again.json()["status"] == "returned"
+    assert_problem(await client.post(path, json={}, headers=headers), 409)  # already returned
+    not_a_letter = f"/v1/messages/{text.id}/returned"
+    assert_problem(await client.post(not_a_letter, json={}, headers=headers), 409)
+    event = await session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "message.returned", AuditEvent.resource_id == str(letter.id)
+        )
+    )
+    assert event is not None and event.subject_id == carer.subject_id
+
+
+async def test_a_retry_after_notify_has_forgotten_the_send_is_refused_unless_sent_as_new(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, east: School
+) -> None:
+    pupil, carer = await family(session, east)
+    dead = await queued_about(session, pupil, carer, status=MessageStatus.DEAD)
+    dead.outcome_unknown = True  # its last send may have reached Notify ...
+    dead.first_attempt_at = datetime.now(UTC) - timedelta(days=8)  # ... 8 days ago
+    reference = dead.reference
+    await session.flush()
+    headers = {**manager(auth), "If-Match": "*"}
+    path = f"/v1/messages/{dead.id}/retry"
+    refused = await client.post(path, headers=headers)
+    assert_problem(refused, 409)
+    assert "send_as_new" in refused.json()["detail"]
+    sent_as_new = await client.post(path, params={"send_as_new": "true"}, headers=headers)
+    assert sent_as_new.status_code == 200, sent_as_new.text
+    assert sent_as_new.json()["status"] == "queued"
+    await session.refresh(dead)
+    assert dead.reference != reference and dead.reference.startswith("kpas-")
+    assert (dead.outcome_unknown, dead.first_attempt_at) == (False, None)
+    event = await session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "message.retried", AuditEvent.resource_id == str(dead.id)
+        )
+    )
+    assert event is not None
+    assert event.details["send_as_new"] is True
+    assert event.details["beyond_notify_retention"] is True
+
+
+async def test_a_retry_within_notifys_retention_is_reconciled_not_refused(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, east: School
+) -> None:
+    pupil, carer = await family(session, east)
+    dead = await queued_about(session, pupil, carer, status=MessageStatus.DEAD)
+    dead.outcome_unknown = True
+    dead.first_attempt_at = datetime.now(UTC) - timedelta(days=6)
+    reference = dead.reference
+    await session.flush()
+    retried = await client.post(
+        f"/v1/messages/{dead.id}/retry", headers={**manager(auth), "If-Match": "*"}
+    )
+    assert retried.status_code == 200, retried.text
+    await session.refresh(dead)
+    assert (dead.reference, dead.outcome_unknown) == (reference, True)  # looked up first

@@ -267,3 +267,57 @@ async def test_the_fakes_own_receipt_is_understood(
         MessageStatus.PERMANENT_FAILURE,
         "permanent-failure",
     )
+
+
+def returned_letter(message: OutboundMessage, **changes: Any) -> dict[str, Any]:
+    """Notify's returned-letter callback body (the fields of its returned-letter report)."""
+    values: dict[str, Any] = {
+        "notification_id": str(message.notify_id),
+        "reference": message.reference,
+        "date_sent": "2026-11-29T10:00:00.000000Z",
+        "sent_by": "API",
+        "template_name": "attendance_concern (letter)",
+        "template_id": str(uuid.uuid4()),
+        "template_version": 1,
+        "spreadsheet_file_name": None,
+        "spreadsheet_row_number": None,
+        "upload_letter_file_name": None,
+    }
+    values.update(changes)
+    return values
+
+
+async def test_a_returned_letter_is_recorded_once_and_never_called_delivered(
+    client: httpx.AsyncClient, session: AsyncSession, token: str
+) -> None:
+    letter = await accepted_message(
+        session, channel=Channel.LETTER, status=MessageStatus.DISPATCHED
+    )
+    assert_refused = await client.post(PATH, json=returned_letter(letter))
+    assert assert_refused.status_code == 401
+    for _ in range(2):  # Notify retries: the second changes nothing
+        response = await client.post(PATH, json=returned_letter(letter), headers=bearer(token))
+        assert response.status_code == 204, response.text
+        message = await reload(session, letter)
+        assert message.status is MessageStatus.RETURNED
+        assert message.returned_reported_by == "notify"
+        assert message.returned_at is not None
+    unknown = returned_letter(letter, notification_id=str(uuid.uuid4()), reference="kpas-other")
+    assert (await client.post(PATH, json=unknown, headers=bearer(token))).status_code == 204
+
+
+async def test_a_returned_letter_found_by_reference_before_its_send_was_recorded(
+    client: httpx.AsyncClient, session: AsyncSession, token: str
+) -> None:
+    letter = await accepted_message(session, channel=Channel.LETTER)
+    body = returned_letter(letter, notification_id=str(uuid.uuid4()))
+    response = await client.post(PATH, json=body, headers=bearer(token))
+    assert response.status_code == 204, response.text
+    assert (await reload(session, letter)).status is MessageStatus.RETURNED
+
+
+async def test_a_received_letter_is_dispatched_not_delivered(session: AsyncSession) -> None:
+    from app.messages.delivery import message_status
+
+    assert message_status("received") is MessageStatus.DISPATCHED
+    assert message_status("returned-letter") is MessageStatus.RETURNED

@@ -13,6 +13,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from jose import jwt
+from starlette.responses import JSONResponse
 
 from app.notify.client import NotifyClient
 from app.notify.errors import (
@@ -43,6 +44,7 @@ from tests.notify_support import (
     OTHER_SERVICE_KEY,
     PDF,
     SMS_TEMPLATE,
+    CallbackSink,
     StartFake,
     fresh_fake,
     ledger,
@@ -313,7 +315,9 @@ class TestFailures:
             await send_text(notify, "bad-1", number="07700 9001")
         error = caught.value
         assert (error.status_code, error.error_types) == (400, ("ValidationError",))
-        assert error.messages == ("phone_number Not enough digits",)
+        assert error.messages == (
+            "phone_number Number is not valid \u2013 double check the phone number you entered",
+        )
         assert not error.retryable and not error.may_have_been_accepted
         assert "9001" not in str(error) and "9001" not in repr(error)
 
@@ -510,7 +514,9 @@ def test_errors_are_classified_by_status_and_error_type(
     assert (error.retryable, error.may_have_been_accepted) == (retryable, in_doubt)
     assert isinstance(error, NotifyRejected) == (not retryable)
     if isinstance(error, NotifyRejected):
-        assert error.is_auth_error == (status in (401, 403))
+        # Only Notify's AuthError (or a 401) is about the key; a 403 BadRequestError (a
+        # trial-mode service sending a letter) is about the message.
+        assert error.is_auth_error == (status == 401)
 
 
 def test_message_text_never_changes_the_classification() -> None:
@@ -550,3 +556,51 @@ class TestAddressPersonalisation:
     def test_refuses_too_few_or_too_many_lines(self, count: int) -> None:
         with pytest.raises(ValueError, match="3 to 7 lines"):
             address_personalisation([f"Line {n}" for n in range(count)], "ME14 1XQ")
+
+
+class _TerseNotify(CallbackSink):
+    """Answers every request 201 with ``answer`` (what Notify guarantees, and less)."""
+
+    def __init__(self, answer: dict[str, Any]) -> None:
+        super().__init__()
+        self.answer = answer
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await JSONResponse(self.answer, status_code=201)(scope, receive, send)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # Every guaranteed field, none of the optional ones (reference, scheduled_for).
+        {
+            "id": "740e5834-3a29-46b4-9a6f-16142fde533a",
+            "content": {"body": "Hello", "from_number": "KentCC"},
+            "uri": "https://api.notifications.service.gov.uk/v2/notifications/740e5834",
+            "template": {"id": "f7ed5e76-b4a8-407c-bf06-6784da83585d", "version": 1, "uri": "u"},
+        },
+        # Only the id: still an accepted send, never "outcome unknown".
+        {"id": "740e5834-3a29-46b4-9a6f-16142fde533a"},
+    ],
+)
+async def test_an_accepted_send_is_accepted_whatever_optional_fields_it_lacks(
+    answer: dict[str, Any],
+) -> None:
+    with _TerseNotify(answer) as notify_stand_in:
+        base = notify_stand_in.url.removesuffix("/v1/notify/callbacks")
+        async with NotifyClient(base, NOTIFY_KEY) as notify:
+            sent = await notify.send_sms(
+                phone_number="07700900123", template_id=SMS_TEMPLATE, reference="terse-1"
+            )
+    assert str(sent.id) == "740e5834-3a29-46b4-9a6f-16142fde533a"
+
+
+async def test_a_201_without_an_id_leaves_the_outcome_in_doubt() -> None:
+    with _TerseNotify({"content": {}}) as notify_stand_in:
+        base = notify_stand_in.url.removesuffix("/v1/notify/callbacks")
+        async with NotifyClient(base, NOTIFY_KEY) as notify:
+            with pytest.raises(NotifyOutcomeUnknown):
+                await notify.send_sms(
+                    phone_number="07700900123", template_id=SMS_TEMPLATE, reference="terse-2"
+                )

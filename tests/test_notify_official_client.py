@@ -121,7 +121,7 @@ def test_validation_errors_reach_the_client_in_notifys_shape(
     official: NotificationsAPIClient,
 ) -> None:
     with pytest.raises(HTTPError) as caught:
-        official.send_sms_notification("07700 900", SMS_TEMPLATE, {"message": "m"})
+        official.send_sms_notification("07700 9", SMS_TEMPLATE, {"message": "m"})
     assert caught.value.status_code == 400
     assert caught.value.message == [
         {"error": "ValidationError", "message": "phone_number Not enough digits"}

@@ -8,14 +8,17 @@ import pytest
 from pydantic import ValidationError
 
 from app.settings import PROJECT_ROOT, Settings
+from tests.conftest import PRODUCTION_NOTIFY
 
 PG = "postgresql+asyncpg://kpas@db.internal/kpas"
-#: What production needs besides a database: the service's own Notify key and receipt token.
+#: What production needs besides a database: the service's own Notify key, receipt token and
+#: a template for every message type and channel.
 NOTIFY = {
     "notify_api_key": (
         "kpas_live-26785a09-ab16-4eb0-8407-a37497a57506-3d1ce039-5476-414c-99b2-fac1e6add62c"
     ),
     "notify_callback_token": "x" * 40,
+    "notify_templates": PRODUCTION_NOTIFY["notify_templates"],
 }
 
 

@@ -71,6 +71,7 @@ class TestDescribingErrors:
             "KPAS_DATABASE_URL",
             "KPAS_NOTIFY_API_KEY",
             "KPAS_NOTIFY_CALLBACK_TOKEN",
+            "KPAS_NOTIFY_TEMPLATES",
         ]
         assert all(line.endswith("(KPAS_ENV is production)") for line in lines)
 
@@ -114,6 +115,7 @@ class TestTheCommandLine:
             "KPAS_DATABASE_URL",
             "KPAS_NOTIFY_API_KEY",
             "KPAS_NOTIFY_CALLBACK_TOKEN",
+            "KPAS_NOTIFY_TEMPLATES",
         ]
         assert "short-secret-value" not in result.stderr  # values are never echoed
 

@@ -15,9 +15,9 @@ from sqlalchemy import select, update
 
 from app.db import Database
 from app.messages.limiter import RateLimiter
-from app.messages.worker import NotifyKeyRefused
+from app.messages.worker import NotifyKeyRefused, next_uk_midnight
 from app.models.audit import AuditEvent
-from app.models.messages import Channel, MessageStatus, OutboundMessage
+from app.models.messages import Channel, MessageStatus, NotifySendBudget, OutboundMessage
 from app.notify.fake import FakeNotifyServer
 from app.notify.keys import ApiKey
 from app.repositories.messages import NEVER, OutboxRepository, SendRecord
@@ -36,7 +36,7 @@ from tests.messages_support import (
     start_outbox_fake,
     status_counts,
 )
-from tests.notify_support import control, ledger, set_faults, wait_until
+from tests.notify_support import NOTIFY_KEY, control, ledger, set_faults, wait_until
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -121,7 +121,7 @@ async def test_a_permanent_failure_is_recorded_and_not_retried(
     assert ledger(fake)["requests"] == requests == 1
     message = (await load_messages(database))[message_id]
     assert message.status is MessageStatus.REJECTED
-    assert message.last_error == "400 BadRequestError"
+    assert message.last_error == "400 BadRequestError template_not_found"
     assert message.completed_at is not None
     assert await audit_actions(database, message_id) == ["message.rejected"]
 
@@ -266,10 +266,49 @@ async def test_the_daily_limit_pauses_sending_until_midnight_uncounted(
     assert len(waiting) == 1
     assert waiting[0].attempts == 0
     assert waiting[0].last_error == "429 TooManyRequestsError"
-    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
-    assert waiting[0].next_attempt_at == datetime(
-        tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=UTC
-    )
+    assert waiting[0].next_attempt_at == next_uk_midnight(datetime.now(UTC))
+
+
+@pytest.mark.parametrize(
+    ("now", "midnight"),
+    [
+        # Winter: UK time is UTC.
+        (datetime(2026, 12, 3, 23, 59, tzinfo=UTC), datetime(2026, 12, 4, 0, 0, tzinfo=UTC)),
+        # Summer: midnight in London is 23:00 UTC, so 23:30 UTC is already the next UK day.
+        (datetime(2026, 7, 1, 22, 30, tzinfo=UTC), datetime(2026, 7, 1, 23, 0, tzinfo=UTC)),
+        (datetime(2026, 7, 1, 23, 30, tzinfo=UTC), datetime(2026, 7, 2, 23, 0, tzinfo=UTC)),
+    ],
+)
+def test_daily_limits_reset_at_midnight_uk_time(now: datetime, midnight: datetime) -> None:
+    assert next_uk_midnight(now) == midnight
+
+
+async def test_a_channels_daily_limit_pauses_only_that_channel_for_every_worker(
+    database: Database, fake: FakeNotifyServer
+) -> None:
+    control(fake, "POST", "config", {"daily_limits": {"sms": 1}})
+    texts = await queue_messages(database, 3)
+    emails = await queue_messages(database, 2, channel=Channel.EMAIL)
+    async with running_worker(database, fake, quick_options(concurrency=1)) as worker:
+        await worker.send_due()
+        await worker.send_due()
+    messages = await load_messages(database)
+    assert {messages[i].status for i in emails} == {MessageStatus.ACCEPTED}
+    sent_texts = [i for i in texts if messages[i].status is MessageStatus.ACCEPTED]
+    held = [messages[i] for i in texts if messages[i].status is MessageStatus.QUEUED]
+    assert (len(sent_texts), len(held)) == (1, 2)
+    midnight = next_uk_midnight(datetime.now(UTC))
+    assert {(m.attempts, m.next_attempt_at) for m in held} == {(0, midnight)}
+    # Another worker learns the pause from the database: it claims no text, sends new emails.
+    more_texts = await queue_messages(database, 1)
+    more_emails = await queue_messages(database, 1, channel=Channel.EMAIL)
+    async with running_worker(database, fake, quick_options(concurrency=1)) as other:
+        await other.send_due()
+        assert other.stats.claimed == 1
+    messages = await load_messages(database)
+    assert messages[more_emails[0]].status is MessageStatus.ACCEPTED
+    assert messages[more_texts[0]].status is MessageStatus.QUEUED
+    assert messages[more_texts[0]].attempts == 0
 
 
 async def test_stopping_puts_claimed_unsent_messages_back_uncounted(
@@ -394,7 +433,7 @@ async def test_accepted_letters_are_polled_until_final(
         assert await worker.poll_due() == 1  # the letter; the text's receipt is not overdue
         assert await worker.poll_due() == 0
     messages = await load_messages(database)
-    assert messages[letter].status is MessageStatus.DELIVERED
+    assert messages[letter].status is MessageStatus.DISPATCHED  # never "delivered"
     assert messages[letter].notify_status == "received"
     assert messages[letter].completed_at is not None
     assert messages[text].status is MessageStatus.ACCEPTED
@@ -476,3 +515,76 @@ async def test_outcomes_are_written_only_under_the_writers_own_claim(database: D
         await session.commit()
     message = (await load_messages(database))[message_id]
     assert (message.status, message.claimed_by) == (MessageStatus.REJECTED, None)
+
+
+async def test_a_429_is_back_pressure_and_never_spends_an_attempt(
+    database: Database, fake: FakeNotifyServer
+) -> None:
+    """Even allowed a single attempt, messages answered 429 are all sent in the end."""
+    set_faults(fake, {"kind": "rate_limit", "scope": "send", "times": 6})
+    ids = await queue_messages(database, 3)
+    async with running_worker(database, fake, quick_options(max_attempts=1)) as worker:
+        await settle(worker, database)
+        assert worker.stats.rate_limited == 6
+        assert worker.stats.dead == 0
+    messages = await load_messages(database)
+    assert {messages[i].status for i in ids} == {MessageStatus.ACCEPTED}
+    assert {messages[i].attempts for i in ids} == {1}
+    assert len(ledger(fake)["notifications"]) == 3
+
+
+async def test_the_limit_a_429_states_slows_the_limiter(
+    database: Database, fake: FakeNotifyServer
+) -> None:
+    control(fake, "POST", "config", {"rate_limit": 120, "rate_period_seconds": 60})
+    set_faults(fake, {"kind": "rate_limit", "scope": "send", "times": 1})
+    await queue_messages(database, 1)
+    options = quick_options(rate_limit_per_minute=6000)
+    async with running_worker(database, fake, options) as worker:
+        await worker.send_due()
+        assert worker.stats.rate_limited == 1
+        assert worker.limiter is not None and worker.limiter.per_minute == 120
+
+
+async def test_workers_share_one_rate_budget(database: Database, fake: FakeNotifyServer) -> None:
+    """Notify's limit is per service and key type: two workers reserve their send slots from
+    one budget in the database, so between them they never book more than the limit."""
+    await queue_messages(database, 40)
+    options = [
+        quick_options(rate_limit_per_minute=1200, batch_size=5, concurrency=2) for _ in range(2)
+    ]
+    started = datetime.now(UTC)
+    async with (
+        running_worker(database, fake, options[0]) as one,
+        running_worker(database, fake, options[1]) as two,
+    ):
+        await asyncio.gather(settle(one, database), settle(two, database))
+        sent = one.stats.accepted + two.stats.accepted
+        assert sent == 40 and one.stats.accepted and two.stats.accepted
+    async with database.sessions() as session:
+        budget = await session.get(NotifySendBudget, f"rate:{NOTIFY_KEY.service_id}")
+    assert budget is not None
+    interval = 60 / 1200
+    # Every send had its own slot, ``interval`` apart (a burst of 2 allowed up front).
+    assert (budget.available_at - started).total_seconds() >= (sent - 2) * interval
+
+
+async def test_trial_mode_parks_messages_and_keeps_the_worker_going(
+    database: Database,
+) -> None:
+    fake = start_outbox_fake(restricted=True, team=("07700 900999",))
+    try:
+        (letter,) = await queue_messages(database, 1, channel=Channel.LETTER)
+        (text,) = await queue_messages(database, 1)
+        async with running_worker(database, fake) as worker:
+            await settle(worker, database)
+            assert not worker.stopping  # not a key problem
+            assert worker.stats.parked == 2
+        messages = await load_messages(database)
+        assert messages[letter].status is MessageStatus.DEAD
+        assert messages[letter].last_error == "403 BadRequestError trial_mode"
+        assert messages[text].status is MessageStatus.DEAD
+        assert messages[text].last_error == "400 BadRequestError trial_mode"
+        assert await audit_actions(database, letter) == ["message.parked"]
+    finally:
+        fake.stop()

@@ -40,8 +40,9 @@ _log = get_logger("app.messages.delivery")
 
 N = NotificationStatus
 #: Notify's status words and what they mean for a message. ``sent`` is an international text
-#: with no further receipt and ``received`` a letter printed and posted: as delivered as
-#: Notify can tell. A returned letter is a permanent failure.
+#: with no further receipt: as delivered as Notify can tell. ``received`` is a letter printed
+#: and handed to Royal Mail: dispatched, never "delivered" (nobody knows whether it arrived);
+#: a letter that comes back is reported separately, as returned.
 NOTIFY_STATUSES: dict[str, MessageStatus] = {
     N.CREATED: MessageStatus.ACCEPTED,
     N.SENDING: MessageStatus.ACCEPTED,
@@ -50,10 +51,10 @@ NOTIFY_STATUSES: dict[str, MessageStatus] = {
     N.PENDING_VIRUS_CHECK: MessageStatus.ACCEPTED,
     N.SENT: MessageStatus.DELIVERED,
     N.DELIVERED: MessageStatus.DELIVERED,
-    N.RECEIVED: MessageStatus.DELIVERED,
+    N.RECEIVED: MessageStatus.DISPATCHED,
     N.PERMANENT_FAILURE: MessageStatus.PERMANENT_FAILURE,
     N.VALIDATION_FAILED: MessageStatus.PERMANENT_FAILURE,
-    N.RETURNED_LETTER: MessageStatus.PERMANENT_FAILURE,
+    N.RETURNED_LETTER: MessageStatus.RETURNED,
     N.TEMPORARY_FAILURE: MessageStatus.TEMPORARY_FAILURE,
     N.TECHNICAL_FAILURE: MessageStatus.TECHNICAL_FAILURE,
     N.VIRUS_SCAN_FAILED: MessageStatus.TECHNICAL_FAILURE,

@@ -20,11 +20,18 @@ Outcomes:
   types, never retried. An authentication refusal (401/403 ``AuthError``) is about our key or
   clock, not the message: the message goes back to the queue, uncounted, and the worker stops
   with an error, rather than failing every message in the outbox.
-- 429, 5xx and network failures: back to the queue after an exponential backoff with full
+- A 403 that is not an ``AuthError`` (a trial-mode service sending letters, a team key) and
+  400s about the service's set-up (trial mode, a missing permission, an archived template)
+  park the message: ``dead`` with the reason, for a person to retry once the service is fixed.
+- 5xx and network failures: back to the queue after an exponential backoff with full
   jitter (``KPAS_OUTBOX_RETRY_BASE_SECONDS`` doubling up to ``KPAS_OUTBOX_RETRY_MAX_SECONDS``);
   after ``KPAS_OUTBOX_MAX_ATTEMPTS`` attempts, ``dead``, for a person to look at (and put back
-  with ``POST /v1/messages/{id}/retry``). A 429 also pauses every sender briefly; Notify's
-  daily limit pauses sending until midnight UTC, without counting the attempt.
+  with ``POST /v1/messages/{id}/retry``).
+- 429 is back-pressure, never a failure: the message goes back to the queue with the attempt
+  uncounted, and the rate limiter (shared by every worker on the service through the
+  database) holds off and adopts the limit Notify's answer states if it is lower. Notify's
+  daily limit for a channel pauses that channel only (every worker learns it from the
+  database) until the limit resets at midnight UK time; the other channels keep flowing.
 
 Never twice: Notify has no idempotency key. When the answer to a send is lost (a timeout, a
 dropped connection, a 5xx that may follow an accepted send) the message is marked
@@ -60,6 +67,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy.exc import DBAPIError
@@ -69,7 +77,7 @@ from app.audit.trail import PendingAuditEvent, record, seal
 from app.db import Database
 from app.log import get_logger
 from app.messages.delivery import apply_notification, message_status
-from app.messages.limiter import RateLimiter
+from app.messages.limiter import RateLimiter, SharedRateLimiter
 from app.messages.retention import WORKER_ROLE, clear_personal_data
 from app.models.messages import FINAL_STATUSES, Channel, MessageStatus
 from app.notify.client import NotifyClient
@@ -80,7 +88,13 @@ from app.notify.errors import (
     NotifyRejected,
 )
 from app.notify.schemas import Notification, Sent
-from app.repositories.messages import ClaimedMessage, OutboxRepository, SendRecord, due_query
+from app.repositories.messages import (
+    ClaimedMessage,
+    OutboxRepository,
+    SendBudgetRepository,
+    SendRecord,
+    due_query,
+)
 from app.settings import Settings
 
 __all__ = [
@@ -94,8 +108,14 @@ __all__ = [
 
 _log = get_logger("app.messages.worker")
 
-#: How long sending pauses after a 429 (Notify's bucket refills continuously).
+#: The longest sending pauses after a run of 429s (Notify's bucket refills continuously: the
+#: first 429 holds off for one slot, each further one in a row twice as long, up to this).
 RATE_LIMIT_PAUSE_SECONDS = 1.0
+#: Notify's daily limits reset at midnight UK time.
+UK_TIME = ZoneInfo("Europe/London")
+#: Shared sending state: the rate limiter's slot and the daily-limit pauses by channel.
+RATE_BUDGET = "rate:"
+DAILY_PAUSE = "daily:"
 #: Outcomes are written at least this often while sends are in flight.
 RECORD_EVERY_SECONDS = 0.2
 #: A send is not started unless its claim has this long left beyond the request timeout.
@@ -132,6 +152,9 @@ class WorkerOptions:
     retry_max_seconds: float = 900.0
     #: None: no client-side limit (benchmarks of the worker alone).
     rate_limit_per_minute: int | None = 3000
+    #: Share the rate limit with every other worker on the same Notify service through the
+    #: database (False: this worker keeps its own, in memory).
+    shared_rate_limit: bool = True
     notify_timeout_seconds: float = 10.0
     #: Wait at least this long after a lost answer before asking Notify for the reference
     #: (default: twice the request timeout).
@@ -204,6 +227,7 @@ class WorkerStats:
     rate_limited: int = 0
     polled: int = 0
     cleared: int = 0
+    parked: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,18 +241,23 @@ class _Outcome:
 
 
 def _error_code(exc: BaseException) -> str:
-    """What went wrong, for ``last_error``: status and Notify's error types, never messages."""
+    """What went wrong, for ``last_error``: status and Notify's error types, and for a refusal
+    about the service our code for it (``trial_mode``), never Notify's messages."""
     if isinstance(exc, NotifyError):
         kinds = ",".join(exc.error_types) or type(exc).__name__
         code = f"{exc.status_code} {kinds}" if exc.status_code else kinds
+        if isinstance(exc, NotifyRejected) and exc.reason:
+            code = f"{code} {exc.reason}"
     else:
         code = type(exc).__name__
     return code[:100]
 
 
-def _next_utc_midnight(now: datetime) -> datetime:
-    tomorrow = (now + timedelta(days=1)).date()
-    return datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=UTC)
+def next_uk_midnight(now: datetime) -> datetime:
+    """The next midnight in the UK (GMT or BST), when Notify's daily limits reset."""
+    local = now.astimezone(UK_TIME)
+    tomorrow = (local + timedelta(days=1)).date()
+    return datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=UK_TIME).astimezone(UTC)
 
 
 class OutboxWorker:
@@ -247,17 +276,23 @@ class OutboxWorker:
         self.notify = notify
         self.options = options
         self.stats = WorkerStats()
-        self.limiter = (
-            RateLimiter(options.rate_limit_per_minute)
-            if options.rate_limit_per_minute is not None
-            else None
-        )
+        self.limiter: RateLimiter | SharedRateLimiter | None = None
+        if options.rate_limit_per_minute is not None:
+            self.limiter = (
+                SharedRateLimiter(
+                    database, RATE_BUDGET + notify.service_id, options.rate_limit_per_minute
+                )
+                if options.shared_rate_limit
+                else RateLimiter(options.rate_limit_per_minute)
+            )
+        self._throttled_in_a_row = 0
         self._clock = clock
         self._random = rng or random.Random()  # noqa: S311 - jitter, not security
         self._senders = asyncio.Semaphore(options.concurrency)
         self._stop = asyncio.Event()
         self._key_refused = False
-        self._paused_until: datetime | None = None
+        #: Channels paused by Notify's daily limits, and until when.
+        self._paused: dict[Channel, datetime] = {}
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -335,10 +370,9 @@ class OutboxWorker:
     async def send_due(self) -> int:
         """Claim and send every message due now (up to twice the concurrency in flight, topping
         up as sends finish); record outcomes as they come. Returns messages processed."""
-        if self._paused_until is not None:
-            if self._clock() < self._paused_until:
-                return 0
-            self._paused_until = None
+        await self._refresh_pauses()
+        if len(self._paused) == len(Channel):
+            return 0
         window = self._window()
         in_flight: set[asyncio.Task[_Outcome]] = set()
         finished: list[_Outcome] = []
@@ -385,16 +419,47 @@ class OutboxWorker:
         return window
 
     def _halted(self) -> bool:
-        return self.stopping or (
-            self._paused_until is not None and self._clock() < self._paused_until
-        )
+        return self.stopping or len(self._paused) == len(Channel)
+
+    def _pause_for(self, channel: Channel) -> datetime | None:
+        """When ``channel``'s daily-limit pause ends, if it is paused now."""
+        until = self._paused.get(channel)
+        if until is not None and self._clock() >= until:
+            del self._paused[channel]
+            return None
+        return until
+
+    async def _refresh_pauses(self) -> None:
+        """Learn the daily-limit pauses other workers have met."""
+        now = self._clock()
+        async with self.database.read_only() as conn, AsyncSession(bind=conn) as session:
+            shared = await SendBudgetRepository(session).paused(DAILY_PAUSE, now=now)
+        for name, until in shared.items():
+            if name in {c.value for c in Channel}:
+                channel = Channel(name)
+                self._paused[channel] = max(until, self._paused.get(channel, until))
+        for channel in list(self._paused):
+            self._pause_for(channel)
+
+    async def _pause_channel(self, channel: Channel, until: datetime) -> None:
+        self._paused[channel] = max(until, self._paused.get(channel, until))
+        now = self._clock()
+        async with self._transaction() as session:
+            await SendBudgetRepository(session).pause(
+                DAILY_PAUSE + channel.value, until=until, now=now
+            )
 
     async def _claim(self, limit: int) -> list[ClaimedMessage]:
         now = self._clock()
         until = now + timedelta(seconds=self.options.claim_seconds)
+        paused = [channel for channel in Channel if self._pause_for(channel) is not None]
         async with self._transaction() as session:
             claimed = await OutboxRepository(session).claim(
-                self.options.worker_id, now=now, until=until, limit=limit
+                self.options.worker_id,
+                now=now,
+                until=until,
+                limit=limit,
+                exclude_channels=paused,
             )
         self.stats.claimed += len(claimed)
         return claimed
@@ -411,11 +476,17 @@ class OutboxWorker:
             return self._retry(message, exc, unknown=True)
 
     async def _deliver_one(self, message: ClaimedMessage) -> _Outcome:
-        if self._halted():
+        if self.stopping:
             return self._released(message)
+        paused = self._pause_for(message.channel)
+        if paused is not None:
+            return self._released(message, at=paused)
         if message.outcome_unknown:
             try:
                 found = await self.notify.find_by_reference(message.reference)
+            except NotifyRateLimited as exc:
+                self.stats.rate_limited += 1
+                return self._throttled(message, exc)
             except NotifyRejected as exc:
                 if exc.is_auth_error:
                     return self._key_refused_outcome(message, exc)
@@ -426,8 +497,11 @@ class OutboxWorker:
                 return self._adopted(message, found)
         if self.limiter is not None:
             await self.limiter.acquire()
-            if self._halted():
+            if self.stopping:
                 return self._released(message)
+            paused = self._pause_for(message.channel)
+            if paused is not None:
+                return self._released(message, at=paused)
         # Start a send only if it ends, timeout and all, while the claim still holds.
         remaining = (message.claimed_until - self._clock()).total_seconds()
         if remaining < self.options.notify_timeout_seconds + CLAIM_MARGIN_SECONDS:
@@ -437,20 +511,61 @@ class OutboxWorker:
         except NotifyRateLimited as exc:
             self.stats.rate_limited += 1
             if exc.daily_limit_reached:
-                midnight = _next_utc_midnight(self._clock())
-                self._paused_until = midnight
-                _log.warning("notify_daily_limit_reached", resumes_at=midnight.isoformat())
-                return self._released(message, at=midnight, error=_error_code(exc))
-            if self.limiter is not None:
-                self.limiter.hold_off(RATE_LIMIT_PAUSE_SECONDS)
-            return self._retry(message, exc, unknown=False)
+                return await self._daily_limit_reached(message, exc)
+            return self._throttled(message, exc)
         except NotifyRejected as exc:
             if exc.is_auth_error:
                 return self._key_refused_outcome(message, exc)
+            if exc.status_code == 403 or exc.service_not_ready:
+                return self._parked(message, exc)
             return self._rejected(message, exc)
         except NotifyError as exc:
             return self._retry(message, exc, unknown=exc.may_have_been_accepted)
+        self._throttled_in_a_row = 0
         return self._accepted(message, sent)
+
+    async def _daily_limit_reached(
+        self, message: ClaimedMessage, exc: NotifyRateLimited
+    ) -> _Outcome:
+        """Pause the channel whose daily limit Notify says is used up, for every worker, until
+        the limit resets; the message goes back uncounted."""
+        named = exc.daily_limit_channel
+        known = {c.value: c for c in Channel}
+        channel = known.get(named or "", message.channel)
+        midnight = next_uk_midnight(self._clock())
+        if channel not in self._paused:
+            _log.warning(
+                "notify_daily_limit_reached",
+                channel=channel.value,
+                resumes_at=midnight.isoformat(),
+            )
+        await self._pause_channel(channel, midnight)
+        at = midnight if channel is message.channel else self._clock()
+        return self._released(message, at=at, error=_error_code(exc))
+
+    def _throttled(self, message: ClaimedMessage, exc: NotifyRateLimited) -> _Outcome:
+        """A 429 for the per-minute limit: back-pressure, not a failure. Slow down (to the
+        limit Notify states, if lower than ours), hold off a little longer for each 429 in a
+        row, and put the message back with the attempt uncounted."""
+        self._throttled_in_a_row += 1
+        interval = (
+            60.0 / self.options.rate_limit_per_minute
+            if self.options.rate_limit_per_minute
+            else 0.02
+        )
+        implied = exc.implied_rate
+        if implied is not None and self.limiter is not None:
+            per_minute = max(1, int(implied[0] * 60 / implied[1]))
+            if per_minute < self.limiter.per_minute:
+                _log.warning("notify_rate_limit_lower", per_minute=per_minute)
+                self.limiter.set_rate(per_minute)
+            interval = 60.0 / self.limiter.per_minute
+        hold = min(RATE_LIMIT_PAUSE_SECONDS, interval * 2 ** min(self._throttled_in_a_row - 1, 20))
+        if self.limiter is not None:
+            self.limiter.hold_off(hold)
+        return self._released(
+            message, at=self._clock() + timedelta(seconds=hold), error=_error_code(exc)
+        )
 
     async def _send(self, message: ClaimedMessage) -> Sent:
         if message.channel is Channel.SMS:
@@ -567,6 +682,29 @@ class OutboxWorker:
             details={"error": code},
         )
 
+    def _parked(self, message: ClaimedMessage, exc: NotifyRejected) -> _Outcome:
+        """Notify refused the message because of how the service is set up (trial mode, a team
+        key, a missing permission, an archived template): ``dead`` with the reason, for a person
+        to retry once the service is fixed, rather than rejected for good."""
+        now = self._clock()
+        self.stats.parked += 1
+        code = _error_code(exc)
+        _log.warning("outbox_parked", message_id=str(message.id), error=code)
+        return _Outcome(
+            message,
+            SendRecord(
+                id=message.id,
+                status=MessageStatus.DEAD,
+                attempts=message.attempts,
+                next_attempt_at=now,
+                outcome_unknown=False,
+                last_error=code,
+                completed_at=now,
+            ),
+            action="message.parked",
+            details={"error": code},
+        )
+
     def _retry(self, message: ClaimedMessage, exc: BaseException, *, unknown: bool) -> _Outcome:
         """Back to the queue after a backoff, or dead once the attempts are used up."""
         now = self._clock()
@@ -619,8 +757,6 @@ class OutboxWorker:
         """Claimed but not sent (stopping, paused, or the claim too close to its end): back
         to the queue with the attempt uncounted."""
         self.stats.released += 1
-        if at is None and self._paused_until is not None:
-            at = self._paused_until
         return _Outcome(
             message,
             SendRecord(

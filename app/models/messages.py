@@ -35,7 +35,9 @@ class MessageStatus(StrEnum):
     QUEUED = "queued"  # waiting for the worker (first try or a retry)
     SENDING = "sending"  # claimed by a worker; the request to Notify may be in flight
     ACCEPTED = "accepted"  # Notify has it (created / sending / pending / sent / accepted)
-    DELIVERED = "delivered"  # delivered, or a letter received by the printer
+    DELIVERED = "delivered"  # a text or email delivered (never a letter)
+    DISPATCHED = "dispatched"  # a letter printed and posted (Notify: ``received``)
+    RETURNED = "returned"  # a letter Royal Mail sent back (Notify's returned-letter report)
     PERMANENT_FAILURE = "permanent_failure"  # Notify could not deliver; do not retry
     TEMPORARY_FAILURE = "temporary_failure"  # e.g. phone off for 72 hours; final for Notify
     TECHNICAL_FAILURE = "technical_failure"
@@ -44,10 +46,13 @@ class MessageStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-#: Statuses after which nothing more happens to a message.
+#: Statuses after which Notify has nothing more to tell us about a message (a dispatched letter
+#: may still be recorded as returned).
 FINAL_STATUSES = frozenset(
     {
         MessageStatus.DELIVERED,
+        MessageStatus.DISPATCHED,
+        MessageStatus.RETURNED,
         MessageStatus.PERMANENT_FAILURE,
         MessageStatus.TEMPORARY_FAILURE,
         MessageStatus.TECHNICAL_FAILURE,
@@ -102,6 +107,12 @@ class OutboundMessage(PersonalRecord, Timestamped, Base):
     created_by: Mapped[str] = mapped_column(String(255))
     sent_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    #: When a request for this message may first have reached Notify (the first claim): Notify
+    #: holds notifications for 7 days, after which a lookup by reference cannot find it.
+    first_attempt_at: Mapped[datetime | None]
+    #: A letter sent back by Royal Mail: when, and who said so (``notify`` or a staff member).
+    returned_at: Mapped[datetime | None]
+    returned_reported_by: Mapped[str | None] = mapped_column(String(255))
     #: When the recipient and personalisation were cleared.
     personal_data_cleared_at: Mapped[datetime | None]
 
@@ -120,3 +131,16 @@ class OutboundMessage(PersonalRecord, Timestamped, Base):
     @property
     def current_districts(self) -> frozenset[str]:
         return self.pupil.current_districts if self.pupil else frozenset()
+
+
+class NotifySendBudget(Base):
+    """Sending state shared by every worker on one Notify service: the rate limiter's next
+    free slot (``rate:{key type}``; Notify's limit is per service and key type) and the
+    channels paused by Notify's daily limits (``daily:{channel}``) until they reset."""
+
+    __tablename__ = "notify_send_budgets"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    #: The next free slot (rate) or the moment the pause ends (daily).
+    available_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

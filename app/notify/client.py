@@ -35,7 +35,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar, cast
 from uuid import UUID
 
 import httpx
@@ -355,6 +355,17 @@ class NotifyClient:
         try:
             return model.model_validate(payload)
         except ValidationError as exc:
+            if sending and issubclass(model, Sent):
+                # A 201 with Notify's id is an accepted send, whatever else it lacks: never
+                # "outcome unknown" for it (that would send it again after a lookup).
+                try:
+                    accepted = Sent.model_validate(payload)
+                except ValidationError:
+                    raise self._unreadable(operation, sending=sending) from exc
+                _log.warning("notify_answer_incomplete", operation=operation)
+                return cast(
+                    _Model, model.model_construct(id=accepted.id, reference=accepted.reference)
+                )
             raise self._unreadable(operation, sending=sending) from exc
 
     def _unreadable(self, operation: str, *, sending: bool) -> NotifyError:

@@ -34,6 +34,7 @@ can repeat a value from the request.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Any
 
@@ -97,8 +98,44 @@ class NotifyRejected(NotifyError):
 
     @property
     def is_auth_error(self) -> bool:
-        """Our API key, its permissions or our clock are wrong (401/403), not the message."""
-        return self.status_code in (401, 403) or ErrorType.AUTH in self.error_types
+        """Our API key or our clock is wrong (``AuthError``, or a 401), not the message. A 403
+        of another type (a trial-mode service sending letters, a team key) is about what was
+        sent, not the key."""
+        if ErrorType.AUTH in self.error_types or self.status_code == 401:
+            return True
+        return self.status_code == 403 and not self.error_types
+
+    @property
+    def reason(self) -> str | None:
+        """Why Notify refused a message, as a short code (never Notify's text), when the
+        refusal is about the service's state rather than the message itself."""
+        text = " ".join(self.messages).lower()
+        for needle, code in _SERVICE_REFUSALS:
+            if needle in text:
+                return code
+        return None
+
+    @property
+    def service_not_ready(self) -> bool:
+        """Refused because of how the service is set up (trial mode, a team key, a missing
+        permission): the same message can go once that is fixed."""
+        return self.reason in _PARKING_REASONS
+
+
+#: Phrases of Notify's refusals that are about the service, and our codes for them.
+_SERVICE_REFUSALS = (
+    ("trial mode", "trial_mode"),
+    ("team api key", "team_key"),
+    ("team-only api key", "team_key"),
+    ("service is not allowed to send", "not_permitted"),
+    ("template has been deleted", "template_archived"),
+    ("template not found", "template_not_found"),
+    ("does not exist in database for service", "sender_not_found"),
+)
+
+
+#: Refusals that fixing the service (not the message) cures.
+_PARKING_REASONS = frozenset({"trial_mode", "team_key", "not_permitted"})
 
 
 class NotifyNotFound(NotifyRejected):
@@ -112,6 +149,28 @@ class NotifyRateLimited(NotifyError):
     def daily_limit_reached(self) -> bool:
         """The daily sending limit, which resets at midnight, rather than the per-minute one."""
         return ErrorType.TOO_MANY_REQUESTS in self.error_types
+
+    @property
+    def daily_limit_channel(self) -> str | None:
+        """Which daily limit was hit (``sms``, ``email``, ``letter``; international texts count
+        as ``sms``), from Notify's "Exceeded send limits (sms: 250) for today"; None if the
+        answer does not say."""
+        for message in self.messages:
+            match = re.search(r"\(([a-z_]+):\s*\d+\)", message)
+            if match:
+                name = match.group(1)
+                return "sms" if name == "international_sms" else name
+        return None
+
+    @property
+    def implied_rate(self) -> tuple[int, float] | None:
+        """``(requests, seconds)`` from Notify's "Exceeded rate limit for key type LIVE of 3000
+        requests per 60 seconds", if the answer says so."""
+        for message in self.messages:
+            match = re.search(r"of (\d+) requests per (\d+(?:\.\d+)?) seconds", message)
+            if match and int(match.group(1)) > 0 and float(match.group(2)) > 0:
+                return int(match.group(1)), float(match.group(2))
+        return None
 
 
 class NotifyServerError(NotifyError):

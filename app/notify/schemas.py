@@ -35,6 +35,7 @@ __all__ = [
     "NotificationType",
     "Personalisation",
     "Postage",
+    "ReturnedLetter",
     "Sent",
     "SentEmail",
     "SentLetter",
@@ -235,6 +236,25 @@ class DeliveryReceipt(_NotifyModel):
     receipt can arrive more than once (Notify retries), so applying it must be idempotent.
     """
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "740e5834-3a29-46b4-9a6f-16142fde533a",
+                    "reference": "b1f4c2de-7a35-4c8e-9a61-3f0d2e8b7c45",
+                    "to": "07700900123",
+                    "status": "delivered",
+                    "created_at": "2026-12-03T09:15:02.000000Z",
+                    "completed_at": "2026-12-03T09:15:09.000000Z",
+                    "sent_at": "2026-12-03T09:15:03.000000Z",
+                    "notification_type": "sms",
+                    "template_id": "f33517ff-2a88-4f6e-b855-c550268ce08a",
+                    "template_version": 3,
+                }
+            ]
+        }
+    )
+
     id: UUID
     reference: str | None = None
     to: str = Field(repr=False)
@@ -243,6 +263,36 @@ class DeliveryReceipt(_NotifyModel):
     completed_at: UtcTime | None = None
     sent_at: UtcTime | None = None
     notification_type: NotificationType
+    template_id: UUID | None = None
+    template_version: int | None = None
+
+
+class ReturnedLetter(_NotifyModel):
+    """What Notify POSTs to the returned-letter callback URL when Royal Mail sends a letter
+    back (the same fields as its returned-letter report). Authenticated like delivery
+    receipts; it may arrive more than once."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "notification_id": "740e5834-3a29-46b4-9a6f-16142fde533a",
+                    "reference": "kpas-5f0c2a4e9b7d4c1e8a3f6b2d9e0c7a15",
+                    "date_sent": "2026-12-01T10:16:31.000000Z",
+                    "sent_by": "API",
+                    "template_name": "attendance_concern (letter)",
+                    "template_id": "a5aae301-78b5-520f-b968-6444c88900e5",
+                    "template_version": 1,
+                }
+            ]
+        }
+    )
+
+    notification_id: UUID
+    reference: str | None = None
+    date_sent: str | None = None
+    sent_by: str | None = Field(default=None, repr=False)
+    template_name: str | None = None
     template_id: UUID | None = None
     template_version: int | None = None
 

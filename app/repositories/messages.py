@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -36,9 +36,17 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.messages import FINAL_STATUSES, Channel, MessageStatus, OutboundMessage
+from app.models.messages import (
+    FINAL_STATUSES,
+    Channel,
+    MessageStatus,
+    NotifySendBudget,
+    OutboundMessage,
+)
 from app.models.people import Pupil
 from app.repositories.pagination import PageRequest, keyset_page
 
@@ -88,10 +96,18 @@ class MessageRepository:
         keys = (OutboundMessage.created_at, OutboundMessage.id)
         return await keyset_page(self.session, stmt, keys, page, descending=True)
 
-    async def requeue_dead(self, message_id: uuid.UUID, *, now: datetime) -> bool:
+    async def requeue_dead(
+        self, message_id: uuid.UUID, *, now: datetime, new_reference: str | None = None
+    ) -> bool:
         """A dead-lettered message back in the queue with a fresh count of attempts; False if
         it is not dead (any more) or its personal data has been cleared. Whether its last send
-        may have reached Notify (``outcome_unknown``) is kept, so it is reconciled first."""
+        may have reached Notify (``outcome_unknown``) is kept, so it is reconciled first.
+
+        ``new_reference``: send it as a new message (a fresh reference, nothing to reconcile),
+        when Notify can no longer say whether it has the old one."""
+        fresh: dict[str, Any] = {}
+        if new_reference is not None:
+            fresh = {"reference": new_reference, "outcome_unknown": False, "first_attempt_at": None}
         result = await self.session.execute(
             update(MESSAGES)
             .where(
@@ -100,6 +116,7 @@ class MessageRepository:
                 _C.personal_data_cleared_at.is_(None),
             )
             .values(
+                **fresh,
                 status=MessageStatus.QUEUED,
                 attempts=0,
                 next_attempt_at=now,
@@ -111,6 +128,44 @@ class MessageRepository:
             .returning(_C.id)
         )
         return result.first() is not None
+
+    async def record_returned(
+        self, message_id: uuid.UUID, *, returned_at: datetime, reported_by: str, now: datetime
+    ) -> bool:
+        """Mark a letter Notify accepted or dispatched as returned; False if it is not a
+        letter in one of those states (already returned, never sent, not a letter)."""
+        result = await self.session.execute(
+            update(MESSAGES)
+            .where(
+                _C.id == message_id,
+                _C.channel == Channel.LETTER,
+                _C.status.in_((MessageStatus.ACCEPTED, MessageStatus.DISPATCHED)),
+            )
+            .values(
+                status=MessageStatus.RETURNED,
+                returned_at=returned_at,
+                returned_reported_by=reported_by,
+                completed_at=func.coalesce(_C.completed_at, literal(now, _C.completed_at.type)),
+                next_attempt_at=NEVER,
+                updated_at=now,
+            )
+            .returning(_C.id)
+        )
+        return result.first() is not None
+
+    async def find_letter(
+        self, notify_id: uuid.UUID | None, reference: str | None
+    ) -> OutboundMessage | None:
+        """A letter by Notify's id, else by our reference."""
+        for column, value in ((_C.notify_id, notify_id), (_C.reference, reference)):
+            if value is None:
+                continue
+            found = await self.session.scalar(
+                select(OutboundMessage).where(column == value, _C.channel == Channel.LETTER)
+            )
+            if found is not None:
+                return found
+        return None
 
 
 def pupil_visible(visible_pupils: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -214,17 +269,27 @@ class OutboxRepository:
         self.session = session
 
     async def claim(
-        self, worker_id: str, *, now: datetime, until: datetime, limit: int
+        self,
+        worker_id: str,
+        *,
+        now: datetime,
+        until: datetime,
+        limit: int,
+        exclude_channels: Sequence[Channel] = (),
     ) -> list[ClaimedMessage]:
         """Take up to ``limit`` due messages (oldest due first) for ``worker_id`` until
         ``until``: queued messages whose time has come, and messages whose last claim expired
-        (their worker died or hung mid-send, so whether Notify has them is unknown)."""
+        (their worker died or hung mid-send, so whether Notify has them is unknown).
+        ``exclude_channels``: channels paused by Notify's daily limits."""
+        conditions = [
+            _C.status.in_((MessageStatus.QUEUED, MessageStatus.SENDING)),
+            _C.next_attempt_at <= now,
+        ]
+        if exclude_channels:
+            conditions.append(_C.channel.not_in(list(exclude_channels)))
         due = (
             select(_C.id)
-            .where(
-                _C.status.in_((MessageStatus.QUEUED, MessageStatus.SENDING)),
-                _C.next_attempt_at <= now,
-            )
+            .where(*conditions)
             .order_by(_C.next_attempt_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -239,6 +304,9 @@ class OutboxRepository:
                 claimed_until=until,
                 next_attempt_at=until,
                 attempts=_C.attempts + 1,
+                first_attempt_at=func.coalesce(
+                    _C.first_attempt_at, literal(now, _C.first_attempt_at.type)
+                ),
                 # The right-hand sides read the row as it was: an expired claim means the
                 # send may have happened.
                 outcome_unknown=or_(_C.outcome_unknown, _C.status == MessageStatus.SENDING),
@@ -452,3 +520,67 @@ class OutboxRepository:
             )
         ).all()
         return [(row.id, row.subject_id, row.purpose, row.lawful_basis) for row in rows]
+
+
+class SendBudgetRepository:
+    """Sending state shared by every worker on one Notify service (``notify_send_budgets``):
+    the rate limiter's next free slot and the channels paused by a daily limit. Each method
+    runs in the caller's (short) transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _ensure(self, name: str, now: datetime) -> None:
+        values = {"name": name, "available_at": now, "updated_at": now}
+        dialect = self.session.get_bind().dialect.name
+        insert_: Any = pg_insert if dialect == "postgresql" else sqlite_insert
+        await self.session.execute(
+            insert_(NotifySendBudget).values(**values).on_conflict_do_nothing()
+        )
+
+    async def reserve(
+        self,
+        name: str,
+        *,
+        count: int,
+        interval: float,
+        burst: int,
+        now: datetime,
+        not_before: datetime | None = None,
+    ) -> datetime:
+        """Reserve ``count`` consecutive slots ``interval`` seconds apart (the generic cell
+        rate algorithm, shared): returns the first slot's time. A slot is never earlier than
+        ``not_before`` (a hold after a 429) nor than allowed by a burst of ``burst``."""
+        await self._ensure(name, now)
+        available = await self.session.scalar(
+            select(NotifySendBudget.available_at)
+            .where(NotifySendBudget.name == name)
+            .with_for_update()
+        )
+        now = max(now, datetime.now(UTC))  # the lock may have been waited for
+        earliest = now - timedelta(seconds=(burst - 1) * interval)
+        start = max(available or now, earliest, not_before or earliest)
+        await self.session.execute(
+            update(NotifySendBudget)
+            .where(NotifySendBudget.name == name)
+            .values(available_at=start + timedelta(seconds=count * interval), updated_at=now)
+        )
+        return start
+
+    async def pause(self, name: str, *, until: datetime, now: datetime) -> None:
+        """Nothing of ``name`` until ``until`` (a later pause is kept)."""
+        await self._ensure(name, now)
+        await self.session.execute(
+            update(NotifySendBudget)
+            .where(NotifySendBudget.name == name, NotifySendBudget.available_at < until)
+            .values(available_at=until, updated_at=now)
+        )
+
+    async def paused(self, prefix: str, *, now: datetime) -> dict[str, datetime]:
+        """The names under ``prefix`` paused beyond ``now``, without the prefix."""
+        rows = await self.session.execute(
+            select(NotifySendBudget.name, NotifySendBudget.available_at).where(
+                NotifySendBudget.name.startswith(prefix), NotifySendBudget.available_at > now
+            )
+        )
+        return {name.removeprefix(prefix): until for name, until in rows}

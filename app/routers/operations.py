@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 
 from app.db import Database
 from app.errors import ServiceUnavailable
 from app.log import get_logger
+from app.messages.template_check import TemplateCheckCache
 from app.metrics import CONTENT_TYPE_LATEST, Metrics
 from app.routers.route import KpasRoute, problem_response
 
@@ -21,29 +22,65 @@ DOCS_ASSETS = "/docs/assets"
 
 
 class Health(BaseModel):
+    """The process is serving."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
+
     status: str
 
 
 class Readiness(BaseModel):
+    """The database answers and its schema is at the latest migration."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"status": "ready", "database": "ok", "migrations": "head"}]
+        }
+    )
+
     status: str
     database: str
     migrations: str
+    notify_templates: str = Field(
+        default="not checked",
+        description="`match` when every template in KPAS_NOTIFY_TEMPLATES matches its message "
+        "type (checked once per start); `not checked` when none are mapped or Notify could not "
+        "be asked yet.",
+        examples=["match"],
+    )
 
 
-@router.get("/healthz", name="operations_health", response_model=Health)
+@router.get(
+    "/healthz",
+    name="operations_health",
+    summary="Check the process is alive",
+    response_model=Health,
+)
 async def healthz() -> Health:
-    """The process is up. Says nothing about its dependencies (see ``/readyz``)."""
+    """Liveness: answers 200 with `{"status": "ok"}` while the process serves requests. For the
+    platform's health check; no token is needed. It says nothing about the database or any
+    other dependency (ask `/readyz` for that), so a 200 here never means the service can
+    answer API requests."""
     return Health(status="ok")
 
 
 @router.get(
     "/readyz",
     name="operations_ready",
+    summary="Check the service is ready to serve",
     response_model=Readiness,
-    responses={503: problem_response("The database is unreachable or not migrated to head.")},
+    responses={
+        503: problem_response(
+            "The database is unreachable or not migrated to head, or the Notify templates do "
+            "not match the message types."
+        )
+    },
 )
 async def readyz(request: Request) -> Readiness:
-    """Ready to serve: the database answers and its schema is at the latest migration."""
+    """Readiness, for the load balancer; no token is needed. Answers 200 with the database
+    and migration state when the database answers and its schema is at the latest migration;
+    otherwise 503 (a problem document) saying which, and the instance should get no traffic
+    until it answers 200."""
     database: Database = request.app.state.database
     try:
         async with database.read_only() as conn:
@@ -53,17 +90,45 @@ async def readyz(request: Request) -> Readiness:
         raise ServiceUnavailable("The database is not reachable.") from exc
     if not await database.migrations_at_head():
         raise ServiceUnavailable("The database schema is not at the latest migration.")
-    return Readiness(status="ready", database="ok", migrations="head")
+    templates = await _notify_templates(request)
+    return Readiness(status="ready", database="ok", migrations="head", notify_templates=templates)
+
+
+async def _notify_templates(request: Request) -> str:
+    """The Notify template check, run once per start and kept (``kpas notify check-templates``
+    lists the mismatches)."""
+    state = request.app.state
+    cache = getattr(state, "notify_template_check", None)
+    if cache is None:
+        cache = state.notify_template_check = TemplateCheckCache()
+    settings = state.settings
+    mismatches = await cache.check(
+        settings.notify_base_url,
+        settings.notify_api_key.get_secret_value(),
+        settings.notify_templates,
+    )
+    if mismatches is None:
+        return "not checked"
+    if mismatches:
+        log.warning("readiness_notify_templates_mismatch", count=len(mismatches))
+        raise ServiceUnavailable(
+            f"{len(mismatches)} Notify template(s) do not match their message types: run "
+            "`kpas notify check-templates`."
+        )
+    return "match"
 
 
 @router.get(
     "/metrics",
     name="operations_metrics",
+    summary="Read the service's metrics",
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
 )
 async def metrics(request: Request) -> Response:
-    """Prometheus text exposition of request counts and durations."""
+    """Request counts and durations by route and status, in the Prometheus text exposition
+    format, for the platform's metrics scraper; no token is needed. It carries no personal
+    data and no request contents."""
     registry: Metrics = request.app.state.metrics
     return Response(registry.render(), media_type=CONTENT_TYPE_LATEST)
 

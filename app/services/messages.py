@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.trail import PendingAuditEvent, record
 from app.errors import Conflict, ValidationFailed
+from app.log import get_logger
 from app.messages.delivery import ReceiptOutcome, apply_receipt
+from app.messages.retention import NOTIFY_RETENTION, WORKER_ROLE
 from app.models.messages import Channel, MessageStatus, OutboundMessage
 from app.models.people import Carer
-from app.notify.schemas import DeliveryReceipt
+from app.notify.schemas import DeliveryReceipt, ReturnedLetter
 from app.policies import Access
 from app.policies.registry import PURPOSE_BITS, REGISTRY, Purpose
 from app.repositories.messages import MessageQuery, MessageRepository, pupil_visible
@@ -29,6 +32,9 @@ from app.repositories.people import CarerRepository, PupilRepository
 from app.schemas.messages import MessageCreate
 from app.services.concurrency import IfMatch, etag_for
 from app.services.outbox import Addressee, OutboxRefusal, enqueue, message_type
+from app.services.outbox import new_reference as new_message_reference
+
+_log = get_logger("app.services.messages")
 
 #: When a receipt reports a status that is not final, ask Notify again after this long.
 RECEIPT_RECHECK = timedelta(hours=1)
@@ -178,9 +184,18 @@ async def get_message(
 
 
 async def retry_message(
-    session: AsyncSession, access: Access, *, message_id: uuid.UUID, if_match: IfMatch
+    session: AsyncSession,
+    access: Access,
+    *,
+    message_id: uuid.UUID,
+    if_match: IfMatch,
+    send_as_new: bool = False,
 ) -> OutboundMessage:
-    """Put a dead-lettered message back in the queue, attempts counted afresh."""
+    """Put a dead-lettered message back in the queue, attempts counted afresh.
+
+    Never twice: a message whose send may have reached Notify is looked up by its reference
+    before it is sent again, but Notify forgets notifications after ``NOTIFY_RETENTION``. Past
+    that, the retry is refused unless ``send_as_new`` (a new reference, audited as such)."""
     message = await get_message(session, access, message_id=message_id)
     if_match.require(message_etag(message))
     if message.status is not MessageStatus.DEAD:
@@ -191,14 +206,32 @@ async def retry_message(
         raise Conflict(
             "This message's recipient and personalisation have been cleared: send a new one."
         )
-    if not await MessageRepository(session).requeue_dead(message.id, now=access.now):
+    first = message.first_attempt_at
+    beyond_lookup = (
+        message.outcome_unknown and first is not None and access.now - first > NOTIFY_RETENTION
+    )
+    if beyond_lookup and not send_as_new:
+        raise Conflict(
+            f"This message may have reached Notify on {first:%d %B %Y} and Notify keeps "
+            f"notifications for {NOTIFY_RETENTION.days} days, so it can no longer say whether it "
+            "has it: retrying could send it twice. Check with the recipient, then retry with "
+            "send_as_new=true to send it as a new message."
+        )
+    new_reference = new_message_reference() if send_as_new else None
+    if not await MessageRepository(session).requeue_dead(
+        message.id, now=access.now, new_reference=new_reference
+    ):
         raise Conflict("The message changed meanwhile; fetch it again.")
     await session.refresh(message)
     access.record_change(
         "message.retried",
         resource_id=message.id,
         subject_id=message.subject_id,
-        details={"last_error": message.last_error},
+        details={
+            "last_error": message.last_error,
+            "send_as_new": send_as_new,
+            "beyond_notify_retention": bool(beyond_lookup),
+        },
     )
     return message
 
@@ -208,3 +241,70 @@ async def record_receipt(
 ) -> ReceiptOutcome:
     """Apply a Notify delivery receipt (see ``app.messages.delivery``)."""
     return await apply_receipt(session, receipt, now=now, check_after=RECEIPT_RECHECK)
+
+
+async def record_returned_letter(
+    session: AsyncSession, letter: ReturnedLetter, *, now: datetime
+) -> bool:
+    """Apply Notify's returned-letter callback: the letter's message becomes ``returned``.
+    Unknown letters and repeats change nothing. Audited as the worker's change."""
+    message = await MessageRepository(session).find_letter(letter.notification_id, letter.reference)
+    if message is None:
+        _log.info("notify_returned_letter_unknown", notification_id=str(letter.notification_id))
+        return False
+    changed = await MessageRepository(session).record_returned(
+        message.id, returned_at=now, reported_by="notify", now=now
+    )
+    if changed:
+        record(
+            session,
+            PendingAuditEvent(
+                kind="change",
+                action="message.returned",
+                purpose=message.purpose,
+                basis=message.lawful_basis,
+                actor="notify",
+                actor_role=WORKER_ROLE,
+                resource_type="message",
+                resource_id=str(message.id),
+                subject_id=message.subject_id,
+                details={"notify_id": str(letter.notification_id), "reported_by": "notify"},
+            ),
+        )
+    return changed
+
+
+async def mark_returned(
+    session: AsyncSession,
+    access: Access,
+    *,
+    message_id: uuid.UUID,
+    if_match: IfMatch,
+    returned_on: date | None,
+) -> OutboundMessage:
+    """A member of staff records that a letter came back (Royal Mail returned it to the
+    council rather than to Notify, or before Notify's report)."""
+    message = await get_message(session, access, message_id=message_id)
+    if_match.require(message_etag(message))
+    if message.channel is not Channel.LETTER:
+        raise Conflict("Only a letter can be returned; this message is not a letter.")
+    if message.status not in (MessageStatus.ACCEPTED, MessageStatus.DISPATCHED):
+        raise Conflict(
+            "Only a letter Notify accepted or dispatched can be returned; this one is "
+            f"{message.status.value}."
+        )
+    when = access.now
+    if returned_on is not None:
+        when = datetime(returned_on.year, returned_on.month, returned_on.day, tzinfo=UTC)
+    if not await MessageRepository(session).record_returned(
+        message.id, returned_at=when, reported_by=access.principal.subject, now=access.now
+    ):
+        raise Conflict("The message changed meanwhile; fetch it again.")
+    await session.refresh(message)
+    access.record_change(
+        "message.returned",
+        resource_id=message.id,
+        subject_id=message.subject_id,
+        details={"reported_by": "staff"},
+    )
+    return message

@@ -4,9 +4,9 @@ transaction, for the worker to send through the GOV.UK Notify API (v2).
 Whatever causes a message (a penalty notice issued, a subject request received, a meeting
 arranged) calls :func:`enqueue` in its own unit of work. If that transaction commits, the
 message is there for the worker; if it rolls back, the message never existed. Recipients are
-checked here, not by Notify: a UK mobile for texts, a valid email address, and for letters
-3 to 7 address lines ending in a UK postcode. References are random and carry nothing about
-the person.
+checked here with Notify's own rules (``app.notify.recipients``), so a recipient Notify would
+refuse is the caller's problem to fix now, not a message rejected later. References are
+random and carry nothing about the person.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.messages.templates import (
@@ -29,18 +28,14 @@ from app.messages.templates import (
     render_personalisation,
 )
 from app.models.messages import Channel, MessageStatus, OutboundMessage
+from app.notify.recipients import (
+    MAX_LINES,
+    RecipientRefused,
+    check_email_address,
+    check_letter_address,
+    check_phone_number,
+)
 from app.policies.registry import Purpose
-from app.schemas.contact import Email, Phone, Postcode, is_uk_mobile
-
-#: Notify letters take address_line_1 .. address_line_7: at least 3, the last a postcode.
-LETTER_LINES_MIN, LETTER_LINES_MAX = 3, 7
-#: Notify refuses an address line that starts with one of these (spreadsheet formula and
-#: markup characters).
-LETTER_LINE_FORBIDDEN_STARTS = "@()=[]\u201d\\/,<>"
-
-_phone = TypeAdapter(Phone)
-_email = TypeAdapter(Email)
-_postcode = TypeAdapter(Postcode)
 
 
 class OutboxRefusal(ValueError):
@@ -66,43 +61,49 @@ def new_reference() -> str:
     return "kpas-" + secrets.token_hex(16)
 
 
-def _letter_address(lines: Sequence[str]) -> dict[str, str]:
-    cleaned = [line.strip() for line in lines if line and line.strip()]
-    if not LETTER_LINES_MIN <= len(cleaned) <= LETTER_LINES_MAX:
+def _refused(exc: RecipientRefused, field: str = "recipient") -> OutboxRefusal:
+    return OutboxRefusal({field: f"{exc.reason} (Notify: {exc.message})"})
+
+
+def _letter_address(lines: Sequence[str], *, international: bool) -> dict[str, str]:
+    """The ``address_line_N`` personalisation for ``lines``, checked as Notify checks it."""
+    given = [line.strip() for line in lines if line and line.strip()]
+    if len(given) > MAX_LINES:
         raise OutboxRefusal(
-            {"address": f"a letter needs {LETTER_LINES_MIN} to {LETTER_LINES_MAX} address lines"}
+            {
+                "address": f"a letter's address may have at most {MAX_LINES} lines, including "
+                f"the postcode (Notify: Address must be no more than {MAX_LINES} lines)"
+            }
         )
     try:
-        cleaned[-1] = _postcode.validate_python(cleaned[-1])
-    except ValidationError:
-        raise OutboxRefusal({"address": "the last address line must be a UK postcode"}) from None
-    if any(line[0] in LETTER_LINE_FORBIDDEN_STARTS for line in cleaned):
-        raise OutboxRefusal(
-            {"address": "an address line must not start with @ ( ) = [ ] \u201d \\ / , < >"}
+        address = check_letter_address(
+            {f"address_line_{i}": line for i, line in enumerate(given, start=1)},
+            international=international,
         )
-    return {f"address_line_{i}": line for i, line in enumerate(cleaned, start=1)}
+    except RecipientRefused as exc:
+        raise _refused(exc, "address") from None
+    return {f"address_line_{i}": line for i, line in enumerate(address.lines, start=1)}
 
 
-def _recipient(channel: Channel, to: Addressee) -> tuple[str | None, dict[str, str]]:
+def _recipient(
+    channel: Channel, to: Addressee, *, international_letters: bool = False
+) -> tuple[str | None, dict[str, str]]:
     """The normalised recipient and (for letters) the address personalisation."""
     if channel is Channel.SMS:
         if not to.phone:
             raise OutboxRefusal({"recipient": "no mobile number to text"})
         try:
-            phone = _phone.validate_python(to.phone)
-        except ValidationError:
-            raise OutboxRefusal({"recipient": "not a valid phone number"}) from None
-        if not is_uk_mobile(phone):
-            raise OutboxRefusal({"recipient": "texts go to UK mobile numbers only"})
-        return phone, {}
+            return check_phone_number(to.phone), {}
+        except RecipientRefused as exc:
+            raise _refused(exc) from None
     if channel is Channel.EMAIL:
         if not to.email:
             raise OutboxRefusal({"recipient": "no email address"})
         try:
-            return _email.validate_python(to.email), {}
-        except ValidationError:
-            raise OutboxRefusal({"recipient": "not a valid email address"}) from None
-    return None, _letter_address(to.address_lines)
+            return check_email_address(to.email), {}
+        except RecipientRefused as exc:
+            raise _refused(exc) from None
+    return None, _letter_address(to.address_lines, international=international_letters)
 
 
 def message_type(code: str, channel: Channel, purpose: Purpose) -> MessageType:

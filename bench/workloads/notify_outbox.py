@@ -9,7 +9,12 @@ process time is its own. No faults, no receipts.
    limit itself. Ratio = throughput / limit (target at least 0.95), with no 429s and no
    duplicate sends in the fake's ledger. The fake's bucket holds one second's sends, so
    exceeding the rate for more than a moment would be refused.
-2. **Unlimited.** 10,000 queued texts, no client-side limit. Subject: the worker (claim,
+2. **Throttled.** As 1, but for a tenth of the run (in its middle) the fake answers every send
+   with 429 ``RateLimitError``, as Notify does when another client of the service has used the
+   budget, and the worker may make only 3 attempts. Subject and baseline as in 1; target: the
+   drain rate at least 0.9 of the limit, no message dead-lettered (429s never spend
+   attempts), no duplicates.
+3. **Unlimited.** 10,000 queued texts, no client-side limit. Subject: the worker (claim,
    send, record with an audit event, in short transactions). Baseline: the same number of
    bare ``NotifyClient`` sends at the same concurrency, with no database at all. Ratio = the
    worker's throughput as a fraction of the bare client's; the note gives the worker's CPU
@@ -61,14 +66,26 @@ async def _windows(count: Callable[[], int], done: Callable[[], Awaitable[bool]]
     return samples[1:-1] or samples
 
 
-def _options(rate_limit: int | None) -> WorkerOptions:
-    return WorkerOptions(
-        worker_id=f"bench-{uuid.uuid4().hex[:8]}",
-        concurrency=CONCURRENCY,
-        batch_size=100,
-        rate_limit_per_minute=rate_limit,
-        idle_seconds=0.05,
-    )
+def _options(rate_limit: int | None, **changes: object) -> WorkerOptions:
+    values: dict[str, object] = {
+        "worker_id": f"bench-{uuid.uuid4().hex[:8]}",
+        "concurrency": CONCURRENCY,
+        "batch_size": 100,
+        "rate_limit_per_minute": rate_limit,
+        "idle_seconds": 0.05,
+        **changes,
+    }
+    return WorkerOptions(**values)  # type: ignore[arg-type]
+
+
+async def _throttle(url: str, *, after: float, seconds: float) -> None:
+    """Every send answered 429 from ``after`` seconds for ``seconds`` seconds."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        await asyncio.sleep(after)
+        rule = {"kind": "rate_limit", "scope": "send"}
+        (await client.post(f"{url}/_fake/faults", json={"rules": [rule]})).raise_for_status()
+        await asyncio.sleep(seconds)
+        (await client.post(f"{url}/_fake/faults", json={"rules": []})).raise_for_status()
 
 
 async def _drain(worker: OutboxWorker, database: Database) -> tuple[Measurement, float, float]:
@@ -169,7 +186,38 @@ async def run(backend: str, url: str) -> list[Result]:
             )
         )
 
-        # 2. No limit: the most one worker can send, against the bare client.
+        # 2. Throttled with 429s for a tenth of the run: back-pressure, never a spent attempt.
+        await empty_outbox(database)
+        _configure(fake.url, rate_limit=int(per_second), rate_period_seconds=1.0)
+        await queue_messages(database, MESSAGES)
+        expected = MESSAGES / per_second
+        async with notify_client(fake, timeout=10.0, connections=CONCURRENCY + 2) as notify:
+            worker = OutboxWorker(database, notify, _options(LIMIT_PER_MINUTE, max_attempts=3))
+            throttle = asyncio.create_task(
+                _throttle(fake.url, after=expected * 0.45, seconds=expected / 10)
+            )
+            subject, wall, cpu = await _drain(worker, database)
+            await throttle
+        counts = await status_counts(database)
+        book = _ledger(fake.url)
+        duplicates = len(book["duplicate_references"])  # type: ignore[arg-type]
+        accepted = len(book["accepted_by_reference"])  # type: ignore[arg-type]
+        results.append(
+            Result(
+                f"notify outbox at {LIMIT_PER_MINUTE:,}/min, 429s for a tenth of the run",
+                backend,
+                subject,
+                limit,
+                target="ratio >= 0.9 of the limit; none dead-lettered; no duplicates",
+                note=f"As above, but every send is answered 429 for {expected / 10:.0f} s in the "
+                f"middle of the run and the worker may make only 3 attempts. This run: "
+                f"{MESSAGES / wall:.1f} messages/s overall ({wall:.1f} s), "
+                f"{worker.stats.rate_limited:,} answered 429, {accepted:,} accepted, "
+                f"{counts[MessageStatus.DEAD]} dead-lettered, {duplicates} duplicate sends.",
+            )
+        )
+
+        # 3. No limit: the most one worker can send, against the bare client.
         await empty_outbox(database)
         _configure(fake.url, rate_limit=10_000_000, rate_period_seconds=60.0)
         await queue_messages(database, MESSAGES)

@@ -65,6 +65,7 @@ class LiveSettingsUpdate(BaseModel):
     rate_limit: int | None = Field(default=None, ge=1)
     rate_period_seconds: float | None = Field(default=None, gt=0)
     daily_limit: int | None = Field(default=None, ge=0)
+    daily_limits: dict[Literal["sms", "email", "letter"], int] | None = None
     callback_url: str | None = None
     callback_token: str | None = None
     delivery_delay_seconds: float | None = Field(default=None, ge=0)

@@ -42,6 +42,8 @@ class FakeTemplate:
     version: int = 1
     postage: LetterPostage | None = None
     letter_contact_block: str | None = None
+    #: Deleted in Notify's admin: sending with it is refused.
+    archived: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "id", str(UUID(self.id)))
@@ -117,6 +119,18 @@ class FakeNotifyConfig:
     - ``rate_limit`` / ``rate_period_seconds`` (*live*): a token bucket per API key over sends,
       Notify's 3,000 per 60 s by default; an empty bucket answers 429 ``RateLimitError``.
     - ``daily_limit`` (*live*): sends per service per UTC day, then 429 ``TooManyRequestsError``.
+    - ``daily_limits`` (*live*): the same per notification type (``{"sms": 250}``), as Notify
+      keeps a separate daily limit for texts, emails and letters.
+    - ``archived_services`` (service ids) and ``revoked_keys`` (secrets): refused with
+      Notify's ``AuthError``s. ``live_keys`` (secrets): keys of type live, with which the
+      simulated numbers and addresses are ordinary recipients (other keys are test keys).
+    - ``sms_sender_ids`` / ``reply_to_ids``: the service's text senders and reply-to
+      addresses, by id; a send naming another is refused.
+    - ``restricted`` / ``team``: a service in trial mode sends no letters (403) and texts and
+      emails only to its team (phone numbers and email addresses, as given).
+    - ``international_sms`` / ``uk_landlines`` / ``international_letters``: the service's
+      permissions to text abroad, text UK landlines and post letters abroad (all off, as for a
+      new service).
     - ``callback_url`` / ``callback_token`` (*live*): where delivery receipts for texts and emails
       are POSTed, with ``Authorization: Bearer <callback_token>``; no receipts when unset.
     - ``delivery_delay_seconds`` (*live*): from accepted to final status.
@@ -132,6 +146,17 @@ class FakeNotifyConfig:
     rate_limit: int = 3000
     rate_period_seconds: float = 60.0
     daily_limit: int | None = None
+    daily_limits: Mapping[str, int] = field(default_factory=dict)
+    restricted: bool = False
+    archived_services: tuple[str, ...] = ()
+    revoked_keys: tuple[str, ...] = field(default=(), repr=False)
+    live_keys: tuple[str, ...] = field(default=(), repr=False)
+    sms_sender_ids: tuple[str, ...] = ()
+    reply_to_ids: tuple[str, ...] = ()
+    team: tuple[str, ...] = ()
+    international_sms: bool = False
+    uk_landlines: bool = False
+    international_letters: bool = False
     callback_url: str | None = None
     callback_token: str | None = field(default=None, repr=False)
     delivery_delay_seconds: float = 1.0

@@ -32,15 +32,18 @@ from app.notify.fake.validation import (
     SMS_REQUEST,
     Refusal,
     additional_properties,
-    address_lines,
-    check_address,
     check_personalisation,
     check_schema,
     decode_pdf,
-    is_international,
     render,
 )
 from app.notify.keys import TOKEN_ALGORITHM
+from app.notify.recipients import (
+    RecipientRefused,
+    check_email_address,
+    check_letter_address,
+    check_phone_number,
+)
 
 __all__ = ["Caller", "FakeNotifyService", "LiveSettings"]
 
@@ -85,6 +88,7 @@ class LiveSettings:
     rate_limit: int
     rate_period_seconds: float
     daily_limit: int | None
+    daily_limits: dict[str, int]
     callback_url: str | None
     callback_token: str | None = field(repr=False)
     delivery_delay_seconds: float
@@ -97,6 +101,7 @@ class LiveSettings:
             rate_limit=config.rate_limit,
             rate_period_seconds=config.rate_period_seconds,
             daily_limit=config.daily_limit,
+            daily_limits=dict(config.daily_limits),
             callback_url=config.callback_url,
             callback_token=config.callback_token,
             delivery_delay_seconds=config.delivery_delay_seconds,
@@ -110,6 +115,7 @@ class LiveSettings:
             "rate_limit": self.rate_limit,
             "rate_period_seconds": self.rate_period_seconds,
             "daily_limit": self.daily_limit,
+            "daily_limits": self.daily_limits,
             "callback_url": self.callback_url,
             "callback_token_set": self.callback_token is not None,
             "delivery_delay_seconds": self.delivery_delay_seconds,
@@ -124,6 +130,8 @@ class Caller:
 
     service_id: str
     secret: str = field(repr=False)
+    #: A test key: Notify's simulated numbers and addresses work only with one.
+    test_key: bool = True
 
 
 class TokenBucket:
@@ -256,7 +264,7 @@ class FakeNotifyService:
         self._tasks = set()
         self.notifications: dict[uuid.UUID, StoredNotification] = {}
         self.accepted_by_reference: Counter[str] = Counter()
-        self.sent_per_day: Counter[tuple[str, date]] = Counter()
+        self.sent_per_day: Counter[tuple[str, date, str]] = Counter()
         self.callbacks: list[CallbackRecord] = []
         self.buckets: dict[tuple[str, str], TokenBucket] = {}
         self.requests = 0
@@ -299,6 +307,8 @@ class FakeNotifyService:
         secrets = self.config.services.get(service_id)
         if secrets is None:
             raise Refusal.one(403, ErrorType.AUTH, "Invalid token: service not found")
+        if service_id in self.config.archived_services:
+            raise Refusal.one(403, ErrorType.AUTH, "Invalid token: service is archived")
         if not secrets:
             raise Refusal.one(403, ErrorType.AUTH, "Invalid token: service has no API keys")
         if header.get("alg") != TOKEN_ALGORITHM:
@@ -320,7 +330,13 @@ class FakeNotifyService:
                     f"Error: Your system clock must be accurate to within "
                     f"{self.config.clock_skew_seconds} seconds",
                 )
-            return Caller(service_id=service_id, secret=secret)
+            if secret in self.config.revoked_keys:
+                raise Refusal.one(403, ErrorType.AUTH, "Invalid token: API key revoked")
+            return Caller(
+                service_id=service_id,
+                secret=secret,
+                test_key=secret not in self.config.live_keys,
+            )
         raise Refusal.one(403, ErrorType.AUTH, "Invalid token: API key not found")
 
     # Sending ---------------------------------------------------------------------------------
@@ -330,24 +346,36 @@ class FakeNotifyService:
         if kind == "letter" and isinstance(body, dict) and "content" in body:
             return self._send_precompiled(caller, body)
         schema = {"sms": SMS_REQUEST, "email": EMAIL_REQUEST, "letter": LETTER_REQUEST}[kind]
-        form = check_schema(body, schema)
+        # Notify checks the rate limit and the daily limit before it reads the request.
         self._take_token(caller)
+        self._check_daily_limit(caller, kind)
+        form = check_schema(body, schema)
         template = self._template_for(form["template_id"], kind)
         personalisation: dict[str, Any] = form.get("personalisation") or {}
         check_personalisation(template, personalisation)
+        self._check_sender(caller, form)
         lines: list[str] = []
         recipient: str | None = None
-        if kind == "sms":
-            recipient = form["phone_number"]
-            if is_international(form["phone_number"]):
-                raise Refusal.one(
-                    400, ErrorType.BAD_REQUEST, "Cannot send to international mobile numbers"
+        postage: str | None = template.postage
+        try:
+            if kind == "sms":
+                recipient = form["phone_number"]
+                check_phone_number(
+                    form["phone_number"],
+                    international=self.config.international_sms,
+                    uk_landlines=self.config.uk_landlines,
                 )
-        elif kind == "email":
-            recipient = form["email_address"].strip()
-        else:
-            lines = address_lines(personalisation)
-            check_address(lines)
+            elif kind == "email":
+                recipient = check_email_address(form["email_address"])
+            else:
+                address = check_letter_address(
+                    personalisation, international=self.config.international_letters
+                )
+                lines = list(address.lines)
+                postage = address.postage or postage
+        except RecipientRefused as exc:
+            raise Refusal.one(400, exc.error, exc.message) from None
+        self._check_trial_mode(kind, recipient)
         content = render(template.body, personalisation) or ""
         subject = render(template.subject, personalisation)
         if kind == "sms" and len(content) > SMS_MAX_CHARACTERS:
@@ -357,7 +385,7 @@ class FakeNotifyService:
                 f"Text messages cannot be longer than {SMS_MAX_CHARACTERS} characters. "
                 f"Your message is {len(content)} characters long.",
             )
-        self._count_against_daily_limit(caller)
+        self._count_against_daily_limit(caller, kind)
         notification = self._store(
             caller,
             kind=kind,
@@ -368,7 +396,7 @@ class FakeNotifyService:
             status="accepted" if kind == "letter" else "created",
             body=content,
             subject=subject if kind != "sms" else None,
-            postage=template.postage,
+            postage=postage,
             lines=lines,
         )
         answer: dict[str, Any] = {
@@ -396,10 +424,11 @@ class FakeNotifyService:
         return answer
 
     def _send_precompiled(self, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
-        form = check_schema(body, PRECOMPILED_LETTER_REQUEST)
         self._take_token(caller)
+        self._check_daily_limit(caller, "letter")
+        form = check_schema(body, PRECOMPILED_LETTER_REQUEST)
         decode_pdf(form["content"])
-        self._count_against_daily_limit(caller)
+        self._count_against_daily_limit(caller, "letter")
         template_id = str(uuid.uuid5(PRECOMPILED_TEMPLATE_NAMESPACE, caller.service_id))
         precompiled = FakeTemplate(
             id=template_id, name="Pre-compiled PDF", type="letter", subject="Pre-compiled PDF",
@@ -425,6 +454,23 @@ class FakeNotifyService:
             "postage": notification.postage,
         }
 
+    def _check_trial_mode(self, kind: str, recipient: str | None) -> None:
+        """A service in trial mode sends no letters, and texts and emails only to its team."""
+        if not self.config.restricted:
+            return
+        if kind == "letter":
+            raise Refusal.one(
+                403, ErrorType.BAD_REQUEST, "Cannot send letters when service is in trial mode"
+            )
+        team = {member.replace(" ", "").lower() for member in self.config.team}
+        if (recipient or "").replace(" ", "").lower() not in team:
+            raise Refusal.one(
+                400,
+                ErrorType.BAD_REQUEST,
+                "Can\u2019t send to this recipient when service is in trial mode \u2013 see "
+                "https://www.notifications.service.gov.uk/trial-mode",
+            )
+
     def _take_token(self, caller: Caller) -> None:
         now = time.monotonic()
         key = (caller.service_id, caller.secret)
@@ -442,14 +488,32 @@ class FakeNotifyService:
             f"{shown} seconds",
         )
 
-    def _count_against_daily_limit(self, caller: Caller) -> None:
-        day = (caller.service_id, _now().date())
+    def _daily_refusal(self, caller: Caller, kind: str) -> Refusal | None:
+        today = _now().date()
+        by_kind = self.live.daily_limits.get(kind)
+        if by_kind is not None and self.sent_per_day[(caller.service_id, today, kind)] >= by_kind:
+            return Refusal.one(
+                429,
+                ErrorType.TOO_MANY_REQUESTS,
+                f"Exceeded send limits ({kind}: {by_kind}) for today",
+            )
         limit = self.live.daily_limit
-        if limit is not None and self.sent_per_day[day] >= limit:
-            raise Refusal.one(
+        if limit is not None and self.sent_per_day[(caller.service_id, today, "")] >= limit:
+            return Refusal.one(
                 429, ErrorType.TOO_MANY_REQUESTS, f"Exceeded send limits ({limit}) for today"
             )
-        self.sent_per_day[day] += 1
+        return None
+
+    def _check_daily_limit(self, caller: Caller, kind: str) -> None:
+        refusal = self._daily_refusal(caller, kind)
+        if refusal is not None:
+            raise refusal
+
+    def _count_against_daily_limit(self, caller: Caller, kind: str) -> None:
+        self._check_daily_limit(caller, kind)
+        today = _now().date()
+        self.sent_per_day[(caller.service_id, today, "")] += 1
+        self.sent_per_day[(caller.service_id, today, kind)] += 1
 
     def _template_for(self, template_id: str, kind: Kind) -> FakeTemplate:
         versions = self.templates.get(str(uuid.UUID(template_id)))
@@ -462,7 +526,23 @@ class FakeNotifyService:
                 ErrorType.BAD_REQUEST,
                 f"{template.type} template is not suitable for {kind} notification",
             )
+        if template.archived:
+            raise Refusal.one(400, ErrorType.BAD_REQUEST, "Template has been deleted")
         return template
+
+    def _check_sender(self, caller: Caller, form: Mapping[str, Any]) -> None:
+        """A reply-to address or text sender named by id must be one of the service's."""
+        for name, known in (
+            ("sms_sender_id", self.config.sms_sender_ids),
+            ("email_reply_to_id", self.config.reply_to_ids),
+        ):
+            given = form.get(name)
+            if given is not None and str(uuid.UUID(given)) not in known:
+                raise Refusal.one(
+                    400,
+                    ErrorType.BAD_REQUEST,
+                    f"{name} {given} does not exist in database for service id {caller.service_id}",
+                )
 
     def _store(
         self,
@@ -496,7 +576,7 @@ class FakeNotifyService:
             subject=subject,
             postage=postage,
             lines=lines,
-            final_status=self._outcome_for(kind, recipient),
+            final_status=self._outcome_for(kind, recipient, test_key=caller.test_key),
             created_at=_now(),
             precompiled=precompiled,
         )
@@ -515,9 +595,11 @@ class FakeNotifyService:
         return notification
 
     @staticmethod
-    def _outcome_for(kind: Kind, recipient: str | None) -> str:
+    def _outcome_for(kind: Kind, recipient: str | None, *, test_key: bool) -> str:
         if kind == "letter":
             return "received"
+        if not test_key:
+            return "delivered"  # simulated recipients are honoured with a test key only
         if kind == "sms" and recipient is not None:
             digits = "".join(ch for ch in recipient if ch.isdigit())
             for ending, status in SIMULATED_SMS.items():

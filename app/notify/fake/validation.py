@@ -15,41 +15,39 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from app.notify.errors import ErrorType
 from app.notify.fake.config import FakeTemplate
+from app.notify.recipients import RecipientRefused, check_email_address, check_phone_number
 
 __all__ = [
     "EMAIL_REQUEST",
     "LETTER_REQUEST",
     "PRECOMPILED_LETTER_REQUEST",
     "SMS_REQUEST",
-    "InvalidPhoneNumber",
     "Refusal",
     "RequestSchema",
     "additional_properties",
-    "address_lines",
-    "check_address",
     "check_personalisation",
     "check_schema",
     "decode_pdf",
-    "is_international",
-    "is_uk_postcode",
-    "is_valid_email",
-    "normalise_uk_mobile",
     "render",
 ]
 
-FieldKind = Literal["string", "uuid", "object", "phone_number", "email_address", "postage"]
+FieldKind = Literal[
+    "string",
+    "uuid",
+    "object",
+    "phone_number",
+    "email_address",
+    "postage",
+    "datetime_or_null",
+    "array_or_null",
+]
 
 SMS_MAX_CHARACTERS = 918
-ADDRESS_MIN_LINES = 3
-ADDRESS_MAX_LINES = 7
-_FORBIDDEN_LINE_STARTS = "@()=[]”\\/,<>"
-_INVALID_START_MESSAGE = (
-    "Address lines must not start with any of the following characters: @ ( ) = [ ] ” \\ / , < >"
-)
 
 
 class Refusal(Exception):
@@ -85,6 +83,7 @@ SMS_REQUEST = RequestSchema(
         "template_id": "uuid",
         "reference": "string",
         "personalisation": "object",
+        "scheduled_for": "datetime_or_null",
         "sms_sender_id": "uuid",
     },
     required=("phone_number", "template_id"),
@@ -95,15 +94,16 @@ EMAIL_REQUEST = RequestSchema(
         "template_id": "uuid",
         "reference": "string",
         "personalisation": "object",
+        "scheduled_for": "datetime_or_null",
         "email_reply_to_id": "uuid",
         "one_click_unsubscribe_url": "string",
+        "sanitise_content_for": "array_or_null",
     },
     required=("email_address", "template_id"),
 )
 LETTER_REQUEST = RequestSchema(
     properties={"template_id": "uuid", "reference": "string", "personalisation": "object"},
     required=("template_id", "personalisation"),
-    nested_required=(("personalisation", "address_line_1"),),
 )
 PRECOMPILED_LETTER_REQUEST = RequestSchema(
     properties={"reference": "string", "content": "string", "postage": "postage"},
@@ -122,59 +122,6 @@ def _shown(value: Any) -> str:
     return repr(value).replace("'", "")
 
 
-class InvalidPhoneNumber(ValueError):
-    pass
-
-
-def normalise_uk_mobile(number: str) -> str:
-    """``447700900123`` for a UK mobile number; ``InvalidPhoneNumber`` with Notify's reason."""
-    digits = number
-    for character in "() -+":
-        digits = digits.replace(character, "")
-    if not digits.isdigit():
-        raise InvalidPhoneNumber("Must not contain letters or symbols")
-    digits = digits.lstrip("0")
-    if digits.startswith("44"):
-        digits = digits[2:].lstrip("0")
-    if not digits.startswith("7"):
-        raise InvalidPhoneNumber("Not a UK mobile number")
-    if len(digits) > 10:
-        raise InvalidPhoneNumber("Too many digits")
-    if len(digits) < 10:
-        raise InvalidPhoneNumber("Not enough digits")
-    return f"44{digits}"
-
-
-def is_international(number: str) -> bool:
-    """A number written with a country code other than the UK's."""
-    compact = re.sub(r"[\s()-]", "", number)
-    if compact.startswith("+"):
-        return not compact.startswith("+44")
-    if compact.startswith("00"):
-        return not compact.startswith("0044")
-    return False
-
-
-_EMAIL = re.compile(r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~\-]+@([^.@][^@\s]+)$")
-_HOSTNAME_PART = re.compile(r"^(xn|[a-z0-9]+)(-?-[a-z0-9]+)*$", re.IGNORECASE)
-_TLD_PART = re.compile(r"^([a-z]{2,63}|xn--([a-z0-9]+-)*[a-z0-9]+)$", re.IGNORECASE)
-
-
-def is_valid_email(address: str) -> bool:
-    """Notify's email address check (notifications-utils), without the IDNA step."""
-    address = address.strip()
-    match = _EMAIL.match(address)
-    if not match or len(address) > 320 or ".." in address:
-        return False
-    hostname = match.group(1)
-    parts = hostname.split(".")
-    if len(hostname) > 253 or len(parts) < 2:
-        return False
-    if any(not part or len(part) > 63 or not _HOSTNAME_PART.match(part) for part in parts):
-        return False
-    return bool(_TLD_PART.match(parts[-1]))
-
-
 def _field_problem(name: str, kind: FieldKind, value: Any) -> str | None:
     if kind == "uuid":
         # Notify's uuid definition carries its own message, used for every problem with it.
@@ -187,17 +134,44 @@ def _field_problem(name: str, kind: FieldKind, value: Any) -> str | None:
         return None
     if kind == "object":
         return None if isinstance(value, dict) else f"{name} {_shown(value)} is not of type object"
+    if kind == "array_or_null":
+        if value is None or isinstance(value, list):
+            return None
+        return f"{name} {_shown(value)} is not of type array, null"
+    if kind == "datetime_or_null":
+        return None if value is None else _scheduled_for_problem(name, value)
     if not isinstance(value, str):
         return f"{name} {_shown(value)} is not of type string"
-    if kind == "phone_number" and not is_international(value):
-        try:
-            normalise_uk_mobile(value)
-        except InvalidPhoneNumber as exc:
-            return f"{name} {exc}"
-    if kind == "email_address" and not is_valid_email(value):
-        return f"{name} Not a valid email address"
-    if kind == "postage" and value not in ("first", "second"):
-        return "postage invalid. It must be either first or second."
+    try:
+        # The schema allows any number Notify could text; the service's permissions come later.
+        if kind == "phone_number":
+            check_phone_number(value, international=True, uk_landlines=True)
+        if kind == "email_address":
+            check_email_address(value)
+    except RecipientRefused as exc:
+        return exc.message
+    if kind == "postage" and value not in ("first", "second", "economy"):
+        return "postage invalid. It must be either first, second or economy."
+    return None
+
+
+def _scheduled_for_problem(name: str, value: Any) -> str | None:
+    """Notify takes a send scheduled up to 24 hours ahead."""
+    if not isinstance(value, str):
+        return f"{name} {_shown(value)} is not of type string, null"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return (
+            f"{name} datetime format is invalid. It must be a valid ISO8601 date time format, "
+            "https://en.wikipedia.org/wiki/ISO_8601"
+        )
+    now = datetime.now(UTC).replace(tzinfo=None)
+    moment = moment.replace(tzinfo=None)
+    if moment < now:
+        return f"{name} datetime can not be in the past"
+    if moment > now + timedelta(hours=24):
+        return f"{name} datetime can only be 24 hours in the future"
     return None
 
 
@@ -270,38 +244,6 @@ def render(text: str | None, personalisation: Mapping[str, Any]) -> str | None:
         return _as_text(value) if value is not None else match.group(0)
 
     return re.sub(r"\(\(([^()]+)\)\)", fill, text)
-
-
-_UK_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?[0-9][A-BD-HJLNP-UW-Z]{2}$")
-
-
-def is_uk_postcode(line: str) -> bool:
-    return bool(_UK_POSTCODE.match(re.sub(r"\s+", "", line).upper()))
-
-
-def address_lines(personalisation: Mapping[str, Any]) -> list[str]:
-    """The letter's address: ``address_line_1..7`` (``postcode`` as an old name for the last),
-    blank lines dropped."""
-    values = {_insensitive(key): value for key, value in personalisation.items()}
-    keys = [_insensitive(f"address_line_{n}") for n in range(1, 8)] + ["postcode"]
-    lines = [str(values[key]).strip() for key in keys if values.get(key) is not None]
-    return [line for line in lines if line]
-
-
-def check_address(lines: list[str]) -> None:
-    """Notify's address rules for letters (this fake does not send abroad)."""
-    if len(lines) < ADDRESS_MIN_LINES:
-        raise Refusal.one(
-            400, ErrorType.VALIDATION, f"Address must be at least {ADDRESS_MIN_LINES} lines"
-        )
-    if len(lines) > ADDRESS_MAX_LINES:
-        raise Refusal.one(
-            400, ErrorType.VALIDATION, f"Address must be no more than {ADDRESS_MAX_LINES} lines"
-        )
-    if not is_uk_postcode(lines[-1]):
-        raise Refusal.one(400, ErrorType.VALIDATION, "Must be a real UK postcode")
-    if any(line[0] in _FORBIDDEN_LINE_STARTS for line in lines):
-        raise Refusal.one(400, ErrorType.VALIDATION, _INVALID_START_MESSAGE)
 
 
 def decode_pdf(content: str) -> bytes:

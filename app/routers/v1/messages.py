@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from app.db import SessionDep
 from app.policies import Access, Policy
 from app.repositories.messages import MessageQuery
 from app.routers.deps import Created, IdempotencyDep, IfMatchDep, SettingsDep
 from app.routers.paging import PagingDep
+from app.routers.params import MessageIdPath
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
-from app.schemas.messages import MessageCreate, MessageFilters, MessagePage, MessageRead
+from app.schemas.messages import (
+    MessageCreate,
+    MessageFilters,
+    MessagePage,
+    MessageRead,
+    MessageReturned,
+)
 from app.services import messages
 from app.services.messages import message_etag
 
 router = APIRouter(prefix=f"{PREFIX}/messages", tags=["messages"], route_class=KpasRoute)
 
-MessageIdPath = Annotated[uuid.UUID, Path(description="The message's id.")]
 Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: problem_response("No message with that id that you may see.")}
 PRECONDITIONS: Responses = {
@@ -122,7 +127,8 @@ async def get_message(
         **NOT_FOUND,
         **PRECONDITIONS,
         409: problem_response(
-            "The message is not dead-lettered, or its personal data has been cleared."
+            "The message is not dead-lettered, its personal data has been cleared, or Notify "
+            "can no longer say whether it has it (retry with `send_as_new=true`)."
         ),
     },
 )
@@ -132,15 +138,58 @@ async def retry_message(
     if_match: IfMatchDep,
     session: SessionDep,
     response: Response,
+    send_as_new: Annotated[
+        bool,
+        Query(
+            description="Send it as a new message, under a new reference, even though Notify "
+            "can no longer say whether it already has it (audited).",
+            examples=[False],
+        ),
+    ] = False,
 ) -> MessageRead:
     """Put a dead-lettered message back in the queue with a fresh count of attempts. If its last
     send may have reached Notify, the worker asks Notify before sending it again. Attendance
     managers under an attendance purpose, with `If-Match`.
 
-    Refused with 409 if the message is not dead-lettered or its personal data has been cleared.
+    Notify keeps a notification for 7 days: if a send may have reached Notify more than 7 days
+    ago, Notify can no longer say whether it has it, and the retry is refused with 409 unless
+    `send_as_new=true` (the recipient may get it twice; the choice is audited). Also refused with
+    409 if the message is not dead-lettered or its personal data has been cleared.
     """
     message = await messages.retry_message(
-        session, access, message_id=message_id, if_match=if_match
+        session, access, message_id=message_id, if_match=if_match, send_as_new=send_as_new
+    )
+    response.headers["ETag"] = message_etag(message)
+    return MessageRead.of(message)
+
+
+@router.post(
+    "/{message_id}/returned",
+    name="messages_returned",
+    summary="Record a returned letter",
+    response_model=MessageRead,
+    responses={
+        **NOT_FOUND,
+        **PRECONDITIONS,
+        409: problem_response("The message is not a letter Notify accepted or dispatched."),
+    },
+)
+async def record_returned_letter(
+    access: Annotated[Access, Policy("message", "retry")],
+    message_id: MessageIdPath,
+    body: MessageReturned,
+    if_match: IfMatchDep,
+    session: SessionDep,
+    response: Response,
+) -> MessageRead:
+    """Record that a letter came back undelivered (Royal Mail returned it to the council, or
+    before Notify's returned-letter report arrived): the message becomes `returned`, with when
+    and by whom. Those who may retry a message may record its return, with `If-Match`.
+
+    Refused with 409 unless the message is a letter Notify accepted or dispatched.
+    """
+    message = await messages.mark_returned(
+        session, access, message_id=message_id, if_match=if_match, returned_on=body.returned_on
     )
     response.headers["ETag"] = message_etag(message)
     return MessageRead.of(message)

@@ -1,4 +1,5 @@
-"""`/v1/notify/callbacks`: GOV.UK Notify's delivery receipts.
+"""`/v1/notify/callbacks`: GOV.UK Notify's delivery receipts and returned-letter callbacks
+(both of Notify's callback URLs point here; the body says which it is).
 
 Notify authenticates with the bearer token we set in its service settings
 (``KPAS_NOTIFY_CALLBACK_TOKEN``), not with a user's token, so the route is outside the policy
@@ -16,7 +17,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 
 from app.db import SessionDep
 from app.errors import Unauthenticated
-from app.notify.schemas import DeliveryReceipt
+from app.notify.schemas import DeliveryReceipt, ReturnedLetter
 from app.policies import PUBLIC
 from app.routers.deps import SettingsDep
 from app.routers.route import KpasRoute, problem_response
@@ -44,19 +45,26 @@ def require_notify_token(settings: SettingsDep, request: Request) -> None:
 @router.post(
     "/callbacks",
     name="notify_callbacks_receive",
-    summary="Receive a Notify delivery receipt",
+    summary="Receive a Notify delivery receipt or returned letter",
     status_code=204,
     response_class=Response,
     dependencies=[PUBLIC, Depends(require_notify_token)],
     responses={401: problem_response("Missing or wrong callback token.")},
 )
-async def receive_receipt(receipt: DeliveryReceipt, session: SessionDep) -> Response:
-    """GOV.UK Notify's delivery receipt for a text message or email. Authenticated by the bearer
-    token this service gave Notify, not by a user's token: 401 without it.
+async def receive_receipt(
+    receipt: DeliveryReceipt | ReturnedLetter, session: SessionDep
+) -> Response:
+    """GOV.UK Notify's delivery receipt for a text message or email, or its returned-letter
+    callback for a letter Royal Mail sent back (a body with `notification_id`). Authenticated
+    by the bearer token this service gave Notify, not by a user's token: 401 without it.
 
-    It updates the message's status (never a final one). A receipt for a notification KPAS does not
-    know, for a letter, or of another type than the message is accepted and ignored; a repeated
-    receipt changes nothing.
+    A receipt updates the message's status (never a final one); a returned letter makes the
+    letter's message `returned`. A notification KPAS does not know, a receipt for a letter or
+    of another type than the message, and a repeat are accepted and change nothing.
     """
-    await messages.record_receipt(session, receipt, now=datetime.now(UTC))
+    now = datetime.now(UTC)
+    if isinstance(receipt, ReturnedLetter):
+        await messages.record_returned_letter(session, receipt, now=now)
+    else:
+        await messages.record_receipt(session, receipt, now=now)
     return Response(status_code=204)

@@ -1,0 +1,199 @@
+"""The KPAS templates the fake Notify holds, declared as a Notify service holds its templates:
+an id, a type, a name, a subject (emails and letters) and a body with ((placeholders)).
+
+They are data, written out here, not derived from the message registry: a template that
+drifts from its message type is what ``kpas notify check-templates`` exists to find, and the
+tests change a copy of these to show it does. The ids are the defaults the outbox uses when
+``KPAS_NOTIFY_TEMPLATES`` names none (development and tests only).
+"""
+
+from __future__ import annotations
+
+from app.notify.fake.config import FakeTemplate
+
+__all__ = ["KPAS_TEMPLATES"]
+
+
+def _lines(*lines: str) -> str:
+    return "\n".join(lines)
+
+
+KPAS_TEMPLATES: tuple[FakeTemplate, ...] = (
+    FakeTemplate(
+        id="21e94ee5-705e-548d-b9aa-985ff7588beb",
+        name="attendance_concern (email)",
+        type="email",
+        subject="We are concerned about your child's attendance at school",
+        body=_lines(
+            "We are concerned about your child's attendance at school.",
+            "pupil_first_name: ((pupil_first_name))",
+            "school_name: ((school_name))",
+            "contact_number: ((contact_number))",
+        ),
+    ),
+    FakeTemplate(
+        id="a5aae301-78b5-520f-b968-6444c88900e5",
+        name="attendance_concern (letter)",
+        type="letter",
+        subject="We are concerned about your child's attendance at school",
+        body=_lines(
+            "We are concerned about your child's attendance at school.",
+            "pupil_first_name: ((pupil_first_name))",
+            "school_name: ((school_name))",
+            "contact_number: ((contact_number))",
+        ),
+        postage="second",
+    ),
+    FakeTemplate(
+        id="6935670a-1ce3-5d18-a0df-34f255da5e24",
+        name="attendance_concern (sms)",
+        type="sms",
+        body=_lines(
+            "We are concerned about your child's attendance at school.",
+            "pupil_first_name: ((pupil_first_name))",
+            "school_name: ((school_name))",
+            "contact_number: ((contact_number))",
+        ),
+    ),
+    FakeTemplate(
+        id="77f66067-9163-5ab1-89d7-c11644e069ed",
+        name="meeting_invitation (email)",
+        type="email",
+        subject="You are invited to a meeting about your child's attendance",
+        body=_lines(
+            "You are invited to a meeting about your child's attendance.",
+            "pupil_first_name: ((pupil_first_name))",
+            "meeting_date: ((meeting_date))",
+            "meeting_time: ((meeting_time))",
+            "venue: ((venue))",
+        ),
+    ),
+    FakeTemplate(
+        id="ce07886a-4af5-5761-91f7-dddd3dd888dc",
+        name="meeting_invitation (letter)",
+        type="letter",
+        subject="You are invited to a meeting about your child's attendance",
+        body=_lines(
+            "You are invited to a meeting about your child's attendance.",
+            "pupil_first_name: ((pupil_first_name))",
+            "meeting_date: ((meeting_date))",
+            "meeting_time: ((meeting_time))",
+            "venue: ((venue))",
+        ),
+        postage="second",
+    ),
+    FakeTemplate(
+        id="e91fa1ed-c511-52fe-8104-fca031d1ca93",
+        name="meeting_invitation (sms)",
+        type="sms",
+        body=_lines(
+            "You are invited to a meeting about your child's attendance.",
+            "pupil_first_name: ((pupil_first_name))",
+            "meeting_date: ((meeting_date))",
+            "meeting_time: ((meeting_time))",
+            "venue: ((venue))",
+        ),
+    ),
+    FakeTemplate(
+        id="7b77c52e-533e-5cf0-9db1-088b283d11f6",
+        name="notice_to_improve (letter)",
+        type="letter",
+        subject="Notice to improve your child's attendance",
+        body=_lines(
+            "Notice to improve your child's attendance.",
+            "pupil_name: ((pupil_name))",
+            "school_name: ((school_name))",
+            "improvement_period_ends: ((improvement_period_ends))",
+            "case_reference: ((case_reference))",
+        ),
+        postage="second",
+    ),
+    FakeTemplate(
+        id="2bf44b1b-0891-5eb6-8807-62c8b7534468",
+        name="penalty_notice_letter (letter)",
+        type="letter",
+        subject="Penalty notice for your child's absence from school",
+        body=_lines(
+            "Penalty notice for your child's absence from school.",
+            "Child: ((pupil_name))",
+            "Notice number: ((notice_number))",
+            (
+                "((first_notice??If you pay within 21 days of receiving this notice, the "
+                "penalty is £80.00. If you do not, the penalty is £160.00, payable within 28 "
+                "days of receiving this notice.))"
+            ),
+            (
+                "((second_notice??This is a second penalty notice for your child within 3 years"
+                " of a first, so there is no reduced rate: the penalty is £160.00, payable "
+                "within 28 days of receiving this notice.))"
+            ),
+            "Pay ((full_amount)) by ((full_by)).",
+        ),
+        postage="second",
+    ),
+    FakeTemplate(
+        id="1c3ccd7b-5143-555a-aa79-76d556270b86",
+        name="sar_acknowledgement (email)",
+        type="email",
+        subject="We have received your request for your personal information",
+        body=_lines(
+            "We have received your request for your personal information.",
+            "request_reference: ((request_reference))",
+            "due_date: ((due_date))",
+        ),
+    ),
+    FakeTemplate(
+        id="1b266cc3-3986-5396-9089-6cd32d7c13e9",
+        name="sar_acknowledgement (letter)",
+        type="letter",
+        subject="We have received your request for your personal information",
+        body=_lines(
+            "We have received your request for your personal information.",
+            "request_reference: ((request_reference))",
+            "due_date: ((due_date))",
+        ),
+        postage="second",
+    ),
+    FakeTemplate(
+        id="2feb8f8f-67fa-5951-8cab-c1144618f5b2",
+        name="licence_decision (email)",
+        type="email",
+        subject="A decision on your licence application",
+        body=_lines(
+            "A decision on your licence application.",
+            "licence_reference: ((licence_reference))",
+            "decision: ((decision))",
+        ),
+    ),
+    FakeTemplate(
+        id="91840c89-ea1e-5ffa-9494-4e55feefd893",
+        name="licence_decision (letter)",
+        type="letter",
+        subject="A decision on your licence application",
+        body=_lines(
+            "A decision on your licence application.",
+            "licence_reference: ((licence_reference))",
+            "decision: ((decision))",
+        ),
+        postage="second",
+    ),
+    FakeTemplate(
+        id="5ba5369e-6c74-54fc-bd2e-5827a603aaef",
+        name="chaperone_expiry_reminder (email)",
+        type="email",
+        subject="Your chaperone approval is due to expire",
+        body=_lines(
+            "Your chaperone approval is due to expire.",
+            "expiry_date: ((expiry_date))",
+        ),
+    ),
+    FakeTemplate(
+        id="441ffc93-6c7f-5b48-993b-b7d6989d9eee",
+        name="chaperone_expiry_reminder (sms)",
+        type="sms",
+        body=_lines(
+            "Your chaperone approval is due to expire.",
+            "expiry_date: ((expiry_date))",
+        ),
+    ),
+)
