@@ -108,9 +108,15 @@ def _migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-async def _seed_async() -> tuple[int, int, int, int]:
+async def _seed_async() -> tuple[int, int, int, int, int]:
     from app.db import Database
-    from app.demo import seed_demo, seed_demo_agreements, seed_demo_marks, seed_demo_people
+    from app.demo import (
+        seed_demo,
+        seed_demo_agreements,
+        seed_demo_clients,
+        seed_demo_marks,
+        seed_demo_people,
+    )
 
     database = Database.from_settings(get_settings())
     try:
@@ -120,16 +126,18 @@ async def _seed_async() -> tuple[int, int, int, int]:
                 await seed_demo_agreements(session),
                 await seed_demo_people(session),
                 await seed_demo_marks(session),
+                await seed_demo_clients(session),
             )
     finally:
         await database.dispose()
 
 
 def _seed_demo(_args: argparse.Namespace) -> int:
-    schools, agreements, pupils, marks = asyncio.run(_seed_async())
+    schools, agreements, pupils, marks, clients = asyncio.run(_seed_async())
     print(
         f"demo data loaded: {schools} schools, {agreements} sharing agreements "
-        f"and {pupils} pupils added; {marks} attendance marks added"
+        f"and {pupils} pupils added; {marks} attendance marks added; "
+        f"{clients} MIS client added"
     )
     return 0
 
@@ -418,22 +426,45 @@ def _audit_export_head(args: argparse.Namespace) -> int:
 
 
 def fake_notify_templates() -> tuple[FakeTemplate, ...]:
-    """What the offline fake Notify holds: its own demo templates, and the default template
-    of every registered message type and channel (so the demo and tests send without setup)."""
-    from app.messages.templates import demo_templates
-    from app.notify.fake import DEMO_TEMPLATES, FakeTemplate
+    """What the offline fake Notify holds: its own demo templates, and a template for every
+    KPAS message type and channel, declared as data (so the demo and tests send without
+    setup, and ``kpas notify check-templates`` has something real to compare)."""
+    from app.notify.fake import DEMO_TEMPLATES
+    from app.notify.fake.kpas_templates import KPAS_TEMPLATES
 
-    return tuple(DEMO_TEMPLATES) + tuple(
-        FakeTemplate(
-            id=str(template_id),
-            name=name,
-            type=channel.value,
-            body=body,
-            subject=subject,
-            postage="second" if channel.value == "letter" else None,
-        )
-        for template_id, name, channel, body, subject in demo_templates()
-    )
+    return tuple(DEMO_TEMPLATES) + KPAS_TEMPLATES
+
+
+async def _notify_check_templates_async() -> list[str]:
+    from app.messages.template_check import check_templates
+    from app.notify.client import NotifyClient
+
+    settings = get_settings()
+    async with NotifyClient(
+        settings.notify_base_url, settings.notify_api_key.get_secret_value()
+    ) as notify:
+        return [
+            str(problem) for problem in await check_templates(notify, settings.notify_templates)
+        ]
+
+
+def _notify_check_templates(_args: argparse.Namespace) -> int:
+    """Compare every mapped Notify template with its message type; exit 1 listing each
+    mismatch, 2 if Notify cannot be asked."""
+    from app.notify.errors import NotifyError
+
+    try:
+        problems = asyncio.run(_notify_check_templates_async())
+    except NotifyError as exc:
+        print(f"kpas notify check-templates: Notify could not be asked: {exc}", file=sys.stderr)
+        return 2
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} mismatch(es) between KPAS_NOTIFY_TEMPLATES and the message types")
+        return 1
+    print("every mapped Notify template matches its message type")
+    return 0
 
 
 def _fake_notify(args: argparse.Namespace) -> int:
@@ -880,6 +911,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="subject keys per transaction (default 500)",
     )
     rewrap.set_defaults(run=_document_keys_rewrap)
+
+    notify = commands.add_parser("notify", help="the GOV.UK Notify service KPAS sends through")
+    notify_commands = notify.add_subparsers(dest="notify_command", required=True)
+    check_templates = notify_commands.add_parser(
+        "check-templates",
+        help="fetch each template in KPAS_NOTIFY_TEMPLATES from Notify and compare its type "
+        "and placeholders with the message type; exit 1 listing every mismatch",
+    )
+    check_templates.set_defaults(run=_notify_check_templates)
 
     audit = commands.add_parser("audit", help="the tamper-evident audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)

@@ -146,7 +146,7 @@ def demo_agreements() -> list[DemoAgreement]:
             recipient_code="kent-police",
             name=kmisa,
             reference="DEMO-KMISA-POLICE",
-            purposes=(Purpose.PROSECUTION, Purpose.LEGAL_DISCLOSURE),
+            purposes=(Purpose.PROSECUTION, Purpose.CRIME_PREVENTION_DISCLOSURE),
             data_categories=(
                 DataCategory.IDENTITY_CONTACT,
                 DataCategory.ATTENDANCE,
@@ -220,6 +220,38 @@ async def seed_demo_agreements(session: AsyncSession) -> int:
         added += 1
     await session.flush()
     return added
+
+
+# A school information system's client, so an integrator has one to try the API with.
+
+#: The demo MIS client's id (its ``client_id``), fixed so examples and guides can name it.
+DEMO_MIS_CLIENT_ID = uuid.uuid5(DEMO_AGREEMENT_NAMESPACE, "mis-client-990028")
+DEMO_MIS_CLIENT_URN = 990028
+
+
+async def seed_demo_clients(session: AsyncSession) -> int:
+    """Add the demo MIS client for Hopgarden Primary School (synthetic), if it is missing.
+
+    Its secret is random and never shown: an administrator issues one with
+    ``POST /v1/clients/{client_id}/secret``, as for any client.
+    """
+    from app.auth.client_secrets import generate_secret, hash_secret
+    from app.auth.principal import Role
+    from app.models.clients import ApiClient
+
+    if await session.get(ApiClient, DEMO_MIS_CLIENT_ID) is not None:
+        return 0
+    session.add(
+        ApiClient(
+            id=DEMO_MIS_CLIENT_ID,
+            name="Hopgarden Primary School MIS (synthetic)",
+            role=Role.MIS_INTEGRATION,
+            school_urns=[DEMO_MIS_CLIENT_URN],
+            secret_hash=await hash_secret(generate_secret()),
+        )
+    )
+    await session.flush()
+    return 1
 
 
 # People: synthetic pupils and carers on the demo schools' rolls.
@@ -325,6 +357,31 @@ _AGES: dict[SchoolPhase, tuple[int, int]] = {
 }
 
 
+#: Demo pupil and carer ids are uuid5(DEMO_PEOPLE_NAMESPACE, key): the same on every seed, so
+#: the API's examples can name them.
+DEMO_PEOPLE_NAMESPACE = uuid.uuid5(DEMO_AGREEMENT_NAMESPACE, "people")
+
+
+def demo_pupil_id(serial: int, *, again: bool = False) -> uuid.UUID:
+    """The id of the ``serial``-th demo pupil (in roll order); ``again`` for their re-entry."""
+    return uuid.uuid5(DEMO_PEOPLE_NAMESPACE, f"pupil-{serial}{'-again' if again else ''}")
+
+
+def demo_carer_id(serial: int, priority: int) -> uuid.UUID:
+    """The id of the ``serial``-th demo pupil's carer contacted ``priority``-th."""
+    return uuid.uuid5(DEMO_PEOPLE_NAMESPACE, f"carer-{serial}-{priority}")
+
+
+def demo_subject_id(person: uuid.UUID) -> uuid.UUID:
+    """The id of the data subject a demo pupil or carer (by their id) is."""
+    return uuid.uuid5(DEMO_PEOPLE_NAMESPACE, f"subject-{person}")
+
+
+def demo_duplicate_id(first: uuid.UUID, second: uuid.UUID) -> uuid.UUID:
+    """The id of the possible duplicate the demo flags for these two pupils."""
+    return uuid.uuid5(DEMO_PEOPLE_NAMESPACE, f"duplicate-{first}-{second}")
+
+
 def demo_upn(serial: int) -> str:
     from app.rules.upn import check_letter
 
@@ -338,7 +395,14 @@ async def seed_demo_people(session: AsyncSession) -> int:
     Skipped when demo pupils already exist; returns how many pupils were added. A few pupils
     are entered twice with the same UPN, so the possible-duplicates queue has work in it.
     """
-    from app.models.people import CarerRelationship, Enrolment, EnrolmentSource, Gender, Pupil
+    from app.models.people import (
+        CarerRelationship,
+        Enrolment,
+        EnrolmentSource,
+        Gender,
+        PossibleDuplicate,
+        Pupil,
+    )
     from app.models.people import RelationshipType as Rel
     from app.rules.retention import pupil_retain_until
     from app.services.duplicates import flag_pupil_duplicates
@@ -349,6 +413,7 @@ async def seed_demo_people(session: AsyncSession) -> int:
     rng = random.Random(DEMO_SEED + 1)  # noqa: S311 - synthetic data, not security
     serial = 0
     pupils: list[Pupil] = []
+    schools_of: dict[uuid.UUID, int] = {}
     for demo in demo_schools():
         if demo.status is not SchoolStatus.OPEN:
             continue
@@ -372,7 +437,10 @@ async def seed_demo_people(session: AsyncSession) -> int:
                 address_lines=address,
                 postcode=postcode,
             )
+            pupil.id = demo_pupil_id(serial)
+            pupil.subject.id = pupil.subject_id = demo_subject_id(pupil.id)
             pupils.append(pupil)
+            schools_of[pupil.id] = demo.urn
             session.add(
                 Enrolment(
                     pupil_id=pupil.id,
@@ -395,6 +463,8 @@ async def seed_demo_people(session: AsyncSession) -> int:
                     phone=f"+447700900{rng.randrange(1000):03d}",
                     email=f"carer{serial}-{priority}@example.org",
                 )
+                carer.id = demo_carer_id(serial, priority)
+                carer.subject.id = carer.subject_id = demo_subject_id(carer.id)
                 session.add(
                     CarerRelationship(
                         pupil_id=pupil.id,
@@ -406,8 +476,10 @@ async def seed_demo_people(session: AsyncSession) -> int:
                     )
                 )
         await session.flush()
-    # Re-entered pupils: the same child recorded twice (as a referral might, before the roll).
-    for original in pupils[:: max(1, len(pupils) // 5)][:5]:
+    # Re-entered pupils: the same child entered again by staff at the same school, so the
+    # possible-duplicates queue has pairs its area team can see and merge.
+    for index in range(0, len(pupils), max(1, len(pupils) // 5))[:5]:
+        original = pupils[index]
         twin = new_pupil(
             session,
             upn=original.upn,
@@ -417,9 +489,29 @@ async def seed_demo_people(session: AsyncSession) -> int:
             gender=original.gender,
             postcode=original.postcode,
         )
+        twin.id = demo_pupil_id(index + 1, again=True)
+        twin.subject.id = twin.subject_id = demo_subject_id(twin.id)
         pupils.append(twin)
+        session.add(
+            Enrolment(
+                pupil_id=twin.id,
+                school_urn=schools_of[original.id],
+                on_roll_from=DEMO_ROLL_DATE,
+                source=EnrolmentSource.MANUAL,
+            )
+        )
     await session.flush()
     await flag_pupil_duplicates(session, [p.id for p in pupils[-5:]])
+    # The pairs' ids too are fixed, so the API's examples can name one.
+    twins = [p.id for p in pupils[-5:]]
+    flagged = await session.scalars(
+        select(PossibleDuplicate).where(
+            PossibleDuplicate.first_id.in_(twins) | PossibleDuplicate.second_id.in_(twins)
+        )
+    )
+    for pair in flagged.all():
+        pair.id = demo_duplicate_id(pair.first_id, pair.second_id)
+    await session.flush()
     return len(pupils)
 
 

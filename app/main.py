@@ -14,6 +14,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from app import __version__
 from app.auth.identity import Identity
+from app.contract import publish_components, restore_examples
 from app.crypto import KeyEncryptionKeys
 from app.crypto.cursors import CursorKey
 from app.db import Database
@@ -189,7 +190,8 @@ def install_openapi(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_client_credentials(generate())
+            document = publish_components(document_client_credentials(generate()))
+            app.openapi_schema = restore_examples(document)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

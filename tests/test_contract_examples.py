@@ -6,33 +6,58 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import jsonschema_rs
 import pytest
+import pytest_asyncio
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from sqlalchemy import func, select, table
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 import app.schemas
+from app.auth.principal import Role
 from app.cli import render_openapi
+from app.db import create_engine, run_migrations
+from app.demo import (
+    DEMO_MARKS_IMPORT_ID,
+    DEMO_MIS_CLIENT_ID,
+    demo_agreements,
+    demo_carer_id,
+    demo_duplicate_id,
+    demo_pupil_id,
+    demo_schools,
+    seed_demo,
+    seed_demo_agreements,
+    seed_demo_clients,
+    seed_demo_people,
+)
+from app.main import V1_ROUTERS
+from app.policies import PolicyDeclaration, declared_policies
+from app.policies.registry import Purpose
+from app.policies.rules import RULES
+from app.routers.params import (
+    EXAMPLE_AGREEMENT_ID,
+    EXAMPLE_CARER_ID,
+    EXAMPLE_CLIENT_ID,
+    EXAMPLE_DUPLICATE_ID,
+    EXAMPLE_IMPORT_ID,
+    EXAMPLE_MERGE_FROM_ID,
+    EXAMPLE_PUPIL_ID,
+    EXAMPLE_RECIPIENT_ID,
+    EXAMPLE_SURVIVOR_ID,
+    EXAMPLE_URN,
+)
+from app.rules.kent import AreaTeam
+from tests.conftest import build_app, make_settings
+from tests.databases import fresh_database
 
 METHODS = frozenset({"get", "post", "put", "patch", "delete"})
-
-#: Operations whose wording is not yet written: the service's own probes and key set, which
-#: live outside the versioned API, and the roll, roll push and attendance import routes.
-NOT_YET_WRITTEN = frozenset(
-    {
-        "operations_health",
-        "operations_ready",
-        "operations_metrics",
-        "identity_jwks",
-        "school_roll_replace",
-        "roll_pushes_list",
-        "attendance_imports_create",
-        "attendance_imports_list",
-        "attendance_imports_get",
-    }
-)
 
 Document = dict[str, Any]
 
@@ -82,8 +107,6 @@ def test_every_operation_has_a_written_summary_and_description(document: Documen
     missing = []
     for path, method, operation in operations(document):
         operation_id = operation["operationId"]
-        if operation_id in NOT_YET_WRITTEN:
-            continue
         summary = operation.get("summary", "")
         if not summary or summary == generated_summary(operation_id):
             missing.append(f"{method.upper()} {path}: no written summary")
@@ -143,3 +166,384 @@ def test_request_body_examples_validate_against_the_schema_and_the_model(
                 assert_valid(document, schema, example, where)
                 if media_type == "application/json" and name in models:
                     models[name].model_validate(example)
+
+
+#: Component schemas FastAPI writes itself for its own validation errors, if present.
+FASTAPI_OWN_SCHEMAS = frozenset({"HTTPValidationError", "ValidationError"})
+
+#: Parameters documented without a literal example, and why.
+PARAMETERS_WITHOUT_EXAMPLE = {
+    "cursor": "a cursor is opaque, sealed to the list, caller and filters that issued it, and "
+    "short-lived: any literal would be refused; its description says where one comes from",
+}
+
+
+def test_every_component_schema_carries_an_example(document: Document) -> None:
+    """Enums excepted: their schema lists every value they take."""
+    missing = [
+        name
+        for name, schema in document["components"]["schemas"].items()
+        if name not in FASTAPI_OWN_SCHEMAS and "enum" not in schema and not schema.get("examples")
+    ]
+    assert not missing, "component schemas without an example: " + ", ".join(sorted(missing))
+
+
+def parameter_examples(parameter: Document) -> list[object]:
+    examples = list(parameter.get("schema", {}).get("examples", []))
+    if "example" in parameter:
+        examples.append(parameter["example"])
+    examples += [e["value"] for e in parameter.get("examples", {}).values() if "value" in e]
+    return examples
+
+
+def test_every_parameter_carries_an_example(document: Document) -> None:
+    missing = []
+    for path, method, operation in operations(document):
+        for parameter in operation.get("parameters", []):
+            name = parameter["name"]
+            if name in PARAMETERS_WITHOUT_EXAMPLE:
+                assert "description" in json.dumps(parameter), f"{method.upper()} {path} {name}"
+                continue
+            if not parameter_examples(parameter):
+                missing.append(f"{method.upper()} {path} {parameter['in']} {name}")
+    assert not missing, f"{len(missing)} parameters without an example:\n" + "\n".join(missing)
+
+
+# --- the request examples, sent --------------------------------------------------------------
+#
+# Each operation with a JSON request body example is called as its examples describe it: the
+# path, query and header parameters' examples and the body example, by a caller the route's
+# policy lets make the call, against the demo data `make run` serves. It must be accepted, and
+# change what it says it changes and nothing more.
+
+#: Query parameters not sent with a JSON body, and why.
+NOT_SENT_WITH_JSON = {
+    ("school_roll_replace", "as_of"): "a JSON roll gives `as_of` in its body; the query "
+    "parameter is for a CSV roll, and a JSON roll with both is refused",
+}
+#: Operations with a JSON body example that are not sent here, and why.
+NOT_SENT = {
+    "notify_callbacks_receive": "GOV.UK Notify's delivery receipt for a message KPAS sent, "
+    "authenticated by the receipt token KPAS gave Notify, not by a role; "
+    "tests/test_notify_callbacks.py sends receipts",
+    "notify_returned_letters_receive": "GOV.UK Notify's report of a returned letter, "
+    "authenticated by the token KPAS gave Notify, not by a role",
+    "messages_returned": "a return is recorded on a letter KPAS has dispatched, and the demo "
+    "data sends none; tests/test_messages_api.py records returns",
+}
+#: Tables that record how a request was handled rather than what it changed: the audit trail,
+#: idempotency records, the worker's queue of weeks to recompute, and the migrations.
+BOOKKEEPING_TABLES = frozenset(
+    {
+        "alembic_version",
+        "audit_events",
+        "audit_events_pending",
+        "audit_event_subjects",
+        "audit_chain_head",
+        "idempotency_records",
+        "attendance_stale_weeks",
+    }
+)
+#: Roles tried, in order, for the caller: the first any rule lets make the call.
+CALLER_ROLES = (
+    Role.MIS_INTEGRATION,
+    Role.ADMIN,
+    Role.ATTENDANCE_MANAGER,
+    Role.INFORMATION_GOVERNANCE,
+    Role.ATTENDANCE_OFFICER,
+    Role.SCHOOL_STAFF,
+    Role.LICENSING_OFFICER,
+)
+
+Counts = dict[str, int]
+
+#: The caller's area teams: every one, so that each demo record an example names (the survivor
+#: of a merge is at another school than URN 990028) is within an attendance manager's reach.
+EXAMPLE_AREA_TEAMS = tuple(team.value for team in AreaTeam)
+
+
+def _roll_changes(body: Document) -> Counts:
+    created = body["carers_created"]
+    return {
+        "pupils": body["joined"],
+        "data_subjects": body["joined"] + created,
+        "pupil_enrolments": body["joined"],
+        "carers": created,
+        "pupil_carers": created,
+    }
+
+
+def _import_changes(body: Document) -> Counts:
+    return {
+        "attendance_imports": 1,
+        "attendance_marks": body["marks_created"],
+        "attendance_mark_history": body["marks_replaced"],
+    }
+
+
+def _rows(**counts: int) -> Callable[[Document], Counts]:
+    return lambda _: counts
+
+
+def _disclosure_changes(body: Document) -> Counts:
+    return {"disclosures": 1, "disclosure_subjects": len(body.get("subjects", [])) or 1}
+
+
+#: What each operation's example changes, in rows per table, from its response body. An update
+#: changes rows in place: it adds and removes none.
+EXPECTED_CHANGES: dict[str, Callable[[Document], Counts]] = {
+    "school_roll_replace": _roll_changes,
+    "attendance_imports_create": _import_changes,
+    "carers_update": _rows(),
+    "clients_create": _rows(api_clients=1),
+    "clients_update": _rows(),
+    "disclosures_create": _disclosure_changes,
+    "inspection_grants_create": _rows(inspection_grants=1),
+    "messages_create": _rows(outbound_messages=1),
+    "pupils_create": _rows(pupils=1, data_subjects=1, pupil_enrolments=1),
+    "pupils_update": _rows(),
+    "pupils_carers_link": _rows(carers=1, data_subjects=1, pupil_carers=1),
+    "pupils_carers_update": _rows(),
+    # The demo's second record is on the same school's roll: the merge keeps one enrolment.
+    "pupils_merge": _rows(pupil_enrolments=-1),
+    "pupils_sensitive_create": _rows(pupil_sensitive_entries=1),
+    "recipients_create": _rows(recipients=1),
+    "recipients_update": _rows(),
+    "schools_create": _rows(schools=1),
+    "schools_update": _rows(),
+    "sharing_agreements_create": _rows(sharing_agreements=1),
+    "sharing_agreements_update": _rows(),
+}
+
+
+def body_example(document: Document, content: Document) -> Any:
+    if "example" in content:
+        return content["example"]
+    for example in content.get("examples", {}).values():
+        if "value" in example:
+            return example["value"]
+    schema = content.get("schema", {})
+    ref = schema.get("$ref", "")
+    component = document["components"]["schemas"].get(ref.rsplit("/", 1)[-1], {}) if ref else {}
+    examples = list(schema.get("examples", [])) or list(component.get("examples", []))
+    return examples[0] if examples else None
+
+
+def json_body_operations(document: Document) -> list[tuple[str, str, Document, object]]:
+    found = []
+    for path, method, operation in operations(document):
+        content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if content is None:
+            continue
+        found.append((path, method, operation, body_example(document, content)))
+    return found
+
+
+def caller_for(resource: str, action: str) -> tuple[Role, list[Purpose]] | None:
+    for role in CALLER_ROLES:
+        rules = [
+            rule
+            for rule in RULES
+            if role in rule.roles and rule.resource == resource and action in rule.actions
+        ]
+        if rules:
+            return role, sorted({purpose for rule in rules for purpose in rule.purposes})
+    return None
+
+
+async def row_counts(conn: AsyncConnection) -> Counts:
+    names = await conn.run_sync(lambda sync: sa_inspect(sync).get_table_names())
+    counts = {}
+    for name in sorted(set(names) - BOOKKEEPING_TABLES):
+        counts[name] = (
+            await conn.execute(select(func.count()).select_from(table(name)))
+        ).scalar_one()
+    return counts
+
+
+def changes(before: Counts, after: Counts) -> Counts:
+    return {
+        name: after.get(name, 0) - before.get(name, 0)
+        for name in sorted(set(before) | set(after))
+        if after.get(name, 0) != before.get(name, 0)
+    }
+
+
+@pytest_asyncio.fixture(scope="module")
+async def demo_engine(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[AsyncEngine]:
+    """A database holding what ``kpas seed-demo`` loads (marks aside), built once here."""
+    async with fresh_database(backend, tmp_path_factory.mktemp(f"examples-{backend}")) as url:
+        settings = make_settings(url)
+        engine = create_engine(settings)
+        async with engine.begin() as conn:
+            await run_migrations(conn, settings.migrations_dir, "head")
+        async with AsyncSession(bind=engine, expire_on_commit=False) as session:
+            await seed_demo(session)
+            await seed_demo_agreements(session)
+            await seed_demo_people(session)
+            await seed_demo_clients(session)
+            await session.commit()
+        yield engine
+        await engine.dispose()
+
+
+@dataclass
+class Sent:
+    """One operation's example request, as sent."""
+
+    where: str
+    response: httpx.Response
+    changed: Counts
+
+
+async def send_example(
+    engine: AsyncEngine, path: str, method: str, operation: Document, body: object
+) -> Sent:
+    operation_id = operation["operationId"]
+    where = f"{method.upper()} {path} ({operation_id})"
+    route = next(
+        r
+        for router in V1_ROUTERS
+        for r in router.routes
+        if isinstance(r, APIRoute) and r.name == operation_id
+    )
+    declared = [d for d in declared_policies(route.endpoint, route.dependencies)]
+    assert len(declared) == 1 and isinstance(declared[0], PolicyDeclaration), where
+    caller = caller_for(declared[0].resource, declared[0].action)
+    assert caller is not None, f"{where}: no rule lets any staff or system role call it"
+    role, purposes = caller
+    url, query, headers = path, {}, {}
+    for parameter in operation.get("parameters", []):
+        name, place = parameter["name"], parameter["in"]
+        examples = parameter_examples(parameter)
+        if place == "header" and name == "If-Match":
+            continue  # the current ETag, read below
+        if place == "header" and name == "KPAS-Purpose":
+            value = examples[0] if examples else (purposes[0].value if purposes else None)
+            if value is not None:
+                headers[name] = str(value)
+            continue
+        if not examples or (operation_id, name) in NOT_SENT_WITH_JSON:
+            assert place != "path" and parameter.get("required") is not True, (
+                f"{where}: required {place} parameter {name} has no example"
+            )
+            continue
+        value = examples[0]
+        text_value = json.dumps(value) if isinstance(value, bool) else str(value)
+        if place == "path":
+            url = url.replace("{" + name + "}", text_value)
+        elif place == "query":
+            query[name] = text_value
+        elif place == "header":
+            headers[name] = text_value
+    async with engine.connect() as conn:
+        transaction = await conn.begin()
+        try:
+            sessions = async_sessionmaker(
+                bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            )
+            app = build_app(engine, sessions)
+            token = app.state.token_issuer.issue(
+                subject="examples-caller",
+                roles=[role],
+                school_urns=(EXAMPLE_URN,),
+                area_teams=EXAMPLE_AREA_TEAMS,
+            ).access_token
+            headers["Authorization"] = f"Bearer {token}"
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://kpas.test") as c:
+                if any(p["name"] == "If-Match" for p in operation.get("parameters", [])):
+                    # The ETag of the resource the operation changes: at its own path, or
+                    # (an action such as a merge) at the resource's.
+                    current = await c.get(url, headers=headers)
+                    if current.status_code == 405:
+                        current = await c.get(url.rsplit("/", 1)[0], headers=headers)
+                    if current.status_code != 200:
+                        return Sent(f"{where}, reading its ETag", current, {})
+                    headers["If-Match"] = current.headers["ETag"]
+                before = await row_counts(conn)
+                response = await c.request(method, url, params=query, headers=headers, json=body)
+                after = await row_counts(conn)
+        finally:
+            await transaction.rollback()
+    return Sent(where, response, changes(before, after))
+
+
+async def test_request_examples_are_accepted_and_change_what_they_say(
+    document: Document, demo_engine: AsyncEngine
+) -> None:
+    failures = []
+    sent = []
+    for path, method, operation, body in json_body_operations(document):
+        operation_id = operation["operationId"]
+        if operation_id in NOT_SENT:
+            continue
+        if body is None:
+            failures.append(f"{method.upper()} {path} ({operation_id}): no JSON body example")
+            continue
+        result = await send_example(demo_engine, path, method, operation, body)
+        sent.append(operation_id)
+        if not result.response.is_success:
+            failures.append(
+                f"{result.where}: {result.response.status_code} {result.response.text[:500]}"
+            )
+            continue
+        expected = EXPECTED_CHANGES.get(operation_id)
+        if expected is None:
+            failures.append(f"{result.where}: changed {result.changed}; no expectation declared")
+            continue
+        wanted = {k: v for k, v in expected(result.response.json()).items() if v}
+        if result.changed != wanted:
+            failures.append(f"{result.where}: changed {result.changed}, expected {wanted}")
+    assert {"school_roll_replace", "attendance_imports_create"} <= set(sent)
+    assert not failures, "\n".join(failures)
+
+
+async def test_path_examples_name_records_the_demo_holds(
+    document: Document, demo_engine: AsyncEngine
+) -> None:
+    """Every read whose path examples are demo records ("Try it out" against `make run`)
+    finds them. Ids given as examples of the format only are not tried."""
+    demo_records = {
+        str(value)
+        for value in (
+            EXAMPLE_URN,
+            EXAMPLE_PUPIL_ID,
+            EXAMPLE_CARER_ID,
+            EXAMPLE_AGREEMENT_ID,
+            EXAMPLE_RECIPIENT_ID,
+            EXAMPLE_SURVIVOR_ID,
+            EXAMPLE_DUPLICATE_ID,
+        )
+    }
+    failures, tried = [], 0
+    for path, method, operation in operations(document):
+        path_parameters = [p for p in operation.get("parameters", []) if p["in"] == "path"]
+        if method != "get" or not path_parameters or not path.startswith("/v1/"):
+            continue
+        if not all(
+            str(next(iter(parameter_examples(p)), None)) in demo_records for p in path_parameters
+        ):
+            continue
+        result = await send_example(demo_engine, path, method, operation, None)
+        tried += 1
+        if result.response.status_code != 200:
+            failures.append(f"{result.where}: {result.response.status_code}")
+    assert tried >= 5
+    assert not failures, "\n".join(failures)
+
+
+def test_example_ids_are_the_demo_ids() -> None:
+    """The ids the examples name are those the demo seeds (uuid5 of fixed keys)."""
+    agreements = {agreement.key: agreement.id for agreement in demo_agreements()}
+    assert demo_pupil_id(313) == EXAMPLE_PUPIL_ID  # Isla Tillbrook, on URN 990028's roll
+    assert demo_carer_id(313, 1) == EXAMPLE_CARER_ID
+    assert demo_pupil_id(1) == EXAMPLE_SURVIVOR_ID
+    assert demo_pupil_id(1, again=True) == EXAMPLE_MERGE_FROM_ID
+    assert demo_duplicate_id(EXAMPLE_SURVIVOR_ID, EXAMPLE_MERGE_FROM_ID) == EXAMPLE_DUPLICATE_ID
+    assert EXAMPLE_IMPORT_ID == DEMO_MARKS_IMPORT_ID
+    assert agreements["kent-police-kmisa"] == EXAMPLE_AGREEMENT_ID
+    assert any(school.urn == EXAMPLE_URN for school in demo_schools())
+    assert EXAMPLE_CLIENT_ID == DEMO_MIS_CLIENT_ID

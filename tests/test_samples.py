@@ -9,6 +9,7 @@ variables and to a named request's JSON response (``{{name.response.body.$.a[0].
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -23,10 +24,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.auth.principal import Role
 from app.db import create_engine, run_migrations
-from app.demo import seed_demo, seed_demo_agreements, seed_demo_marks, seed_demo_people
+from app.demo import (
+    demo_pupil_id,
+    seed_demo,
+    seed_demo_agreements,
+    seed_demo_marks,
+    seed_demo_people,
+)
+from app.routers.params import EXAMPLE_PUPIL_ID, EXAMPLE_URN
 from app.rules.attendance import CODES_IN_FORCE_FROM, classify, normal_code, normal_session
 from app.rules.upn import validate_upn
-from app.schemas.roll import read_csv_roll, read_json_roll
+from app.schemas.attendance_imports import EXAMPLE_IMPORT
+from app.schemas.roll import EXAMPLE_CSV_ROLL, EXAMPLE_ROLL, read_csv_roll, read_json_roll
 from app.services.attendance_rows import CsvMarkReader, JsonMarkReader, RawMark
 from tests.conftest import build_app, make_settings
 from tests.databases import fresh_database
@@ -160,6 +169,18 @@ def test_json_and_csv_rolls_are_accepted_and_describe_the_same_pupils() -> None:
     for by_json, by_csv in zip(from_json.pupils, from_csv.pupils, strict=True):
         assert by_json.model_dump() == by_csv.model_dump()
         assert validate_upn(by_json.upn) == by_json.upn
+
+
+def test_the_documented_examples_are_the_samples() -> None:
+    """The API's request examples are the samples, for the school and pupil its parameter
+    examples name: what an integrator tries in ``/docs`` is what this directory holds."""
+    assert json.loads((SAMPLES / "roll.json").read_text()) == EXAMPLE_ROLL
+    assert (SAMPLES / "roll.csv").read_bytes().decode() == EXAMPLE_CSV_ROLL
+    assert json.loads((SAMPLES / "attendance.json").read_text()) == EXAMPLE_IMPORT
+    assert EXAMPLE_URN == SAMPLE_URN
+    # The roll's first pupil is the pupil the path examples name (the 313th demo pupil).
+    assert EXAMPLE_ROLL["pupils"][0]["upn"] == "P999000026313"
+    assert demo_pupil_id(313) == EXAMPLE_PUPIL_ID
 
 
 def _marks(reader: JsonMarkReader | CsvMarkReader, raw: bytes) -> list[RawMark]:

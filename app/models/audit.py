@@ -24,6 +24,10 @@ class AuditEvent(Base):
         Index("ix_audit_events_subject_seq", "subject_id", "seq"),
         Index("ix_audit_events_actor_seq", "actor", "seq"),
         Index("ix_audit_events_occurred_at", "occurred_at"),
+        # "Every access to this record" and a school's roll-push history: one index range each,
+        # newest first, however long the trail grows.
+        Index("ix_audit_events_resource_seq", "resource_id", "seq"),
+        Index("ix_audit_events_action_seq", "action", "seq"),
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

@@ -21,6 +21,10 @@ from app.models.subjects import DataSubject
 #: Values per IN list: well under SQLite's bound-parameter limit.
 CHUNK = 500
 
+#: A carer's own data subject, joined for its retention date; aliased so a policy filter's
+#: subqueries over data subjects do not correlate with it, and built once.
+_CARER_SUBJECT = aliased(DataSubject, name="carer_subject")
+
 T = TypeVar("T")
 
 
@@ -146,7 +150,7 @@ class RollRepository:
         self, pupil_ids: Collection[uuid.UUID], *, processable: ColumnElement[bool]
     ) -> list[CarerLink]:
         """These pupils' carers (unmerged), with their relationships."""
-        subject = aliased(DataSubject)
+        subject = _CARER_SUBJECT
         found: list[CarerLink] = []
         for chunk in _chunks(pupil_ids):
             rows = await self.session.execute(

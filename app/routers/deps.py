@@ -40,7 +40,10 @@ def require_if_match(
         str | None,
         Header(
             alias="If-Match",
-            description="The ETag from your last read. Required: it stops lost updates.",
+            description="The ETag from your last read (the `ETag` response header, quotes "
+            "included). Required: it stops lost updates; an ETag that is no longer current is "
+            "refused with 412.",
+            examples=['"5f0c2a9e41d3-1"'],
         ),
     ] = None,
 ) -> IfMatch:
@@ -158,7 +161,9 @@ def idempotency(
             alias="Idempotency-Key",
             pattern=IDEMPOTENCY_KEY_PATTERN,
             description="Repeat a POST or PUT safely: a replay with the same key returns the first "
-            "response; the same key with a different body is refused.",
+            "response; the same key with a different body is refused. Use a new random value "
+            "(a UUID, say) for each distinct request.",
+            examples=["0b7e6c0a-2f1d-4c8e-9a3b-5d6e7f809112"],
         ),
     ] = None,
 ) -> Idempotency:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import html
 import re
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.errors import PROBLEM_BASE, NotAcceptable, NotFound
@@ -178,7 +178,16 @@ async def list_problems(request: Request) -> Response:
         406: problem_response("Neither JSON nor HTML is acceptable."),
     },
 )
-async def get_problem(slug: str, request: Request) -> Response:
+async def get_problem(
+    slug: Annotated[
+        str,
+        Path(
+            description="The problem type's name: the last part of its `type` URI.",
+            examples=["validation-failed"],
+        ),
+    ],
+    request: Request,
+) -> Response:
     """What one problem type means, how to fix it, and the `errors[].code` values it can
     carry: the page its `type` URI names."""
     problem = PROBLEM_TYPES.get(slug)

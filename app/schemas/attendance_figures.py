@@ -6,10 +6,79 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic.config import JsonDict
 
 from app.rules.attendance import AttendanceFigures, CodeCategory, Session
 from app.schemas.common import CalendarDate, Input
+
+# --- examples -------------------------------------------------------------------------------
+
+_PUPIL_REF: JsonDict = {"id": "21c0ca72-076e-4f32-ad8e-b37ca0f6e495", "name": "Leo Marlowe"}
+_SCHOOL_REF: JsonDict = {"urn": 990028, "name": "Hopgarden Primary School (synthetic)"}
+#: Two days of one pupil's marks: a late arrival still counts as present.
+_TWO_DAYS: JsonDict = {
+    "possible_sessions": 4,
+    "present": 3,
+    "approved_activity": 0,
+    "authorised": 1,
+    "unauthorised": 0,
+    "attendance_percent": 75.0,
+    "absence_percent": 25.0,
+    "persistent_absence": True,
+    "severe_absence": False,
+}
+#: The autumn term to date (57 school days) for a persistently absent pupil.
+_TERM: JsonDict = {
+    "possible_sessions": 114,
+    "present": 95,
+    "approved_activity": 3,
+    "authorised": 9,
+    "unauthorised": 7,
+    "attendance_percent": 86.0,
+    "absence_percent": 14.0,
+    "persistent_absence": True,
+    "severe_absence": False,
+}
+_REPLACED: JsonDict = {
+    "code": "N",
+    "recorded_at": "2026-11-27T09:05:12Z",
+    "replaced_at": "2026-11-30T08:47:03Z",
+}
+_MARKS: list[JsonValue] = [
+    {
+        "date": "2026-11-26",
+        "session": "AM",
+        "school_urn": 990028,
+        "code": "/",
+        "category": "present",
+        "replaced": [],
+    },
+    {
+        "date": "2026-11-26",
+        "session": "PM",
+        "school_urn": 990028,
+        "code": "\\",
+        "category": "present",
+        "replaced": [],
+    },
+    {
+        "date": "2026-11-27",
+        "session": "AM",
+        "school_urn": 990028,
+        "code": "M",
+        "category": "authorised_absence",
+        "replaced": [_REPLACED],
+    },
+    {
+        "date": "2026-11-27",
+        "session": "PM",
+        "school_urn": 990028,
+        "code": "L",
+        "category": "present",
+        "replaced": [],
+    },
+]
 
 
 class AttendancePeriodQuery(Input):
@@ -22,11 +91,13 @@ class AttendancePeriodQuery(Input):
         alias="from",
         description="First day of the period (inclusive). Defaults to the start of the school "
         "year (1 August) containing `to`.",
+        examples=["2026-09-01"],
     )
     to: CalendarDate | None = Field(
         default=None,
         description="Last day of the period (inclusive). Defaults to today (London). At most "
         "two years after `from`.",
+        examples=["2026-11-27"],
     )
 
 
@@ -43,6 +114,8 @@ class FiguresRead(BaseModel):
     """Session counts and what DfE derives from them. Possible sessions are those marked
     present, at an approved educational activity, or absent (authorised or not); D, X, Q,
     Y1-Y7, Z and # are not possible sessions."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_TERM]})
 
     possible_sessions: int
     present: int = Field(description="Sessions marked /, \\ or L.")
@@ -79,12 +152,16 @@ class FiguresRead(BaseModel):
 class ReplacedMarkRead(BaseModel):
     """A mark a later one corrected."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [_REPLACED]})
+
     code: str
     recorded_at: dt.datetime
     replaced_at: dt.datetime
 
 
 class MarkRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_MARKS[2]]})
+
     date: dt.date
     session: Session
     school_urn: int = Field(description="The school that recorded the mark.")
@@ -96,6 +173,20 @@ class MarkRead(BaseModel):
 
 
 class PupilAttendanceRead(_Period):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "from": "2026-11-26",
+                    "to": "2026-11-27",
+                    "pupil_id": _PUPIL_REF["id"],
+                    "figures": _TWO_DAYS,
+                    "marks": _MARKS,
+                }
+            ]
+        }
+    )
+
     pupil_id: uuid.UUID
     figures: FiguresRead = Field(
         description="Across every school that recorded marks for the pupil in the period."
@@ -104,21 +195,55 @@ class PupilAttendanceRead(_Period):
 
 
 class SchoolRef(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_SCHOOL_REF]})
+
     urn: int
     name: str
 
 
 class PupilRef(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_PUPIL_REF]})
+
     id: uuid.UUID
     name: str = Field(description="The name the pupil is known by (preferred names, if given).")
 
 
 class AbsenteeRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"pupil": _PUPIL_REF, "figures": _TERM}]}
+    )
+
     pupil: PupilRef
     figures: FiguresRead
 
 
 class SchoolAttendanceSummary(_Period):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "from": "2026-08-01",
+                    "to": "2026-11-27",
+                    "school": _SCHOOL_REF,
+                    "figures": {
+                        "possible_sessions": 1368,
+                        "present": 1228,
+                        "approved_activity": 12,
+                        "authorised": 80,
+                        "unauthorised": 48,
+                        "attendance_percent": 90.6,
+                        "absence_percent": 9.4,
+                        "persistent_absence": False,
+                        "severe_absence": False,
+                    },
+                    "pupils_with_marks": 12,
+                    "persistent_absentees": [{"pupil": _PUPIL_REF, "figures": _TERM}],
+                    "severe_absentees": [],
+                }
+            ]
+        }
+    )
+
     school: SchoolRef
     figures: FiguresRead = Field(description="The school's totals over the pupils counted.")
     pupils_with_marks: int = Field(

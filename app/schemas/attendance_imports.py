@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from app.contract import component_ref
 from app.errors import ValidationFailed
 from app.models.attendance import AttendanceImport, ImportMode, ImportStatus
 from app.schemas.common import (
@@ -26,12 +28,23 @@ from app.schemas.schools import URN
 MAX_KEPT_PROBLEMS = 1000
 
 
+def _examples(make: Callable[[], list[Any]]) -> Callable[[dict[str, Any]], None]:
+    """A schema's ``examples``, made when the schema is (the examples are defined below)."""
+
+    def add(schema: dict[str, Any]) -> None:
+        schema["examples"] = make()
+
+    return add
+
+
 # MarkIn and MarksIn document the JSON body; the import reads it as it streams in
 # (``app.services.attendance_rows``), never whole.
 
 
 class MarkIn(Input):
     """One attendance mark, as a school's information system records it."""
+
+    model_config = ConfigDict(json_schema_extra=_examples(lambda: [EXAMPLE_IMPORT["marks"][0]]))
 
     school_urn: int = Field(description="The URN of the school that recorded the mark.")
     upn: str = Field(description="The pupil's Unique Pupil Number.")
@@ -46,11 +59,15 @@ class MarkIn(Input):
 class MarksIn(Input):
     """A JSON import: the marks, in any order."""
 
+    model_config = ConfigDict(json_schema_extra=_examples(lambda: [EXAMPLE_IMPORT]))
+
     marks: list[MarkIn]
 
 
 class ImportProblem(BaseModel):
     """One thing wrong with one row."""
+
+    model_config = ConfigDict(json_schema_extra=_examples(lambda: [EXAMPLE_PROBLEM]))
 
     row: int = Field(
         description="The row: array index + 1 in JSON; in CSV, 1 is the first row after the header."
@@ -62,6 +79,8 @@ class ImportProblem(BaseModel):
 
 class AttendanceImportRead(Output):
     """An import's report: what it applied, and what it refused and why."""
+
+    model_config = ConfigDict(json_schema_extra=_examples(lambda: [EXAMPLE_REPORT]))
 
     id: uuid.UUID
     status: ImportStatus = Field(
@@ -95,6 +114,8 @@ class AttendanceImportCheck(Output):
     """What an import would do (`validate_only=true`): nothing was written, and no report is
     kept. An import that would be rejected is answered with the 422 it would get instead."""
 
+    model_config = ConfigDict(json_schema_extra=_examples(lambda: [EXAMPLE_CHECK]))
+
     validate_only: bool = Field(
         default=True, description="Always true: nothing was written; the counts say what would be."
     )
@@ -126,6 +147,8 @@ class AttendanceImportSummary(Output):
     """An import as the list shows it: its report's counts, without the problems themselves
     (`GET /v1/attendance/imports/{id}` lists them)."""
 
+    model_config = ConfigDict(json_schema_extra=_examples(lambda: [EXAMPLE_SUMMARY]))
+
     id: uuid.UUID
     status: ImportStatus
     mode: ImportMode
@@ -147,25 +170,50 @@ class AttendanceImportSummary(Output):
 
 
 class AttendanceImportPage(Page[AttendanceImportSummary]):
-    pass
+    model_config = ConfigDict(
+        json_schema_extra=_examples(
+            lambda: [{"items": [EXAMPLE_SUMMARY], "next_cursor": EXAMPLE_NEXT_CURSOR}]
+        )
+    )
 
 
 class AttendanceImportFilters(Input):
     """Query parameters of ``GET /v1/attendance/imports``."""
 
-    school_urn: URN | None = Field(default=None, description="Only imports naming this school.")
-    status: ImportStatus | None = None
+    school_urn: URN | None = Field(
+        default=None, description="Only imports naming this school.", examples=[990028]
+    )
+    status: ImportStatus | None = Field(
+        default=None, description="Only imports with this status.", examples=["applied"]
+    )
     received_since: Timestamp | None = Field(
-        default=None, description="Only imports received at or after this moment."
+        default=None,
+        description="Only imports received at or after this moment.",
+        examples=["2026-11-01T00:00:00Z"],
     )
     received_before: Timestamp | None = Field(
-        default=None, description="Only imports received before this moment."
+        default=None,
+        description="Only imports received before this moment.",
+        examples=["2026-12-01T00:00:00Z"],
     )
-    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
-    cursor: Cursor | None = None
+    limit: int = Field(
+        default=PAGE_LIMIT_DEFAULT,
+        ge=1,
+        le=PAGE_LIMIT_MAX,
+        description="The most imports to return on this page.",
+        examples=[20],
+    )
+    cursor: Cursor | None = Field(
+        default=None,
+        description="The `next_cursor` of the previous page, as it was given: opaque and "
+        "sealed to this list, this caller and these filters, and valid for a limited time. "
+        "Leave it out for the first page.",
+    )
 
 
 class ImportFieldError(BaseModel):
+    model_config = ConfigDict(json_schema_extra=_examples(lambda: [EXAMPLE_FIELD_ERROR]))
+
     location: str = Field(description="Where the problem is: body, query, header or path.")
     pointer: str = Field(
         description="JSON pointer into the import as JSON (a CSV row n is `/marks/{n-1}`)."
@@ -198,6 +246,8 @@ class ImportFieldError(BaseModel):
 class ImportRejection(BaseModel):
     """RFC 9457 problem details for an import that was refused. A rejected import is kept:
     `import_id` names its report (`GET /v1/attendance/imports/{id}`)."""
+
+    model_config = ConfigDict(json_schema_extra=_examples(lambda: [EXAMPLE_REJECTION]))
 
     type: str
     title: str
@@ -250,40 +300,121 @@ class ImportRejection(BaseModel):
         )
 
 
-#: The import the documentation offers: a day's marks for the two made-up pupils of the roll's
-#: example (UPNs with LA number 999, which no authority has) at one school. Valid as sent;
-#: refused row by row wherever those pupils are not on that school's roll.
+#: The import the documentation offers: Monday 30 November 2026's marks for the twelve pupils
+#: of the demo school Hopgarden Primary School (synthetic), URN 990028, as
+#: ``samples/attendance.json`` has them. Every pupil is made up (UPNs with LA number 999, which
+#: no authority has). Sent to the demo, each row replaces or repeats that day's demo mark.
 EXAMPLE_IMPORT: dict[str, Any] = {
     "marks": [
-        {"school_urn": 118950, "upn": upn, "date": "2026-11-27", "session": session, "code": code}
-        for upn, session, code in (
-            ("F999401220101", "AM", "/"),
-            ("F999401220101", "PM", "\\"),
-            ("V999401220102", "AM", "L"),
-            ("V999401220102", "PM", "I"),
+        {"school_urn": 990028, "upn": upn, "date": "2026-11-30", "session": session, "code": code}
+        for upn, am, pm in (
+            ("P999000026313", "/", "\\"),
+            ("D999000026314", "/", "\\"),
+            ("T999000026315", "/", "\\"),
+            ("G999000026316", "L", "\\"),
+            ("W999000026317", "/", "\\"),
+            ("K999000026318", "/", "\\"),
+            ("Z999000026319", "/", "\\"),
+            ("K999000026320", "I", "I"),
+            ("Z999000026321", "M", "\\"),
+            ("N999000026322", "/", "\\"),
+            ("C999000026323", "/", "\\"),
+            ("R999000026324", "/", "\\"),
         )
+        for session, code in (("AM", am), ("PM", pm))
     ]
 }
+#: The same marks as CSV.
 EXAMPLE_CSV_IMPORT = "school_urn,upn,date,session,code\r\n" + "".join(
     f"{m['school_urn']},{m['upn']},{m['date']},{m['session']},{m['code']}\r\n"
     for m in EXAMPLE_IMPORT["marks"]
 )
+#: What a ``next_cursor`` looks like: opaque, sealed by the service to the list, caller and
+#: filters it was issued for, and valid for a limited time (this one has long expired).
+EXAMPLE_NEXT_CURSOR = "AZc3kQ8uX2v9yLmN4pTq7rWs1aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789-_"
+_EXAMPLE_REPORT_ID = "6b0f3c52-8d1e-4f7a-9b2c-3d4e5f6a7b8c"
+_EXAMPLE_SHA256 = "9f2c4b1e7d3a5c8e0b6f1a2d4c7e9b3f5a8d0c2e4b6f8a1c3e5d7b9f0a2c4e6d"
+EXAMPLE_PROBLEM: dict[str, Any] = {
+    "row": 7,
+    "field": "upn",
+    "code": "not_on_roll",
+    "problem": "no pupil with this UPN is on this school's roll on this date",
+}
+_EXAMPLE_COUNTS: dict[str, Any] = {
+    "mode": "partial",
+    "media_type": "application/json",
+    "school_urns": [990028],
+    "rows_received": 24,
+    "rows_applied": 23,
+    "rows_refused": 1,
+    "marks_created": 2,
+    "marks_replaced": 3,
+    "marks_unchanged": 18,
+    "problem_count": 1,
+}
+EXAMPLE_REPORT: dict[str, Any] = {
+    "id": _EXAMPLE_REPORT_ID,
+    "status": "partially_applied",
+    **_EXAMPLE_COUNTS,
+    "content_sha256": _EXAMPLE_SHA256,
+    "received_at": "2026-11-30T16:05:12Z",
+    "problems": [EXAMPLE_PROBLEM],
+}
+EXAMPLE_CHECK: dict[str, Any] = {
+    "validate_only": True,
+    "status": "partially_applied",
+    **_EXAMPLE_COUNTS,
+    "content_sha256": _EXAMPLE_SHA256,
+    "problems": [EXAMPLE_PROBLEM],
+}
+EXAMPLE_SUMMARY: dict[str, Any] = {
+    "id": _EXAMPLE_REPORT_ID,
+    "status": "partially_applied",
+    **_EXAMPLE_COUNTS,
+    "received_at": "2026-11-30T16:05:12Z",
+    "submitted_by": "0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f",
+}
+EXAMPLE_FIELD_ERROR: dict[str, Any] = {
+    "location": "body",
+    "pointer": "/marks/6/upn",
+    "detail": "Row 7, upn: no pupil with this UPN is on this school's roll on this date.",
+    "code": "not_on_roll",
+    "row": 7,
+    "field": "upn",
+    "problem": "no pupil with this UPN is on this school's roll on this date",
+}
+EXAMPLE_REJECTION: dict[str, Any] = {
+    "type": "https://kpas.kent.gov.uk/problems/validation-failed",
+    "title": "The request has invalid fields",
+    "status": 422,
+    "detail": "The import was rejected: 1 problem(s). No mark was written; the import's "
+    f"report is at /v1/attendance/imports/{_EXAMPLE_REPORT_ID}.",
+    "instance": "/v1/attendance/imports",
+    "import_id": _EXAMPLE_REPORT_ID,
+    "problem_count": 1,
+    "errors": [EXAMPLE_FIELD_ERROR],
+    "validate_only": False,
+}
+
+
+class MarksCsv(RootModel[str]):
+    """An import as CSV (``text/csv``, UTF-8): a header row naming ``school_urn``, ``upn``,
+    ``date``, ``session`` and ``code`` (any order, any case), then one row per mark."""
+
+    model_config = ConfigDict(json_schema_extra=_examples(lambda: [EXAMPLE_CSV_IMPORT]))
 
 
 def import_request_body() -> dict[str, Any]:
     """The operation's ``requestBody``: a JSON object of marks, or CSV with one row per mark."""
-    schema = MarksIn.model_json_schema()
-    schema["properties"]["marks"]["items"] = schema.pop("$defs")["MarkIn"]
     return {
         "required": True,
         "content": {
-            "application/json": {"schema": schema, "example": EXAMPLE_IMPORT},
+            "application/json": {
+                "schema": component_ref(MarksIn),
+                "example": EXAMPLE_IMPORT,
+            },
             "text/csv": {
-                "schema": {
-                    "type": "string",
-                    "description": "A header row naming school_urn, upn, date, session and "
-                    "code (any order, any case), then one row per mark.",
-                },
+                "schema": component_ref(MarksCsv),
                 "example": EXAMPLE_CSV_IMPORT,
             },
         },

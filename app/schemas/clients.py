@@ -8,7 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from app.auth.principal import Role
 from app.schemas.common import (
@@ -18,14 +19,29 @@ from app.schemas.common import (
     PRINTABLE,
     Cursor,
     Input,
+    JsonBool,
     MergePatch,
     Output,
     Page,
     bounded,
+    schema_examples,
 )
 from app.schemas.schools import URN
 
+#: A partner's client, as the register shows it.
+_CLIENT: JsonDict = {
+    "client_id": "c16cc2c3-154a-4b4e-82f2-45ef6d06d9e5",
+    "name": "Kent Police attendance liaison",
+    "role": "partner",
+    "school_urns": [],
+    "org": "kent_police",
+    "active": True,
+    "created_at": "2026-09-14T10:02:51Z",
+    "updated_at": "2026-09-14T10:02:51Z",
+}
 
+
+@schema_examples("mis_integration")
 class ClientRole(StrEnum):
     """The roles a machine client may hold. Staff roles come from the council's IdP."""
 
@@ -72,6 +88,19 @@ def scope_problem(role: Role, school_urns: list[int], org: str | None) -> tuple[
 
 
 class ClientCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Hopgarden Primary School MIS (synthetic)",
+                    "role": "mis_integration",
+                    "school_urns": [990028],
+                },
+                {"name": "Kent Police attendance liaison", "role": "partner", "org": "kent_police"},
+            ]
+        }
+    )
+
     name: ClientName
     role: ClientRole
     school_urns: SchoolUrns = Field(default_factory=list)
@@ -90,8 +119,10 @@ class ClientCreate(Input):
 class ClientUpdate(MergePatch):
     """A JSON merge patch: the fields present are changed; none may be null."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"active": False}]})
+
     name: ClientName | None = None
-    active: bool | None = None
+    active: JsonBool | None = None
     school_urns: SchoolUrns | None = None
     org: OrgCode | None = None
 
@@ -103,6 +134,8 @@ class ClientUpdate(MergePatch):
 
 
 class ClientRead(Output):
+    model_config = ConfigDict(json_schema_extra={"examples": [_CLIENT]})
+
     client_id: uuid.UUID = Field(
         validation_alias=AliasChoices("id", "client_id"), description="Send as `client_id`."
     )
@@ -118,19 +151,36 @@ class ClientRead(Output):
 class ClientCredentials(ClientRead):
     """A client with its secret: returned once, on creation or rotation, and never again."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {**_CLIENT, "client_secret": "kpas_cs_pR4v7mQ2xK9sT1wZ6yB3nL8cF5hJ0dG4eA2uV7iO9qE"}
+            ]
+        }
+    )
+
     client_secret: str = Field(
         description="Shown only in this response; KPAS keeps only a hash. Store it securely."
     )
 
 
 class ClientPage(Page[ClientRead]):
-    pass
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [_CLIENT],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    )
 
 
 class ClientFilters(Input):
     """Query parameters of ``GET /v1/clients``."""
 
-    role: ClientRole | None = None
-    active: bool | None = None
-    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
+    role: ClientRole | None = Field(default=None, examples=["mis_integration"])
+    active: bool | None = Field(default=None, examples=[True])
+    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX, examples=[50])
     cursor: Cursor | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -14,10 +15,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
+    Strict,
     StringConstraints,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, core_schema
 
 from app.rules.formulas import is_formula_like
 
@@ -94,6 +97,31 @@ def _iso_date_only(value: Any) -> Any:
 CalendarDate = Annotated[date, BeforeValidator(_iso_date_only)]
 
 
+E = TypeVar("E", bound=type)
+
+
+def schema_examples(*examples: Any) -> Callable[[E], E]:
+    """Give a type that cannot carry ``Field(examples=...)`` (an enum) examples in its schema."""
+
+    def json_schema(
+        cls: type, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        generated = handler.resolve_ref_schema(handler(schema))
+        generated["examples"] = list(examples)
+        return generated
+
+    def decorate(cls: E) -> E:
+        cls.__get_pydantic_json_schema__ = classmethod(json_schema)  # type: ignore[attr-defined]
+        return cls
+
+    return decorate
+
+
+#: A boolean in a JSON body: ``true`` or ``false`` only (``0``, ``1`` or ``"yes"`` is refused,
+#: never coerced). Query parameters keep their text forms.
+JsonBool = Annotated[bool, Strict()]
+
+
 class Input(BaseModel):
     """Base for request bodies: unknown fields are refused, not ignored."""
 
@@ -134,6 +162,19 @@ class Page(BaseModel, Generic[T]):
 
 
 class ProblemFieldError(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "location": "body",
+                    "pointer": "/upn",
+                    "detail": "Value error, the UPN's check letter does not match its digits",
+                    "code": "value_error",
+                }
+            ]
+        }
+    )
+
     location: str = Field(description="Where the problem is: body, query, header or path.")
     pointer: str = Field(description="JSON pointer to the field within that location.")
     detail: str
@@ -142,6 +183,19 @@ class ProblemFieldError(BaseModel):
 
 class PolicyRefusal(BaseModel):
     """Which rule refused, for which purpose, and why."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "rule": "purpose.not_allowed",
+                    "purpose": "child_employment_licensing",
+                    "reason": "child_employment_licensing is not allowed here",
+                    "allowed_purposes": ["attendance_duty", "intervention"],
+                }
+            ]
+        }
+    )
 
     rule: str
     purpose: str | None = None
@@ -152,7 +206,43 @@ class PolicyRefusal(BaseModel):
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://kpas.kent.gov.uk/problems/validation-failed",
+                    "title": "The request has invalid fields",
+                    "status": 422,
+                    "detail": "1 field(s) failed validation.",
+                    "instance": "/v1/pupils",
+                    "errors": [
+                        {
+                            "location": "body",
+                            "pointer": "/upn",
+                            "detail": "Value error, the UPN's check letter does not match "
+                            "its digits",
+                            "code": "value_error",
+                        }
+                    ],
+                },
+                {
+                    "type": "https://kpas.kent.gov.uk/problems/forbidden",
+                    "title": "Not permitted",
+                    "status": 403,
+                    "detail": "Refused by rule purpose.not_allowed: child_employment_licensing "
+                    "is not allowed here.",
+                    "instance": "/v1/pupils/3a58f793-11dc-43c5-b8ef-744610a81630",
+                    "policy": {
+                        "rule": "purpose.not_allowed",
+                        "purpose": "child_employment_licensing",
+                        "reason": "child_employment_licensing is not allowed here",
+                        "allowed_purposes": ["attendance_duty", "intervention"],
+                    },
+                },
+            ]
+        },
+    )
 
     type: str
     title: str
@@ -171,7 +261,12 @@ PAGE_LIMIT_DEFAULT = 50
 #: enforced here: one would answer some of them with a different problem.
 Cursor = Annotated[
     str,
-    Field(description="The `next_cursor` of the page before, passed back unchanged."),
+    Field(
+        description="Leave out for the first page. For the next, the `next_cursor` of the page "
+        "before, passed back unchanged with the same filters: a cursor is opaque, sealed to "
+        "the list, the caller and the filters that issued it, and short-lived, so none can be "
+        "written by hand."
+    ),
 ]
 
 

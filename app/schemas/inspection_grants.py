@@ -6,7 +6,8 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Self
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from app.models.disclosures import InspectionGrant
 from app.models.sharing import DataCategory
@@ -54,7 +55,44 @@ SchoolUrns = Annotated[
 ]
 
 
+#: Ofsted: its id is fixed by the migrations, the same in every database.
+_OFSTED = "1373d853-770c-5894-9f69-fb61faead546"
+#: A grant as the register shows it while the inspection is under way.
+_GRANT: JsonDict = {
+    "id": "6789c789-9209-4e1e-b50f-085c2b92df10",
+    "recipient_id": _OFSTED,
+    "inspector": "hmi.r.sharma@ofsted.gov.uk",
+    "reference": "ILACS-2027-0142",
+    "starts_at": "2027-01-11T08:00:00Z",
+    "ends_at": "2027-01-22T18:00:00Z",
+    "school_urns": [990028, 990031],
+    "data_categories": ["identity_contact", "attendance"],
+    "granted_by": "k.fairleigh@kent.gov.uk",
+    "revoked_at": None,
+    "revoked_by": None,
+    "active": True,
+    "created_at": "2026-12-03T11:20:45Z",
+    "updated_at": "2026-12-03T11:20:45Z",
+}
+
+
 class InspectionGrantCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "recipient_id": _OFSTED,
+                    "inspector": "hmi.r.sharma@ofsted.gov.uk",
+                    "reference": "ILACS-2027-0142",
+                    "starts_at": "2027-01-11T08:00:00Z",
+                    "ends_at": "2027-01-22T18:00:00Z",
+                    "school_urns": [990028, 990031],
+                    "data_categories": ["identity_contact", "attendance"],
+                }
+            ]
+        }
+    )
+
     recipient_id: uuid.UUID = Field(
         description="The inspectorate (a recipient of kind `inspectorate`: Ofsted or HMIP)."
     )
@@ -80,6 +118,8 @@ class InspectionGrantCreate(Input):
 
 
 class InspectionGrantRead(Output):
+    model_config = ConfigDict(json_schema_extra={"examples": [_GRANT]})
+
     id: uuid.UUID
     recipient_id: uuid.UUID
     inspector: str
@@ -102,16 +142,29 @@ class InspectionGrantRead(Output):
 
 
 class InspectionGrantPage(Page[InspectionGrantRead]):
-    pass
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [_GRANT],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    )
 
 
 class InspectionGrantFilters(Input):
     """Query parameters of ``GET /v1/inspection-grants``."""
 
     active: bool | None = Field(
-        default=None, description="Only grants open now (true), or only those that are not."
+        default=None,
+        description="Only grants open now (true), or only those that are not.",
+        examples=[True],
     )
-    inspector: Inspector | None = None
-    recipient_id: uuid.UUID | None = None
-    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
+    inspector: Inspector | None = Field(default=None, examples=[_GRANT["inspector"]])
+    recipient_id: uuid.UUID | None = Field(
+        default=None, description="The inspectorate's recipient id.", examples=[_OFSTED]
+    )
+    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX, examples=[50])
     cursor: Cursor | None = None

@@ -5,10 +5,37 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
+
+_KID = "hP7RdaWkZPQcVMJk5K84YZ8Q8A4N7e5JxMxEXAyYkb0"
+#: An ES256 token for an MIS integration client (15 minutes).
+_JWT = (
+    "eyJhbGciOiJFUzI1NiIsImtpZCI6ImhQN1JkYVdrWlBRY1ZNSms1Szg0WVo4UThBNE43ZTVKeE14RVhBeVlrYjAi"
+    "LCJ0eXAiOiJKV1QifQ.eyJpc3MiOiJodHRwczovL2twYXMua2VudC5nb3YudWsiLCJhdWQiOiJrcGFzLWFwaSIsIn"
+    "N1YiI6ImMxNmNjMmMzLTE1NGEtNGI0ZS04MmYyLTQ1ZWY2ZDA2ZDllNSIsImlhdCI6MTc5NjI5MjAwMCwibmJmIjox"
+    "Nzk2MjkyMDAwLCJleHAiOjE3OTYyOTI5MDAsImp0aSI6IjljMWU1ZjBhNGI3ZDRlMmY4YTZiM2MxZDBlOWY4YTdiIiwi"
+    "cm9sZXMiOlsibWlzX2ludGVncmF0aW9uIl0sInNjaG9vbF91cm5zIjpbOTkwMDI4XX0.ah1GGxyfgA8uDoVKac9kudEy"
+    "mMFKvPpPpdZVHCmD14pYIRpVSzLEtORA1o6Lnqg3Q_B6WNByCM8jgG0xgrB5DA"
+)
+_JWK: JsonDict = {
+    "kty": "EC",
+    "kid": _KID,
+    "alg": "ES256",
+    "use": "sig",
+    "crv": "P-256",
+    "x": "3HxyU_n1918UT_315TSfmjSzAecO_BwtOwMPBpKBlxA",
+    "y": "8YCOsxuHBB2OEtaTkW-ymcLeKThrkyO47hz27MWOhr0",
+}
 
 
 class AccessToken(BaseModel):
     """RFC 6749 §5.1 successful response."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"access_token": _JWT, "token_type": "Bearer", "expires_in": 900}]
+        }
+    )
 
     access_token: str = Field(description="A signed JWT; send it as `Authorization: Bearer`.")
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the token type name
@@ -17,6 +44,14 @@ class AccessToken(BaseModel):
 
 class OAuthErrorResponse(BaseModel):
     """RFC 6749 §5.2 error response."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"error": "invalid_client", "error_description": "Client authentication failed."}
+            ]
+        }
+    )
 
     error: Literal[
         "invalid_request",
@@ -32,7 +67,7 @@ class OAuthErrorResponse(BaseModel):
 class Jwk(BaseModel):
     """A public signing key (RFC 7517 §4): RSA keys carry n and e, EC keys crv, x and y."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [_JWK]})
 
     kty: Literal["RSA", "EC"]
     kid: str = Field(description="RFC 7638 JWK thumbprint (SHA-256) of the key.")
@@ -46,6 +81,8 @@ class Jwk(BaseModel):
 
 
 class JwkSet(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"keys": [_JWK]}]})
+
     keys: list[Jwk]
 
 
@@ -72,7 +109,18 @@ class TokenRequest(BaseModel):
     carries; a request without it still gets an RFC 6749 error, not a validation problem.
     """
 
-    model_config = ConfigDict(json_schema_extra={"required": ["grant_type"]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "required": ["grant_type"],
+            "examples": [
+                {
+                    "grant_type": "client_credentials",
+                    "client_id": "c16cc2c3-154a-4b4e-82f2-45ef6d06d9e5",
+                    "client_secret": "kpas_cs_pR4v7mQ2xK9sT1wZ6yB3nL8cF5hJ0dG4eA2uV7iO9qE",
+                }
+            ],
+        }
+    )
 
     grant_type: str | None = Field(
         default=None,

@@ -19,6 +19,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.config import JsonDict
 
 from app.models.people import (
     Carer,
@@ -43,6 +44,7 @@ from app.schemas.common import (
     CalendarDate,
     Cursor,
     Input,
+    JsonBool,
     MergePatch,
     Output,
     Page,
@@ -120,10 +122,84 @@ class PeoplePatch(MergePatch):
         return value
 
 
+# --- examples -------------------------------------------------------------------------------
+# The pupil shown is the common case: on one school's roll now, merged into no other record.
+
+_PUPIL_ID = "3a58f793-11dc-43c5-b8ef-744610a81630"
+_CARER_ID = "d7ccca9f-566b-4533-a139-42646984f1a8"
+_ENROLMENT: JsonDict = {
+    "id": "874309a5-3653-4c1c-b1f8-fc20a9670c59",
+    "school_urn": 990105,
+    "school_name": "Wrenfield Academy (synthetic)",
+    "on_roll_from": "2023-09-04",
+    "off_roll_on": None,
+    "source": "roll",
+}
+_PUPIL: JsonDict = {
+    "id": _PUPIL_ID,
+    "subject_id": "543d3a6d-2ad2-476d-af9b-6027fc2c3525",
+    "upn": "K999000026017",
+    "legal_forename": "Isabella",
+    "legal_middle_names": "Grace",
+    "legal_surname": "Hollins",
+    "preferred_forename": "Izzy",
+    "preferred_surname": "Hollins-Reid",
+    "date_of_birth": "2012-05-14",
+    "gender": "female",
+    "address_lines": ["17 Orchard Close", "Folkestone"],
+    "postcode": "CT20 2QN",
+    "phone": "+447700900318",
+    "email": "izzy.hollins@example.org",
+    "enrolments": [_ENROLMENT],
+    "retain_until": "2037-05-14",
+    "merged_into_id": None,
+    "created_at": "2023-09-04T17:41:09Z",
+    "updated_at": "2026-11-20T15:02:37Z",
+}
+_CARER: JsonDict = {
+    "id": _CARER_ID,
+    "subject_id": "b313062e-2edd-49f2-b86f-211ad3960555",
+    "title": "Mrs",
+    "forename": "Fatima",
+    "surname": "Hollins",
+    "address_lines": ["17 Orchard Close", "Folkestone"],
+    "postcode": "CT20 2QN",
+    "phone": "+447700900482",
+    "email": "fatima.hollins@example.org",
+    "merged_into_id": None,
+}
+_CARER_OF_PUPIL: JsonDict = {
+    "pupil_id": _PUPIL_ID,
+    "relationship_type": "mother",
+    "parental_responsibility": True,
+    "lives_with": True,
+    "contact_priority": 1,
+}
+#: A pupil on a school's roll and the same child entered again with the same UPN, not yet
+#: looked at: a pair the demo data holds.
+_DUPLICATE: JsonDict = {
+    "id": "18d133eb-a2eb-5899-ae87-80d91e6eaa20",
+    "kind": "pupil",
+    "first_id": "1666f5a9-9a5d-52f7-b269-a5739e92dbef",
+    "second_id": "3c413c32-0c57-519b-9038-8ed7f735b7cf",
+    "reason": "same_upn",
+    "status": "open",
+    "detected_at": "2026-11-20T15:02:38Z",
+    "resolved_at": None,
+    "resolved_by": None,
+    "survivor_id": None,
+}
+#: A list's cursor is opaque: pass it back unchanged.
+_NEXT = "Aa03QSjxxqdfT5GcbRmNhhG136W9WNUk6uUNBLpJlNcyzcvnTLt65YE"
+
 # --- pupils ---------------------------------------------------------------------------------
 
 
 class EnrolmentCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"school_urn": 990028, "on_roll_from": "2026-09-03"}]}
+    )
+
     school_urn: URN
     on_roll_from: CalendarDate
 
@@ -136,11 +212,11 @@ class PupilCreate(Input):
                     "upn": "W886450125001",
                     "legal_forename": "Ellie",
                     "legal_surname": "Marsh",
-                    "date_of_birth": "2014-03-17",
+                    "date_of_birth": "2017-03-17",
                     "gender": "female",
-                    "address_lines": ["12 Orchard Close", "Ashford"],
-                    "postcode": "TN23 1AB",
-                    "enrolment": {"school_urn": 990002, "on_roll_from": "2025-09-03"},
+                    "address_lines": ["12 Orchard Close", "Canterbury"],
+                    "postcode": "CT1 3AB",
+                    "enrolment": {"school_urn": 990028, "on_roll_from": "2025-09-03"},
                 }
             ]
         }
@@ -162,6 +238,14 @@ class PupilCreate(Input):
 
 
 class PupilUpdate(PeoplePatch):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"address_lines": ["3 Hopgarden Lane", "Canterbury"], "postcode": "CT2 7NA"}
+            ]
+        }
+    )
+
     clearable: ClassVar[frozenset[str]] = frozenset(
         {
             "upn",
@@ -190,6 +274,8 @@ class PupilUpdate(PeoplePatch):
 
 
 class EnrolmentRead(Output):
+    model_config = ConfigDict(json_schema_extra={"examples": [_ENROLMENT]})
+
     id: uuid.UUID
     school_urn: int
     school_name: str
@@ -210,6 +296,8 @@ class EnrolmentRead(Output):
 
 
 class PupilRead(Output):
+    model_config = ConfigDict(json_schema_extra={"examples": [_PUPIL]})
+
     id: uuid.UUID
     subject_id: uuid.UUID = Field(
         description="The data subject this record is about: the id the audit trail "
@@ -263,22 +351,34 @@ class PupilRead(Output):
 
 
 class PupilPage(Page[PupilRead]):
-    pass
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [_PUPIL], "next_cursor": _NEXT}]}
+    )
 
 
 class PupilFilters(Input):
     """Query parameters of ``GET /v1/pupils``."""
 
-    name: NameSearch | None = None
-    upn: Upn | None = None
-    school_urn: URN | None = Field(default=None, description="On this school's roll now.")
-    date_of_birth: CalendarDate | None = None
-    include_merged: bool = Field(default=False, description="Include records merged into another.")
-    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
+    name: NameSearch | None = Field(default=None, examples=["Isla Till"])
+    upn: Upn | None = Field(default=None, examples=["P999000026313"])
+    school_urn: URN | None = Field(
+        default=None, description="On this school's roll now.", examples=[990028]
+    )
+    date_of_birth: CalendarDate | None = Field(default=None, examples=["2016-09-29"])
+    include_merged: bool = Field(
+        default=False, description="Include records merged into another.", examples=[False]
+    )
+    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX, examples=[50])
     cursor: Cursor | None = None
 
 
 class PupilMerge(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"duplicate_id": _DUPLICATE["id"], "merge_from": _DUPLICATE["second_id"]}]
+        }
+    )
+
     duplicate_id: uuid.UUID = Field(description="The open possible duplicate naming both pupils.")
     merge_from: uuid.UUID = Field(
         description="The other pupil: its history moves to this one, and it is kept, marked "
@@ -290,6 +390,20 @@ class PupilMerge(Input):
 
 
 class CarerCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Mrs",
+                    "forename": "Fatima",
+                    "surname": "Hollins",
+                    "phone": "07700 900482",
+                    "email": "fatima.hollins@example.org",
+                }
+            ]
+        }
+    )
+
     title: Title | None = None
     forename: PersonName
     surname: PersonName
@@ -300,6 +414,8 @@ class CarerCreate(Input):
 
 
 class CarerUpdate(PeoplePatch):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"phone": "07700 900731"}]})
+
     clearable: ClassVar[frozenset[str]] = frozenset(
         {"title", "address_lines", "postcode", "phone", "email"}
     )
@@ -316,24 +432,49 @@ class CarerUpdate(PeoplePatch):
 class CarerLink(Input):
     """Link a carer to a pupil: an existing carer (``carer_id``) or a new one (``carer``)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "carer": {"forename": "Daniel", "surname": "Hollins", "phone": "07700 900615"},
+                    "relationship_type": "father",
+                    "parental_responsibility": True,
+                    "lives_with": False,
+                    "contact_priority": 2,
+                },
+                {
+                    "carer_id": _CARER_ID,
+                    "relationship_type": "mother",
+                    "parental_responsibility": True,
+                    "lives_with": True,
+                    "contact_priority": 1,
+                },
+            ]
+        }
+    )
+
     carer_id: uuid.UUID | None = None
     carer: CarerCreate | None = None
     relationship_type: RelationshipType
-    parental_responsibility: bool
-    lives_with: bool
+    parental_responsibility: JsonBool
+    lives_with: JsonBool
     contact_priority: ContactPriority | None = None
 
 
 class RelationshipUpdate(PeoplePatch):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"contact_priority": 2}]})
+
     clearable: ClassVar[frozenset[str]] = frozenset({"contact_priority"})
 
     relationship_type: RelationshipType | None = None
-    parental_responsibility: bool | None = None
-    lives_with: bool | None = None
+    parental_responsibility: JsonBool | None = None
+    lives_with: JsonBool | None = None
     contact_priority: ContactPriority | None = None
 
 
 class CarerSummary(Output):
+    model_config = ConfigDict(json_schema_extra={"examples": [_CARER]})
+
     id: uuid.UUID
     subject_id: uuid.UUID = Field(
         description="The data subject this record is about: the id the audit trail "
@@ -365,11 +506,17 @@ class CarerSummary(Output):
 
 
 class CarerPage(Page[CarerSummary]):
-    pass
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [_CARER], "next_cursor": _NEXT}]}
+    )
 
 
 class PupilCarerRead(Output):
     """A carer of a pupil, and how they are related to that pupil."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{**_CARER_OF_PUPIL, "carer": _CARER}]}
+    )
 
     pupil_id: uuid.UUID
     carer: CarerSummary
@@ -393,11 +540,17 @@ class PupilCarerRead(Output):
 class PupilCarerList(Output):
     """A pupil's carers, first contact first (all of them: a pupil has few)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [{**_CARER_OF_PUPIL, "carer": _CARER}]}]}
+    )
+
     items: list[PupilCarerRead]
 
 
 class CarerPupilRead(Output):
     """A carer's relationship to one pupil."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_CARER_OF_PUPIL]})
 
     pupil_id: uuid.UUID
     relationship_type: RelationshipType
@@ -417,6 +570,20 @@ class CarerPupilRead(Output):
 
 
 class CarerRead(CarerSummary):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_CARER,
+                    "pupils": [_CARER_OF_PUPIL],
+                    "retain_until": "2037-05-14",
+                    "created_at": "2025-09-03T07:12:44Z",
+                    "updated_at": "2026-10-05T14:21:36Z",
+                }
+            ]
+        }
+    )
+
     pupils: list[CarerPupilRead] = Field(
         description="Relationships to the pupils this caller may see (others are left out)."
     )
@@ -443,9 +610,11 @@ class CarerRead(CarerSummary):
 class CarerFilters(Input):
     """Query parameters of ``GET /v1/carers``."""
 
-    name: NameSearch | None = None
-    include_merged: bool = Field(default=False, description="Include records merged into another.")
-    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
+    name: NameSearch | None = Field(default=None, examples=["Evie Till"])
+    include_merged: bool = Field(
+        default=False, description="Include records merged into another.", examples=[False]
+    )
+    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX, examples=[50])
     cursor: Cursor | None = None
 
 
@@ -453,6 +622,8 @@ class CarerFilters(Input):
 
 
 class PossibleDuplicateRead(Output):
+    model_config = ConfigDict(json_schema_extra={"examples": [_DUPLICATE]})
+
     id: uuid.UUID
     kind: PersonKind
     first_id: uuid.UUID
@@ -470,13 +641,15 @@ class PossibleDuplicateRead(Output):
 
 
 class PossibleDuplicatePage(Page[PossibleDuplicateRead]):
-    pass
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [_DUPLICATE], "next_cursor": None}]}
+    )
 
 
 class PossibleDuplicateFilters(Input):
     """Query parameters of ``GET /v1/possible-duplicates``."""
 
-    status: DuplicateStatus | None = None
-    kind: PersonKind | None = None
-    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
+    status: DuplicateStatus | None = Field(default=None, examples=["open"])
+    kind: PersonKind | None = Field(default=None, examples=["pupil"])
+    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX, examples=[50])
     cursor: Cursor | None = None

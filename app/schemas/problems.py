@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.problems import ErrorCode, ProblemType
 
+#: The catalogue's entry for a 409, as ``GET /v1/problems`` serves it.
+_CONFLICT: JsonDict = {
+    "type": "https://kpas.kent.gov.uk/problems/conflict",
+    "slug": "conflict",
+    "status": 409,
+    "title": "Conflicts with the current state",
+    "meaning": "The request clashes with the current state of the service: a record that must "
+    "be unique already exists, the resource is in a state that does not allow this change, or "
+    "a change this large must be confirmed first.",
+    "fix": "Read `detail` and `errors`, fetch the resource's current state, and decide whether "
+    "to send the change again (for a roll, with `expected_leavers` set as `detail` says).",
+    "codes": [{"code": "school_closed", "meaning": "The school is closed: it takes no new roll."}],
+}
+
 
 class ErrorCodeRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "unknown_school",
+                    "meaning": "No school has this URN.",
+                }
+            ]
+        }
+    )
+
     code: str = Field(description="The value of `errors[].code`.")
     meaning: str
 
@@ -17,6 +43,8 @@ class ErrorCodeRead(BaseModel):
 
 
 class ProblemTypeRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_CONFLICT]})
+
     type: str = Field(description="The problem's `type` URI, as problem bodies carry it.")
     slug: str
     status: int = Field(description="The HTTP status this problem is sent with.")
@@ -41,6 +69,18 @@ class ProblemTypeRead(BaseModel):
 
 
 class ErrorCodeEntry(ErrorCodeRead):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "unknown_school",
+                    "meaning": "No school has this URN.",
+                    "types": ["validation-failed"],
+                }
+            ]
+        }
+    )
+
     types: list[str] = Field(description="The slugs of the problem types it appears with.")
 
     @classmethod
@@ -49,5 +89,22 @@ class ErrorCodeEntry(ErrorCodeRead):
 
 
 class ProblemCatalogue(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "problems": [_CONFLICT],
+                    "codes": [
+                        {
+                            "code": "school_closed",
+                            "meaning": "The school is closed: it takes no new roll.",
+                            "types": ["conflict"],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     problems: list[ProblemTypeRead]
     codes: list[ErrorCodeEntry] = Field(description="Every `errors[].code` the service sends.")

@@ -13,13 +13,14 @@ import io
 import json
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel, TypeAdapter, ValidationError
 
+from app.contract import component_ref
 from app.errors import InvalidRequest, ValidationFailed
 from app.models.people import Gender, RelationshipType
 from app.rules.names import name_key
@@ -48,12 +49,25 @@ MAX_REPORTED_PROBLEMS = 500
 Title = Annotated[str, bounded(20), PRINTABLE, NOT_FORMULA]
 
 
+def _examples(make: Callable[[], list[Any]]) -> Callable[[dict[str, Any]], None]:
+    """A schema's ``examples``, made when the schema is (the examples are defined below)."""
+
+    def add(schema: dict[str, Any]) -> None:
+        schema["examples"] = make()
+
+    return add
+
+
 class RollCarer(Input):
     """A parent or carer of the pupil, and how they are related to them.
 
     Matched to the pupil's carers by name; fields left out keep their stored value, and
     ``null`` clears an optional field.
     """
+
+    model_config = ConfigDict(
+        json_schema_extra=_examples(lambda: [EXAMPLE_ROLL["pupils"][0]["carers"][0]])
+    )
 
     forename: PersonName
     surname: PersonName
@@ -73,6 +87,8 @@ class RollCarer(Input):
 class RollPupil(Input):
     """One pupil on the roll. Optional fields left out keep their stored value; ``null``
     clears them."""
+
+    model_config = ConfigDict(json_schema_extra=_examples(lambda: [EXAMPLE_ROLL["pupils"][0]]))
 
     upn: Upn
     legal_forename: PersonName
@@ -94,6 +110,8 @@ class RollPush(Input):
     """The school's whole roll on one date. Pupils on the school's roll who are not in it
     come off roll on ``as_of``; an empty ``pupils`` list takes everyone off roll."""
 
+    model_config = ConfigDict(json_schema_extra=_examples(lambda: [EXAMPLE_ROLL]))
+
     as_of: CalendarDate = Field(description="The date the roll describes; not in the future.")
     pupils: list[RollPupil] = Field(max_length=MAX_ROLL_PUPILS)
 
@@ -101,6 +119,8 @@ class RollPush(Input):
 class RollSummary(Output):
     """What a roll push did. Counts only: the response carries no personal data, and counts
     a row alike whatever KPAS holds about the UPN elsewhere."""
+
+    model_config = ConfigDict(json_schema_extra=_examples(lambda: [EXAMPLE_SUMMARY]))
 
     as_of: date
     pupils_on_roll: int = Field(description="Rows in the roll.")
@@ -130,6 +150,8 @@ class RollSummary(Output):
 class RollCheck(RollSummary):
     """What a roll push would do (`validate_only=true`): nothing was changed."""
 
+    model_config = ConfigDict(json_schema_extra=_examples(lambda: [EXAMPLE_CHECK]))
+
     validate_only: bool = Field(
         default=True,
         description="Always true: the push was only validated and nothing was changed; the "
@@ -142,6 +164,8 @@ class RollCheck(RollSummary):
 
 
 class RollFieldError(BaseModel):
+    model_config = ConfigDict(json_schema_extra=_examples(lambda: [EXAMPLE_FIELD_ERROR]))
+
     location: str = Field(description="Where the problem is: body, query, header or path.")
     pointer: str = Field(
         description="JSON pointer into the roll as JSON (a CSV row n is `/pupils/{n-1}`)."
@@ -164,6 +188,8 @@ class RollFieldError(BaseModel):
 
 class RollProblem(BaseModel):
     """RFC 9457 problem details for a refused roll: one entry per problem."""
+
+    model_config = ConfigDict(json_schema_extra=_examples(lambda: [EXAMPLE_PROBLEM]))
 
     type: str
     title: str
@@ -595,83 +621,433 @@ def read_csv_roll(
 # --- documentation --------------------------------------------------------------------------
 
 
-def _inline(schema: dict[str, Any]) -> dict[str, Any]:
-    """A JSON schema with its ``$defs`` written in place, to embed in an OpenAPI operation."""
-    definitions: dict[str, Any] = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                target = resolve(definitions[ref.removeprefix("#/$defs/")])
-                return {**target, **{k: resolve(v) for k, v in node.items() if k != "$ref"}}
-            return {k: resolve(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [resolve(v) for v in node]
-        return node
-
-    resolved: dict[str, Any] = resolve(schema)
-    return resolved
-
-
-#: The roll the documentation offers: two made-up pupils, valid as sent. Their UPNs carry LA
-#: number 999, which no authority has, so they can never be a real child's. Pushed unchanged
-#: to a school with pupils on roll it would take them off, so it is refused unless
-#: ``expected_leavers`` confirms that.
+#: The roll the documentation offers: the whole roll of the demo school Hopgarden Primary School
+#: (synthetic), URN 990028, on 1 December 2026, as ``samples/roll.json`` has it. Every person
+#: is made up and every UPN carries LA number 999, which no authority has. It restates every
+#: pupil the demo holds on that roll, so pushed there it takes nobody off roll: it updates
+#: their addresses and carers' details and adds nothing else.
 EXAMPLE_ROLL: dict[str, Any] = {
-    "as_of": "2026-11-30",
+    "as_of": "2026-12-01",
     "pupils": [
         {
-            "upn": "F999401220101",
-            "legal_forename": "Amelia",
-            "legal_middle_names": "Rose",
-            "legal_surname": "Clarke",
-            "date_of_birth": "2013-04-17",
-            "gender": "female",
-            "address_lines": ["14 Tonford Lane", "Canterbury", "Kent"],
-            "postcode": "CT1 3QU",
-            "phone": "07700 900123",
-            "on_roll_from": "2024-09-04",
+            "upn": "P999000026313",
+            "legal_forename": "Isla",
+            "legal_surname": "Tillbrook",
+            "date_of_birth": "2016-09-29",
+            "gender": "not_known",
+            "address_lines": ["7 Orchard Close", "Canterbury", "Kent"],
+            "postcode": "CT1 4XT",
+            "on_roll_from": "2023-09-01",
             "carers": [
                 {
-                    "forename": "Sarah",
-                    "surname": "Clarke",
+                    "forename": "Evie",
+                    "surname": "Tillbrook",
+                    "title": "Ms",
+                    "relationship": "mother",
+                    "parental_responsibility": True,
+                    "lives_with": True,
+                    "contact_priority": 1,
+                    "phone": "+447700900346",
+                    "email": "evie.tillbrook@example.org",
+                }
+            ],
+        },
+        {
+            "upn": "D999000026314",
+            "legal_forename": "Ravi",
+            "legal_surname": "Northam",
+            "date_of_birth": "2020-02-28",
+            "gender": "female",
+            "address_lines": ["23 Hop Garden Way", "Canterbury", "Kent"],
+            "postcode": "CT1 1JG",
+            "on_roll_from": "2025-09-01",
+            "carers": [
+                {
+                    "forename": "Ravi",
+                    "surname": "Northam",
+                    "title": "Mr",
+                    "relationship": "step_parent",
+                    "parental_responsibility": True,
+                    "lives_with": True,
+                    "contact_priority": 1,
+                    "phone": "+447700900478",
+                    "email": "ravi.northam@example.org",
+                }
+            ],
+        },
+        {
+            "upn": "T999000026315",
+            "legal_forename": "Amelia",
+            "legal_surname": "Fairleigh",
+            "date_of_birth": "2020-08-09",
+            "gender": "not_known",
+            "address_lines": ["41 Chapel Lane", "Thanington", "Canterbury", "Kent"],
+            "postcode": "CT1 3TE",
+            "on_roll_from": "2024-09-01",
+            "carers": [
+                {
+                    "forename": "Aarav",
+                    "surname": "Fairleigh",
+                    "title": "Mr",
+                    "relationship": "grandparent",
+                    "parental_responsibility": False,
+                    "lives_with": True,
+                    "contact_priority": 1,
+                    "phone": "+447700900414",
+                    "email": "aarav.fairleigh@example.org",
+                },
+                {
+                    "forename": "Oscar",
+                    "surname": "Fairleigh",
+                    "title": "Mr",
+                    "relationship": "father",
+                    "parental_responsibility": True,
+                    "lives_with": False,
+                    "contact_priority": 2,
+                    "phone": "+447700900919",
+                    "email": "oscar.fairleigh@example.org",
+                },
+            ],
+        },
+        {
+            "upn": "G999000026316",
+            "legal_forename": "Fatima",
+            "legal_surname": "Rushworth",
+            "date_of_birth": "2019-04-16",
+            "gender": "male",
+            "address_lines": ["9 Stour View", "Canterbury", "Kent"],
+            "postcode": "CT1 7RS",
+            "on_roll_from": "2023-09-01",
+            "carers": [
+                {
+                    "forename": "Oliver",
+                    "surname": "Rushworth",
+                    "title": "Mr",
+                    "relationship": "step_parent",
+                    "parental_responsibility": True,
+                    "lives_with": True,
+                    "contact_priority": 1,
+                    "phone": "+447700900698",
+                    "email": "oliver.rushworth@example.org",
+                }
+            ],
+        },
+        {
+            "upn": "W999000026317",
+            "legal_forename": "Ravi",
+            "legal_surname": "Northam",
+            "date_of_birth": "2018-09-25",
+            "gender": "male",
+            "address_lines": ["Flat 2", "16 Whitstable Road", "Canterbury", "Kent"],
+            "postcode": "CT1 7TQ",
+            "on_roll_from": "2023-09-01",
+            "carers": [
+                {
+                    "forename": "Oliver",
+                    "surname": "Northam",
+                    "title": "Mr",
+                    "relationship": "father",
+                    "parental_responsibility": True,
+                    "lives_with": True,
+                    "contact_priority": 1,
+                    "phone": "+447700900069",
+                    "email": "oliver.northam@example.org",
+                }
+            ],
+        },
+        {
+            "upn": "K999000026318",
+            "legal_forename": "Mia",
+            "legal_surname": "Nowak",
+            "date_of_birth": "2015-09-07",
+            "gender": "not_known",
+            "address_lines": ["58 Cherry Tree Avenue", "Canterbury", "Kent"],
+            "postcode": "CT1 3FY",
+            "on_roll_from": "2023-09-01",
+            "carers": [
+                {
+                    "forename": "Mateo",
+                    "surname": "Nowak",
+                    "title": "Mr",
+                    "relationship": "father",
+                    "parental_responsibility": True,
+                    "lives_with": True,
+                    "contact_priority": 1,
+                    "phone": "+447700900179",
+                    "email": "mateo.nowak@example.org",
+                },
+                {
+                    "forename": "George",
+                    "surname": "Nowak",
+                    "title": "Mr",
+                    "relationship": "step_parent",
+                    "parental_responsibility": True,
+                    "lives_with": False,
+                    "contact_priority": 2,
+                    "phone": "+447700900920",
+                    "email": "george.nowak@example.org",
+                },
+            ],
+        },
+        {
+            "upn": "Z999000026319",
+            "legal_forename": "Jack",
+            "legal_surname": "Rushworth",
+            "date_of_birth": "2019-12-29",
+            "gender": "male",
+            "address_lines": ["3 Pilgrims Court", "Canterbury", "Kent"],
+            "postcode": "CT1 5ZR",
+            "on_roll_from": "2025-09-01",
+            "carers": [
+                {
+                    "forename": "George",
+                    "surname": "Rushworth",
+                    "title": "Mr",
+                    "relationship": "father",
+                    "parental_responsibility": True,
+                    "lives_with": True,
+                    "contact_priority": 1,
+                    "phone": "+447700900554",
+                    "email": "george.rushworth@example.org",
+                }
+            ],
+        },
+        {
+            "upn": "K999000026320",
+            "legal_forename": "Harry",
+            "legal_surname": "Nowak",
+            "date_of_birth": "2020-07-10",
+            "gender": "not_known",
+            "address_lines": ["112 Wincheap Green", "Canterbury", "Kent"],
+            "postcode": "CT1 9ZX",
+            "on_roll_from": "2024-09-01",
+            "carers": [
+                {
+                    "forename": "Harry",
+                    "surname": "Nowak",
+                    "title": "Mr",
+                    "relationship": "father",
+                    "parental_responsibility": True,
+                    "lives_with": True,
+                    "contact_priority": 1,
+                    "phone": "+447700900785",
+                    "email": "harry.nowak@example.org",
+                }
+            ],
+        },
+        {
+            "upn": "Z999000026321",
+            "legal_forename": "Zoë",
+            "legal_surname": "Ockley",
+            "date_of_birth": "2019-09-14",
+            "gender": "female",
+            "address_lines": ["27 Meadow Bank", "Harbledown", "Canterbury", "Kent"],
+            "postcode": "CT1 5BL",
+            "on_roll_from": "2024-09-01",
+            "carers": [
+                {
+                    "forename": "Mateo",
+                    "surname": "Ockley",
+                    "title": "Mr",
+                    "relationship": "father",
+                    "parental_responsibility": True,
+                    "lives_with": True,
+                    "contact_priority": 1,
+                    "phone": "+447700900832",
+                    "email": "mateo.ockley@example.org",
+                },
+                {
+                    "forename": "Zoë",
+                    "surname": "Ockley",
+                    "title": "Mrs",
+                    "relationship": "grandparent",
+                    "parental_responsibility": False,
+                    "lives_with": False,
+                    "contact_priority": 2,
+                    "phone": "+447700900204",
+                    "email": "zoe.ockley@example.org",
+                },
+            ],
+        },
+        {
+            "upn": "N999000026322",
+            "legal_forename": "Mateo",
+            "legal_surname": "Tillbrook",
+            "date_of_birth": "2019-04-29",
+            "gender": "not_known",
+            "address_lines": ["66 Oast House Lane", "Canterbury", "Kent"],
+            "postcode": "CT1 8BP",
+            "on_roll_from": "2025-09-01",
+            "carers": [
+                {
+                    "forename": "Lily",
+                    "surname": "Tillbrook",
                     "title": "Mrs",
                     "relationship": "mother",
                     "parental_responsibility": True,
                     "lives_with": True,
                     "contact_priority": 1,
-                    "phone": "07700 900124",
-                    "email": "s.clarke@example.org",
+                    "phone": "+447700900547",
+                    "email": "lily.tillbrook@example.org",
                 }
             ],
         },
         {
-            "upn": "V999401220102",
-            "legal_forename": "Oliver",
-            "legal_surname": "Bennett",
-            "preferred_forename": "Ollie",
-            "date_of_birth": "2012-10-02",
+            "upn": "C999000026323",
+            "legal_forename": "Noah",
+            "legal_surname": "Nowak",
+            "date_of_birth": "2021-10-20",
             "gender": "male",
-            "address_lines": ["3 Marine Parade", "Margate", "Kent"],
-            "postcode": "CT9 1DH",
-            "on_roll_from": "2025-01-07",
+            "address_lines": ["18 Kingsmead Road", "Canterbury", "Kent"],
+            "postcode": "CT1 7SU",
+            "on_roll_from": "2025-09-01",
+            "carers": [
+                {
+                    "forename": "Oscar",
+                    "surname": "Nowak",
+                    "title": "Mr",
+                    "relationship": "father",
+                    "parental_responsibility": True,
+                    "lives_with": True,
+                    "contact_priority": 1,
+                    "phone": "+447700900801",
+                    "email": "oscar.nowak@example.org",
+                }
+            ],
+        },
+        {
+            "upn": "R999000026324",
+            "legal_forename": "Aarav",
+            "legal_surname": "Lanyon",
+            "date_of_birth": "2019-02-09",
+            "gender": "male",
+            "address_lines": ["5 Rosemary Gardens", "Canterbury", "Kent"],
+            "postcode": "CT1 5TJ",
+            "on_roll_from": "2024-09-01",
+            "carers": [
+                {
+                    "forename": "Evie",
+                    "surname": "Lanyon",
+                    "title": "Ms",
+                    "relationship": "mother",
+                    "parental_responsibility": True,
+                    "lives_with": True,
+                    "contact_priority": 1,
+                    "phone": "+447700900302",
+                    "email": "evie.lanyon@example.org",
+                },
+                {
+                    "forename": "Arthur",
+                    "surname": "Lanyon",
+                    "title": "Mr",
+                    "relationship": "grandparent",
+                    "parental_responsibility": False,
+                    "lives_with": False,
+                    "contact_priority": 2,
+                    "phone": "+447700900699",
+                    "email": "arthur.lanyon@example.org",
+                },
+            ],
         },
     ],
 }
-#: The same roll as CSV (``as_of`` is then a query parameter).
-EXAMPLE_CSV_ROLL = (
-    "upn,legal_forename,legal_middle_names,legal_surname,preferred_forename,date_of_birth,"
-    "gender,address_line_1,address_line_2,address_line_3,postcode,phone,on_roll_from,"
-    "carer_1_forename,carer_1_surname,carer_1_title,carer_1_relationship,"
-    "carer_1_parental_responsibility,carer_1_lives_with,carer_1_contact_priority,"
-    "carer_1_phone,carer_1_email\r\n"
-    "F999401220101,Amelia,Rose,Clarke,,2013-04-17,F,14 Tonford Lane,Canterbury,Kent,CT1 3QU,"
-    "07700 900123,2024-09-04,Sarah,Clarke,Mrs,mother,yes,yes,1,07700 900124,"
-    "s.clarke@example.org\r\n"
-    "V999401220102,Oliver,,Bennett,Ollie,2012-10-02,M,3 Marine Parade,Margate,Kent,CT9 1DH,,"
-    "2025-01-07,,,,,,,,,\r\n"
-)
+
+#: The CSV roll's columns, in the order the example uses.
+_EXAMPLE_CSV_COLUMNS = [
+    "upn",
+    "legal_forename",
+    "legal_surname",
+    "date_of_birth",
+    "gender",
+    *(f"address_line_{n}" for n in range(1, 5)),
+    "postcode",
+    "on_roll_from",
+    *(
+        f"carer_{n}_{name}"
+        for n in range(1, CSV_CARERS + 1)
+        for name in (
+            "forename",
+            "surname",
+            "title",
+            "relationship",
+            "parental_responsibility",
+            "lives_with",
+            "contact_priority",
+            "phone",
+            "email",
+        )
+    ),
+]
+_GENDER_LETTERS = {"female": "F", "male": "M", "not_known": "U"}
+
+
+def _csv_cell(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else str(value)
+
+
+def _example_csv_roll(roll: dict[str, Any]) -> str:
+    """``roll`` as CSV: its pupils, one row each, with up to two carers (``as_of`` is then a
+    query parameter)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(_EXAMPLE_CSV_COLUMNS)
+    for pupil in roll["pupils"]:
+        row: dict[str, object] = {
+            key: value for key, value in pupil.items() if key not in {"address_lines", "carers"}
+        }
+        row["gender"] = _GENDER_LETTERS[pupil["gender"]]
+        for n, line in enumerate(pupil.get("address_lines") or [], start=1):
+            row[f"address_line_{n}"] = line
+        for n, carer in enumerate(pupil.get("carers") or [], start=1):
+            row.update({f"carer_{n}_{key}": value for key, value in carer.items()})
+        writer.writerow([_csv_cell(row.get(column)) for column in _EXAMPLE_CSV_COLUMNS])
+    return out.getvalue()
+
+
+#: The same roll as CSV, as ``samples/roll.csv`` has it (send ``as_of=2026-12-01``).
+EXAMPLE_CSV_ROLL = _example_csv_roll(EXAMPLE_ROLL)
+
+
+#: What pushing the example roll to the demo school does: all twelve pupils are already on
+#: its roll; their records take the example's addresses and their carers its details.
+EXAMPLE_SUMMARY: dict[str, Any] = {
+    "as_of": "2026-12-01",
+    "pupils_on_roll": 12,
+    "joined": 0,
+    "updated": 12,
+    "unchanged": 0,
+    "held_for_review": 0,
+    "left": 0,
+    "carers_created": 0,
+    "carers_updated": 16,
+}
+EXAMPLE_CHECK: dict[str, Any] = {**EXAMPLE_SUMMARY, "validate_only": True, "leavers": []}
+EXAMPLE_FIELD_ERROR: dict[str, Any] = {
+    "location": "body",
+    "pointer": "/pupils/2/upn",
+    "detail": "Row 3, upn: the UPN's check letter does not match its digits.",
+    "code": "value_error",
+    "row": 3,
+    "field": "upn",
+    "problem": "the UPN's check letter does not match its digits",
+}
+EXAMPLE_PROBLEM: dict[str, Any] = {
+    "type": "https://kpas.kent.gov.uk/problems/validation-failed",
+    "title": "The request has invalid fields",
+    "status": 422,
+    "detail": "The roll was not applied: 1 problem(s). Nothing was changed.",
+    "instance": "/v1/schools/990028/roll",
+    "errors": [EXAMPLE_FIELD_ERROR],
+}
+
+
+class RollCsv(RootModel[str]):
+    """A roll as CSV (``text/csv``, UTF-8): a header row naming the columns, then one row per
+    pupil; ``as_of`` is a query parameter. The operation's description lists the columns."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_CSV_ROLL]})
 
 
 def roll_request_body() -> dict[str, Any]:
@@ -680,15 +1056,11 @@ def roll_request_body() -> dict[str, Any]:
         "required": True,
         "content": {
             "application/json": {
-                "schema": _inline(RollPush.model_json_schema()),
+                "schema": component_ref(RollPush),
                 "example": EXAMPLE_ROLL,
             },
             "text/csv": {
-                "schema": {
-                    "type": "string",
-                    "description": "A header row, then one row per pupil (see the operation's "
-                    "description for the columns).",
-                },
+                "schema": component_ref(RollCsv),
                 "example": EXAMPLE_CSV_ROLL,
             },
         },

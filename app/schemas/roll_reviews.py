@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.models.roll_reviews import RollReview, RollReviewReason, RollReviewStatus
 from app.schemas.common import (
@@ -28,17 +29,64 @@ from app.schemas.schools import URN
 FieldValue = str | int | bool | list[str] | None
 
 
+#: A list's cursor is opaque: pass it back unchanged.
+_NEXT = "AXZX2yePNeZ-_svwqWyOpPy02boEmwFT39E4_iWp8MC9XiJdb_phKXxIWmzG55EmEQwHqbE"
+#: A dual-registered pupil's new address, sent by one of the two schools, not yet decided.
+_REVIEW: JsonDict = {
+    "id": "aab8edc3-afd7-42db-b724-5452dc002cd3",
+    "school_urn": 990028,
+    "pupil_id": "21c0ca72-076e-4f32-ad8e-b37ca0f6e495",
+    "reason": "dual_registration",
+    "status": "open",
+    "detected_at": "2026-11-24T18:04:52Z",
+    "updated_at": "2026-12-01T18:05:03Z",
+    "resolved_at": None,
+    "resolved_by": None,
+    "held_fields": ["address_lines", "postcode"],
+    "held_carers": 1,
+}
+_POSTCODE: JsonDict = {
+    "field": "postcode",
+    "sent": "CT2 7NA",
+    "held_then": "CT1 3QN",
+    "held_now": "CT1 3QN",
+}
+_ADDRESS: JsonDict = {
+    "field": "address_lines",
+    "sent": ["3 Hopgarden Lane", "Canterbury"],
+    "held_then": ["17 Orchard Close", "Canterbury"],
+    "held_now": ["17 Orchard Close", "Canterbury"],
+}
+_CARER: JsonDict = {
+    "carer_id": "a1ffdfad-f911-4b0b-becb-8da24126712c",
+    "forename": "Priya",
+    "surname": "Marlowe",
+    "fields": [
+        {
+            "field": "phone",
+            "sent": "+447700900214",
+            "held_then": "+447700900587",
+            "held_now": "+447700900587",
+        }
+    ],
+}
+
+
 class RollReviewFilters(Input):
     """Query parameters of ``GET /v1/roll-reviews``."""
 
-    status: RollReviewStatus | None = None
-    school_urn: URN | None = Field(default=None, description="Reviews of this school's roll.")
-    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
+    status: RollReviewStatus | None = Field(default=None, examples=["open"])
+    school_urn: URN | None = Field(
+        default=None, description="Reviews of this school's roll.", examples=[990028]
+    )
+    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX, examples=[50])
     cursor: Cursor | None = None
 
 
 class HeldFieldRead(Output):
     """One field the school's roll would change."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_POSTCODE]})
 
     field: str = Field(description="The field, by its name on the pupil, carer or relationship.")
     sent: FieldValue = Field(description="What the school's roll sent.")
@@ -55,6 +103,8 @@ class HeldFieldRead(Output):
 class HeldCarerRead(Output):
     """A carer the school's roll would change, or add."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [_CARER]})
+
     carer_id: uuid.UUID | None = Field(
         description="The carer KPAS holds; null for a carer the roll named who is not linked "
         "to the pupil (accepting creates and links them)."
@@ -65,6 +115,8 @@ class HeldCarerRead(Output):
 
 
 class RollReviewSummary(Output):
+    model_config = ConfigDict(json_schema_extra={"examples": [_REVIEW]})
+
     id: uuid.UUID
     school_urn: int = Field(description="The school whose roll sent the changes.")
     pupil_id: uuid.UUID
@@ -101,11 +153,26 @@ class RollReviewSummary(Output):
 
 
 class RollReviewPage(Page[RollReviewSummary]):
-    pass
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [_REVIEW],
+                    "next_cursor": _NEXT,
+                }
+            ]
+        }
+    )
 
 
 class RollReviewRead(RollReviewSummary):
     """A review: what the school's roll sent next to what KPAS holds."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{**_REVIEW, "pupil": [_ADDRESS, _POSTCODE], "carers": [_CARER]}]
+        }
+    )
 
     pupil: list[HeldFieldRead] = Field(description="The pupil's fields the roll would change.")
     carers: list[HeldCarerRead]

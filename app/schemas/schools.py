@@ -40,11 +40,11 @@ class SchoolCreate(Input):
         json_schema_extra={
             "examples": [
                 {
-                    "urn": 990002,
-                    "name": "Foxglove Primary School (synthetic)",
+                    "urn": 990301,
+                    "name": "Larkspur Green Primary School (synthetic)",
                     "phase": "primary",
                     "district": "ashford",
-                    "status": "open",
+                    "status": "proposed_to_open",
                 }
             ]
         }
@@ -97,18 +97,48 @@ class SchoolRead(Output):
 
 
 class SchoolPage(Page[SchoolRead]):
-    pass
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "urn": 990028,
+                            "name": "Hopgarden Primary School (synthetic)",
+                            "phase": "primary",
+                            "district": "canterbury",
+                            "area_team": "east",
+                            "status": "open",
+                            "created_at": "2025-09-01T08:30:00Z",
+                            "updated_at": "2025-09-01T08:30:00Z",
+                        },
+                        {
+                            "urn": 990031,
+                            "name": "Oakfield Primary School (synthetic)",
+                            "phase": "primary",
+                            "district": "canterbury",
+                            "area_team": "east",
+                            "status": "open",
+                            "created_at": "2025-09-01T08:30:00Z",
+                            "updated_at": "2026-02-10T11:42:07Z",
+                        },
+                    ],
+                    "next_cursor": "ASzu7po9IXD0YSOeigJucFovtIGgfVtZm06DJqpzygmTpJACftQjJiI",
+                }
+            ]
+        }
+    )
 
 
 class SchoolFilters(Input):
     """Query parameters of ``GET /v1/schools``."""
 
-    district: District | None = Field(default=None, examples=["ashford"])
-    area_team: AreaTeam | None = Field(default=None, examples=["south"])
+    district: District | None = Field(default=None, examples=["canterbury"])
+    area_team: AreaTeam | None = Field(default=None, examples=["east"])
     phase: SchoolPhase | None = Field(default=None, examples=["primary"])
     status: SchoolStatus | None = Field(default=None, examples=["open"])
     name: NameSearch | None = Field(
-        default=None, description="Case-insensitive part of the school's name.", examples=["fox"]
+        default=None, description="Case-insensitive part of the school's name.", examples=["hop"]
     )
-    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
+    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX, examples=[50])
     cursor: Cursor | None = None

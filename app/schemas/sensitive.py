@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
+    ConfigDict,
     Field,
     ModelWrapValidatorHandler,
     RootModel,
@@ -24,6 +25,7 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic.config import JsonDict
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from app.models.people import DocumentKind, SensitiveCategory, SensitiveEntry
@@ -38,6 +40,7 @@ from app.schemas.common import (
     Output,
     Page,
     bounded,
+    schema_examples,
 )
 from app.schemas.contact import Email, PersonName, Phone
 
@@ -183,6 +186,7 @@ EthnicityCode = Annotated[
 ]
 
 
+@schema_examples("ASD")
 class SenNeed(StrEnum):
     """SEN type of need, as the school census records a pupil's primary and secondary need."""
 
@@ -201,6 +205,7 @@ class SenNeed(StrEnum):
     NSA = "NSA"  # SEN support but no specialist assessment of type of need
 
 
+@schema_examples("sen_support")
 class SendStatus(StrEnum):
     """SEN provision (census codes E and K)."""
 
@@ -208,6 +213,7 @@ class SendStatus(StrEnum):
     SEN_SUPPORT = "sen_support"
 
 
+@schema_examples("medical_condition")
 class HealthNeedCategory(StrEnum):
     MEDICAL_CONDITION = "medical_condition"
     DISABILITY = "disability"
@@ -215,6 +221,7 @@ class HealthNeedCategory(StrEnum):
     OTHER = "other"
 
 
+@schema_examples("child_in_need")
 class SocialCareInvolvement(StrEnum):
     CHILD_IN_NEED = "child_in_need"  # Children Act 1989 s17
     CHILD_PROTECTION_PLAN = "child_protection_plan"  # s47 enquiry, child protection conference
@@ -244,19 +251,118 @@ Description = Annotated[str, bounded(500), PRINTABLE]
 RoleText = Annotated[str, bounded(100), PRINTABLE]
 OrganisationText = Annotated[str, bounded(200), PRINTABLE, NOT_FORMULA]
 
+# --- examples ----------------------------------------------------------------------------
+
+_PUPIL_ID = "21c0ca72-076e-4f32-ad8e-b37ca0f6e495"
+_ETHNICITY: JsonDict = {"code": "WENG"}
+_HEALTH: JsonDict = {
+    "description": "Type 1 diabetes: insulin pump; blood glucose checked before lunch",
+    "need_category": "medical_condition",
+}
+_SEND: JsonDict = {
+    "status": "ehcp",
+    "primary_need": "ASD",
+    "secondary_need": "SLCN",
+    "plan_date": "2025-03-12",
+}
+_LEAD: JsonDict = {
+    "name": "Sarah Whitcombe",
+    "role": "Social worker",
+    "organisation": "KCC Children's Social Work Services, Canterbury",
+    "phone": "07700 900871",
+    "email": "sarah.whitcombe@kent.gov.uk",
+}
+_SOCIAL_CARE: JsonDict = {
+    "involvement": "child_in_need",
+    "start_date": "2026-10-05",
+    "lead_professional": _LEAD,
+}
+_SEND_CREATE: JsonDict = {
+    "category": "send",
+    "source": "EHCP issued by KCC SEN team",
+    "article9_condition": "9(2)(g)",
+    "details": _SEND,
+}
+_READ: JsonDict = {
+    "pupil_id": _PUPIL_ID,
+    "recorded_by": "a.pemberton@kent.gov.uk",
+    "created_at": "2026-10-07T11:26:53Z",
+    "updated_at": "2026-10-07T11:26:53Z",
+}
+_ETHNICITY_READ: JsonDict = {
+    **_READ,
+    "id": "d45970cc-b011-4ef7-8bd9-fadbb3632eee",
+    "category": "ethnicity",
+    "source": "school census, autumn 2026",
+    "article9_condition": "9(2)(g)",
+    "valid_from": "2026-10-01",
+    "valid_to": None,
+    "details": {"code": "WENG", "main_code": "WBRI"},
+}
+_HEALTH_READ: JsonDict = {
+    **_READ,
+    "id": "f3391365-8cec-4194-a546-b3f7d886e129",
+    "category": "health",
+    "source": "individual healthcare plan from the school nurse, October 2026",
+    "article9_condition": "9(2)(h)",
+    "valid_from": "2026-10-01",
+    "valid_to": "2027-09-30",
+    "details": _HEALTH,
+}
+_SEND_READ: JsonDict = {
+    **_READ,
+    "id": "9889866e-d3e8-49ab-9345-31a577e022fc",
+    "category": "send",
+    "source": "EHCP issued by KCC SEN team",
+    "article9_condition": "9(2)(g)",
+    "valid_from": "2025-03-12",
+    "valid_to": None,
+    "details": _SEND,
+}
+_SOCIAL_CARE_READ: JsonDict = {
+    **_READ,
+    "id": "a2e2d88e-739e-4c59-b8bc-90b5d85ac304",
+    "category": "social_care",
+    "source": "KCC Children's Social Work Services referral outcome",
+    "article9_condition": "9(2)(b)",
+    "valid_from": "2026-10-05",
+    "valid_to": "2027-04-04",
+    "details": {**_SOCIAL_CARE, "lead_professional": {**_LEAD, "phone": "+447700900871"}},
+}
+_DOCUMENT: JsonDict = {
+    "id": "589e678e-48b9-4e10-9e5f-2fb67780e985",
+    "pupil_id": _PUPIL_ID,
+    "kind": "birth_certificate",
+    "media_type": "application/pdf",
+    "size_bytes": 284213,
+    "sha256": "4b1e9f0c7a2d5e8b3c6f9a0d1e4b7c2a5d8e1f4a7b0c3d6e9f2a5b8c1d4e7f0a",
+    "source": "copy taken at admission, Hopgarden Primary School",
+    "article9_condition": "9(2)(g)",
+    "recorded_by": "a.pemberton@kent.gov.uk",
+    "created_at": "2026-09-08T14:03:26Z",
+    "content_status": "available",
+}
+
+
 # --- details per category (input) ----------------------------------------------------------
 
 
 class EthnicityDetails(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [_ETHNICITY]})
+
     code: EthnicityCode
 
 
 class HealthDetails(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [_HEALTH]})
+
     description: Description = Field(description="The health need, as the source states it.")
     need_category: HealthNeedCategory
 
 
 class SendDetails(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [_SEND]})
+
     status: SendStatus
     primary_need: SenNeed
     secondary_need: SenNeed | None = None
@@ -278,6 +384,8 @@ class SendDetails(Input):
 
 
 class LeadProfessional(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [_LEAD]})
+
     name: PersonName
     role: RoleText
     organisation: OrganisationText
@@ -286,6 +394,8 @@ class LeadProfessional(Input):
 
 
 class SocialCareDetails(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [_SOCIAL_CARE]})
+
     involvement: SocialCareInvolvement
     start_date: CalendarDate
     end_date: CalendarDate | None = None
@@ -318,21 +428,63 @@ class _EntryCreate(Input):
 
 
 class EthnicityEntryCreate(_EntryCreate):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "category": "ethnicity",
+                    "source": "school census, autumn 2026",
+                    "article9_condition": "9(2)(g)",
+                    "details": _ETHNICITY,
+                }
+            ]
+        }
+    )
+
     category: Literal[SensitiveCategory.ETHNICITY]
     details: EthnicityDetails
 
 
 class HealthEntryCreate(_EntryCreate):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "category": "health",
+                    "source": "individual healthcare plan from the school nurse, October 2026",
+                    "article9_condition": "9(2)(h)",
+                    "valid_from": "2026-10-01",
+                    "details": _HEALTH,
+                }
+            ]
+        }
+    )
+
     category: Literal[SensitiveCategory.HEALTH]
     details: HealthDetails
 
 
 class SendEntryCreate(_EntryCreate):
+    model_config = ConfigDict(json_schema_extra={"examples": [_SEND_CREATE]})
+
     category: Literal[SensitiveCategory.SEND]
     details: SendDetails
 
 
 class SocialCareEntryCreate(_EntryCreate):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "category": "social_care",
+                    "source": "KCC Children's Social Work Services referral outcome",
+                    "article9_condition": "9(2)(b)",
+                    "details": _SOCIAL_CARE,
+                }
+            ]
+        }
+    )
+
     category: Literal[SensitiveCategory.SOCIAL_CARE]
     details: SocialCareDetails
 
@@ -343,6 +495,8 @@ _CATEGORIES = tuple(c.value for c in SensitiveCategory)
 
 class SensitiveEntryCreate(RootModel[Annotated[AnyEntryCreate, Field(discriminator="category")]]):
     """An entry of one category; ``category`` decides the shape of ``details``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_SEND_CREATE]})
 
     @model_validator(mode="wrap")
     @classmethod
@@ -393,16 +547,24 @@ def stored_details(entry: AnyEntryCreate) -> dict[str, Any]:
 
 
 class EthnicityDetailsRead(Output):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"code": "WENG", "main_code": "WBRI"}]}
+    )
+
     code: str
     main_code: str | None = Field(default=None, description="The main code it rolls up to.")
 
 
 class HealthDetailsRead(Output):
+    model_config = ConfigDict(json_schema_extra={"examples": [_HEALTH]})
+
     description: str
     need_category: str
 
 
 class SendDetailsRead(Output):
+    model_config = ConfigDict(json_schema_extra={"examples": [_SEND]})
+
     status: str
     primary_need: str
     secondary_need: str | None = None
@@ -410,6 +572,8 @@ class SendDetailsRead(Output):
 
 
 class LeadProfessionalRead(Output):
+    model_config = ConfigDict(json_schema_extra={"examples": [{**_LEAD, "phone": "+447700900871"}]})
+
     name: str
     role: str
     organisation: str
@@ -418,6 +582,8 @@ class LeadProfessionalRead(Output):
 
 
 class SocialCareDetailsRead(Output):
+    model_config = ConfigDict(json_schema_extra={"examples": [_SOCIAL_CARE_READ["details"]]})
+
     involvement: str
     start_date: date
     end_date: date | None = None
@@ -437,21 +603,29 @@ class _EntryRead(Output):
 
 
 class EthnicityEntryRead(_EntryRead):
+    model_config = ConfigDict(json_schema_extra={"examples": [_ETHNICITY_READ]})
+
     category: Literal[SensitiveCategory.ETHNICITY]
     details: EthnicityDetailsRead
 
 
 class HealthEntryRead(_EntryRead):
+    model_config = ConfigDict(json_schema_extra={"examples": [_HEALTH_READ]})
+
     category: Literal[SensitiveCategory.HEALTH]
     details: HealthDetailsRead
 
 
 class SendEntryRead(_EntryRead):
+    model_config = ConfigDict(json_schema_extra={"examples": [_SEND_READ]})
+
     category: Literal[SensitiveCategory.SEND]
     details: SendDetailsRead
 
 
 class SocialCareEntryRead(_EntryRead):
+    model_config = ConfigDict(json_schema_extra={"examples": [_SOCIAL_CARE_READ]})
+
     category: Literal[SensitiveCategory.SOCIAL_CARE]
     details: SocialCareDetailsRead
 
@@ -466,14 +640,16 @@ AnyEntryRead = EthnicityEntryRead | HealthEntryRead | SendEntryRead | SocialCare
 
 
 class SensitiveEntryPage(Page[SensitiveEntryRead]):
-    pass
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [_SEND_READ, _HEALTH_READ], "next_cursor": None}]}
+    )
 
 
 class SensitiveFilters(Input):
     """Query parameters of ``GET /v1/pupils/{pupil_id}/sensitive``."""
 
-    category: SensitiveCategory | None = None
-    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
+    category: SensitiveCategory | None = Field(default=None, examples=["send"])
+    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX, examples=[50])
     cursor: Cursor | None = None
 
 
@@ -499,6 +675,7 @@ class DocumentUploadFingerprint(Input):
     sha256: str
 
 
+@schema_examples("available")
 class ContentStatus(StrEnum):
     AVAILABLE = "available"
     #: The pupil's key was destroyed (retention): the content is unreadable everywhere.
@@ -506,6 +683,8 @@ class ContentStatus(StrEnum):
 
 
 class DocumentRead(Output):
+    model_config = ConfigDict(json_schema_extra={"examples": [_DOCUMENT]})
+
     id: uuid.UUID
     pupil_id: uuid.UUID
     kind: DocumentKind
@@ -521,13 +700,15 @@ class DocumentRead(Output):
 
 
 class DocumentPage(Page[DocumentRead]):
-    pass
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [_DOCUMENT], "next_cursor": None}]}
+    )
 
 
 class DocumentFilters(Input):
     """Query parameters of ``GET /v1/pupils/{pupil_id}/documents``."""
 
-    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
+    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX, examples=[50])
     cursor: Cursor | None = None
 
 

@@ -6,7 +6,8 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Self, TypeVar
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from app.models.sharing import DataCategory, RecipientKind
 from app.policies.registry import Purpose
@@ -19,11 +20,40 @@ from app.schemas.common import (
     CalendarDate,
     Cursor,
     Input,
+    JsonBool,
     MergePatch,
     Output,
     Page,
     bounded,
 )
+
+#: Kent Police: its id is fixed by the migrations, the same in every database.
+_POLICE_ID = "8a9a6d49-d291-508f-9494-1845b264df94"
+_RECIPIENT: JsonDict = {
+    "id": _POLICE_ID,
+    "code": "kent-police",
+    "name": "Kent Police",
+    "kind": "police",
+    "notice_wording": "professionals from Kent Police",
+    "active": True,
+    "created_at": "2026-11-29T00:00:00Z",
+    "updated_at": "2026-11-29T00:00:00Z",
+}
+_AGREEMENT: JsonDict = {
+    "id": "92452ea7-f5d2-480d-96d9-8dc761509499",
+    "recipient_id": _POLICE_ID,
+    "name": "Kent and Medway Information Sharing Agreement: school attendance",
+    "reference": "KMISA-2026-07",
+    "purposes": ["intervention"],
+    "data_categories": ["identity_contact", "attendance"],
+    "districts": ["swale", "thanet"],
+    "starts_on": "2026-09-01",
+    "ends_on": "2027-08-31",
+    "active": True,
+    "created_at": "2026-08-20T13:12:40Z",
+    "updated_at": "2026-08-20T13:12:40Z",
+}
+
 
 RecipientCode = Annotated[
     str,
@@ -63,25 +93,47 @@ def _distinct(values: list[T] | None) -> list[T] | None:
 
 
 class RecipientCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "kent-youth-justice",
+                    "name": "Kent Youth Justice Service",
+                    "kind": "kcc_team",
+                    "notice_wording": "the Kent Youth Justice Service, for the young people it "
+                    "works with",
+                }
+            ]
+        }
+    )
+
     code: RecipientCode
     name: Name
     kind: RecipientKind
     notice_wording: NoticeWording = Field(
         description="The phrase of the privacy notice that names this recipient."
     )
-    active: bool = True
+    active: JsonBool = True
 
 
 class RecipientUpdate(MergePatch):
     """A JSON merge patch: the fields present are changed; none may be null. The code is fixed."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "Kent Police (Missing and Child Exploitation Team)"}]
+        }
+    )
+
     name: Name | None = None
     kind: RecipientKind | None = None
     notice_wording: NoticeWording | None = None
-    active: bool | None = None
+    active: JsonBool | None = None
 
 
 class RecipientRead(Output):
+    model_config = ConfigDict(json_schema_extra={"examples": [_RECIPIENT]})
+
     id: uuid.UUID
     code: str
     name: str
@@ -93,20 +145,39 @@ class RecipientRead(Output):
 
 
 class RecipientPage(Page[RecipientRead]):
-    pass
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [_RECIPIENT], "next_cursor": None}]}
+    )
 
 
 class RecipientFilters(Input):
     """Query parameters of ``GET /v1/recipients``."""
 
-    kind: RecipientKind | None = None
-    active: bool | None = None
-    code: RecipientCode | None = None
-    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
+    kind: RecipientKind | None = Field(default=None, examples=["inspectorate"])
+    active: bool | None = Field(default=None, examples=[True])
+    code: RecipientCode | None = Field(default=None, examples=["ofsted"])
+    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX, examples=[50])
     cursor: Cursor | None = None
 
 
 class SharingAgreementCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "recipient_id": _POLICE_ID,
+                    "name": "Kent and Medway Information Sharing Agreement: school attendance",
+                    "reference": "KMISA-2026-07",
+                    "purposes": ["intervention"],
+                    "data_categories": ["identity_contact", "attendance"],
+                    "districts": ["swale", "thanet"],
+                    "starts_on": "2026-09-01",
+                    "ends_on": "2027-08-31",
+                }
+            ]
+        }
+    )
+
     recipient_id: uuid.UUID
     name: Name = Field(examples=["Kent and Medway Information Sharing Agreement"])
     reference: Reference | None = None
@@ -133,6 +204,8 @@ class SharingAgreementUpdate(MergePatch):
 
     The recipient is fixed: make a new agreement for another recipient.
     """
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"ends_on": "2027-03-31"}]})
 
     name: Name | None = None
     reference: Reference | None = None
@@ -166,6 +239,8 @@ class SharingAgreementUpdate(MergePatch):
 
 
 class SharingAgreementRead(Output):
+    model_config = ConfigDict(json_schema_extra={"examples": [_AGREEMENT]})
+
     id: uuid.UUID
     recipient_id: uuid.UUID
     name: str
@@ -185,19 +260,25 @@ class SharingAgreementRead(Output):
 
 
 class SharingAgreementPage(Page[SharingAgreementRead]):
-    pass
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [_AGREEMENT], "next_cursor": None}]}
+    )
 
 
 class SharingAgreementFilters(Input):
     """Query parameters of ``GET /v1/sharing-agreements``."""
 
-    recipient_id: uuid.UUID | None = None
-    purpose: Purpose | None = None
+    recipient_id: uuid.UUID | None = Field(default=None, examples=[_POLICE_ID])
+    purpose: Purpose | None = Field(default=None, examples=["prosecution"])
     active_on: CalendarDate | None = Field(
-        default=None, description="Only agreements in force on this day (recipient active)."
+        default=None,
+        description="Only agreements in force on this day (recipient active).",
+        examples=["2026-11-30"],
     )
     district: District | None = Field(
-        default=None, description="Only agreements that reach this district (or the county)."
+        default=None,
+        description="Only agreements that reach this district (or the county).",
+        examples=["canterbury"],
     )
-    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
+    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX, examples=[50])
     cursor: Cursor | None = None

@@ -3,15 +3,15 @@ severely absent, kept up to date by the worker after each import."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from app.db import SessionDep
 from app.policies import Access, Policy
 from app.repositories.attendance_alerts import AlertQuery
 from app.routers.paging import PagingDep
+from app.routers.params import AlertIdPath
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.attendance_alerts import AlertFilters, AlertPage, AlertRead
@@ -19,8 +19,6 @@ from app.services import attendance_alerts
 from app.services.attendance_alerts import alert_etag
 
 router = APIRouter(prefix=f"{PREFIX}/attendance/alerts", tags=["attendance"], route_class=KpasRoute)
-
-AlertIdPath = Annotated[uuid.UUID, Path(description="The alert's id.")]
 
 
 @router.get(

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
@@ -20,6 +19,7 @@ from app.policies import Access, Policy
 from app.repositories.attendance_imports import ImportQuery
 from app.routers.deps import IdempotencyDep, SettingsDep
 from app.routers.paging import PagingDep
+from app.routers.params import ImportIdPath
 from app.routers.route import (
     BODY_LIMIT_SETTING,
     STREAMED_BODY,
@@ -50,7 +50,6 @@ router = APIRouter(
     prefix=f"{PREFIX}/attendance/imports", tags=["attendance"], route_class=KpasRoute
 )
 
-ImportIdPath = Annotated[uuid.UUID, Path(description="The import's id.")]
 
 DESCRIPTION = f"""
 Send attendance marks: for a school's information system, for its own schools.
@@ -119,6 +118,7 @@ def _response(record: AttendanceImport, instance: str) -> StoredResponse:
 @router.post(
     "",
     name="attendance_imports_create",
+    summary="Send attendance marks",
     status_code=201,
     response_model=AttendanceImportRead,
     description=DESCRIPTION,
@@ -151,11 +151,17 @@ async def create_import(
     idempotency: IdempotencyDep,
     mode: Annotated[
         ImportMode,
-        Query(description="`atomic`: all rows or none; `partial`: the valid rows."),
+        Query(
+            description="`atomic`: all rows or none; `partial`: the valid rows.",
+            examples=["atomic"],
+        ),
     ] = ImportMode.ATOMIC,
     validate_only: Annotated[
         bool,
-        Query(description="Check the import and answer what it would do; write nothing."),
+        Query(
+            description="Check the import and answer what it would do; write nothing.",
+            examples=[False],
+        ),
     ] = False,
 ) -> JSONResponse:
     media_type, charset = content_type_of(request.headers.get("content-type", ""))
@@ -196,7 +202,12 @@ async def create_import(
     return response
 
 
-@router.get("", name="attendance_imports_list", response_model=AttendanceImportPage)
+@router.get(
+    "",
+    name="attendance_imports_list",
+    summary="List attendance imports",
+    response_model=AttendanceImportPage,
+)
 async def list_imports(
     access: Annotated[Access, Policy("attendance_import", "list")],
     session: SessionDep,
@@ -225,6 +236,7 @@ async def list_imports(
 @router.get(
     "/{import_id}",
     name="attendance_imports_get",
+    summary="Get an attendance import's report",
     response_model=AttendanceImportRead,
     responses={404: problem_response("No import with that id that you may see.")},
 )
@@ -233,5 +245,11 @@ async def get_import(
     import_id: ImportIdPath,
     session: SessionDep,
 ) -> AttendanceImportRead:
+    """One import's report: its status (`applied`, `partially_applied` or `rejected`), mode,
+    schools, the counts of rows received, applied and refused and of marks created, replaced
+    and unchanged, and its problems (each with its row, field and problem, never the value
+    sent). An information system reads the imports it sent and those naming its schools;
+    school staff those naming their school; attendance managers those naming a school in
+    their area teams. Any other import, or an id that names none, is 404."""
     record = await attendance_imports.get_import(session, access, import_id=import_id)
     return AttendanceImportRead.of(record)

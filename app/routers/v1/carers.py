@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from app.db import SessionDep
 from app.policies import Access, Policy
 from app.repositories.people import CarerQuery
 from app.routers.deps import IfMatchDep
 from app.routers.paging import PagingDep
+from app.routers.params import CarerIdPath
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.routers.v1.pupils import released
@@ -22,7 +22,6 @@ from app.services.pupils import name_prefix
 
 router = APIRouter(prefix=f"{PREFIX}/carers", tags=["carers"], route_class=KpasRoute)
 
-CarerIdPath = Annotated[uuid.UUID, Path(description="The carer's id.")]
 Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: problem_response("No carer with that id that you may see.")}
 PRECONDITIONS: Responses = {

@@ -7,10 +7,9 @@ no ``Idempotency-Key``: a stored replay would keep the secret in the database.
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
@@ -22,6 +21,7 @@ from app.policies import Access, Policy
 from app.repositories.clients import ClientQuery
 from app.routers.deps import IfMatchDep
 from app.routers.paging import PagingDep
+from app.routers.params import ClientIdPath
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.clients import (
@@ -37,7 +37,6 @@ from app.services.clients import client_etag
 
 router = APIRouter(prefix=f"{PREFIX}/clients", tags=["clients"], route_class=KpasRoute)
 
-ClientIdPath = Annotated[uuid.UUID, Path(description="The client's id (its `client_id`).")]
 Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: problem_response("No API client with that id.")}
 PRECONDITIONS: Responses = {

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from app.db import SessionDep
 from app.policies import Access, Policy
 from app.routers.paging import PagingDep
+from app.routers.params import DuplicateIdPath
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.people import (
@@ -24,7 +24,6 @@ router = APIRouter(
     prefix=f"{PREFIX}/possible-duplicates", tags=["possible duplicates"], route_class=KpasRoute
 )
 
-DuplicateIdPath = Annotated[uuid.UUID, Path(description="The possible duplicate's id.")]
 Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: problem_response("No possible duplicate with that id.")}
 

@@ -3,16 +3,16 @@ by information governance."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from app.db import SessionDep
 from app.policies import Access, Policy
 from app.repositories.inspection_grants import GrantQuery
 from app.routers.deps import Created, IdempotencyDep, IfMatchDep
 from app.routers.paging import PagingDep
+from app.routers.params import GrantIdPath
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.inspection_grants import (
@@ -28,7 +28,6 @@ router = APIRouter(
     prefix=f"{PREFIX}/inspection-grants", tags=["inspection grants"], route_class=KpasRoute
 )
 
-GrantIdPath = Annotated[uuid.UUID, Path(description="The inspection grant's id.")]
 Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: problem_response("No inspection grant with that id.")}
 

@@ -6,11 +6,12 @@ import uuid
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from app.db import SessionDep
 from app.policies import Access, Policy
+from app.routers.params import PupilIdPath
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.attendance_figures import (
@@ -25,7 +26,6 @@ from app.services.attendance_figures import PupilAttendance
 
 router = APIRouter(prefix=f"{PREFIX}/pupils", tags=["attendance"], route_class=KpasRoute)
 
-PupilIdPath = Annotated[uuid.UUID, Path(description="The pupil's id.")]
 Responses = dict[int | str, dict[str, Any]]
 PERIOD_PROBLEMS: Responses = {
     422: problem_response(

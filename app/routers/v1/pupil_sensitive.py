@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from app.crypto import ring_of
@@ -15,6 +15,7 @@ from app.db import SessionDep
 from app.policies import Access, Policy
 from app.routers.deps import Created, IdempotencyDep, IfMatchDep, SettingsDep
 from app.routers.paging import PagingDep
+from app.routers.params import DocumentIdPath, EntryIdPath, PupilIdPath
 from app.routers.route import BODY_LIMIT_SETTING, KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.sensitive import (
@@ -34,9 +35,6 @@ from app.services.sensitive import data_categories_of, entry_etag
 
 router = APIRouter(prefix=f"{PREFIX}/pupils", tags=["special category data"], route_class=KpasRoute)
 
-PupilId = Annotated[uuid.UUID, Path(description="The pupil's id.")]
-EntryId = Annotated[uuid.UUID, Path(description="The special category entry's id.")]
-DocumentId = Annotated[uuid.UUID, Path(description="The document's id.")]
 Responses = dict[int | str, dict[str, Any]]
 
 NOT_FOUND: Responses = {404: problem_response("No such pupil, entry or document that you may see.")}
@@ -79,7 +77,7 @@ def _released(
 )
 async def list_entries(
     access: Annotated[Access, Policy("pupil_sensitive", "list")],
-    pupil_id: PupilId,
+    pupil_id: PupilIdPath,
     session: SessionDep,
     filters: Annotated[SensitiveFilters, Query()],
     paging: PagingDep,
@@ -120,7 +118,7 @@ async def list_entries(
 )
 async def create_entry(
     access: Annotated[Access, Policy("pupil_sensitive", "create")],
-    pupil_id: PupilId,
+    pupil_id: PupilIdPath,
     body: SensitiveEntryCreate,
     session: SessionDep,
     idempotency: IdempotencyDep,
@@ -152,8 +150,8 @@ async def create_entry(
 )
 async def get_entry(
     access: Annotated[Access, Policy("pupil_sensitive", "read")],
-    pupil_id: PupilId,
-    entry_id: EntryId,
+    pupil_id: PupilIdPath,
+    entry_id: EntryIdPath,
     session: SessionDep,
 ) -> Response:
     """One special category entry of the pupil, with its `ETag`, sent with `Cache-Control:
@@ -180,8 +178,8 @@ async def get_entry(
 )
 async def delete_entry(
     access: Annotated[Access, Policy("pupil_sensitive", "delete")],
-    pupil_id: PupilId,
-    entry_id: EntryId,
+    pupil_id: PupilIdPath,
+    entry_id: EntryIdPath,
     if_match: IfMatchDep,
     session: SessionDep,
 ) -> Response:
@@ -219,7 +217,7 @@ async def delete_entry(
 )
 async def upload_document(
     access: Annotated[Access, Policy("pupil_sensitive", "create")],
-    pupil_id: PupilId,
+    pupil_id: PupilIdPath,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -266,7 +264,7 @@ async def upload_document(
 )
 async def list_documents(
     access: Annotated[Access, Policy("pupil_sensitive", "list")],
-    pupil_id: PupilId,
+    pupil_id: PupilIdPath,
     session: SessionDep,
     filters: Annotated[DocumentFilters, Query()],
     paging: PagingDep,
@@ -296,8 +294,8 @@ async def list_documents(
 )
 async def get_document(
     access: Annotated[Access, Policy("pupil_sensitive", "read")],
-    pupil_id: PupilId,
-    document_id: DocumentId,
+    pupil_id: PupilIdPath,
+    document_id: DocumentIdPath,
     session: SessionDep,
 ) -> Response:
     """One document's metadata; `content_status` says whether its content still exists. Send
@@ -335,8 +333,8 @@ async def get_document(
 )
 async def document_content(
     access: Annotated[Access, Policy("pupil_sensitive", "read")],
-    pupil_id: PupilId,
-    document_id: DocumentId,
+    pupil_id: PupilIdPath,
+    document_id: DocumentIdPath,
     request: Request,
     session: SessionDep,
 ) -> Response:
@@ -380,8 +378,8 @@ async def document_content(
 )
 async def delete_document(
     access: Annotated[Access, Policy("pupil_sensitive", "delete")],
-    pupil_id: PupilId,
-    document_id: DocumentId,
+    pupil_id: PupilIdPath,
+    document_id: DocumentIdPath,
     if_match: IfMatchDep,
     session: SessionDep,
 ) -> Response:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from app.db import SessionDep
@@ -14,6 +14,7 @@ from app.policies import Access, Policy
 from app.repositories.people import PupilQuery
 from app.routers.deps import Created, IdempotencyDep, IfMatchDep
 from app.routers.paging import PagingDep
+from app.routers.params import CarerIdPath, PupilIdPath, SurvivorIdPath
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.people import (
@@ -33,8 +34,6 @@ from app.services.pupils import PupilRecord, name_prefix, pupil_etag, relationsh
 
 router = APIRouter(prefix=f"{PREFIX}/pupils", tags=["pupils"], route_class=KpasRoute)
 
-PupilIdPath = Annotated[uuid.UUID, Path(description="The pupil's id.")]
-CarerIdPath = Annotated[uuid.UUID, Path(description="The carer's id.")]
 Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: problem_response("No pupil with that id that you may see.")}
 LINK_NOT_FOUND: Responses = {
@@ -339,7 +338,7 @@ async def unlink_pupil_carer(
 )
 async def merge_pupils(
     access: Annotated[Access, Policy("pupil", "merge")],
-    pupil_id: PupilIdPath,
+    pupil_id: SurvivorIdPath,
     body: PupilMerge,
     if_match: IfMatchDep,
     session: SessionDep,

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from app.db import SessionDep
 from app.policies import Access, Policy
 from app.repositories.sharing import RecipientQuery
 from app.routers.deps import Created, IdempotencyDep, IfMatchDep
 from app.routers.paging import PagingDep
+from app.routers.params import RecipientIdPath
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.sharing import (
@@ -26,7 +26,6 @@ from app.services.sharing import recipient_etag
 
 router = APIRouter(prefix=f"{PREFIX}/recipients", tags=["sharing"], route_class=KpasRoute)
 
-RecipientIdPath = Annotated[uuid.UUID, Path(description="The recipient's id.")]
 Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: problem_response("No recipient with that id.")}
 PRECONDITIONS: Responses = {

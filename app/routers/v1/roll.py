@@ -12,9 +12,14 @@ from app.db import SessionDep
 from app.errors import PROBLEM_MEDIA_TYPE
 from app.policies import Access, Policy
 from app.routers.deps import IdempotencyDep, SettingsDep
-from app.routers.route import BODY_LIMIT_SETTING, KpasRoute, content_type_of, problem_response
+from app.routers.params import UrnPath
+from app.routers.route import (
+    BODY_LIMIT_SETTING,
+    KpasRoute,
+    content_type_of,
+    problem_response,
+)
 from app.routers.v1 import PREFIX
-from app.routers.v1.schools import UrnPath
 from app.schemas.common import CalendarDate
 from app.schemas.roll import (
     CSV_CARERS,
@@ -79,6 +84,11 @@ Carers ({CSV_CARERS} per row), for `n` in 1 and 2: `carer_n_forename`, `carer_n_
 cells are all empty is not given. Dates are `YYYY-MM-DD`; `gender` is `female`, `male`,
 `not_known` or the CBDS letters `F`, `M`, `U`; yes/no columns take `true`/`false`,
 `yes`/`no` or `1`/`0`. Unknown columns are refused.
+
+**The examples** are the whole roll of the demo school Hopgarden Primary School (synthetic),
+URN 990028, as `samples/roll.json` and `samples/roll.csv` hold it: every pupil the demo has
+on that roll, so pushed there it takes nobody off roll (`expected_leavers=0` says so) and
+only updates their addresses and their carers' details.
 """
 
 ROLL_PROBLEM: dict[str, Any] = {
@@ -92,6 +102,7 @@ ROLL_PROBLEM: dict[str, Any] = {
 @router.put(
     "/{urn}/roll",
     name="school_roll_replace",
+    summary="Replace a school's roll",
     response_model=RollSummary,
     description=DESCRIPTION,
     responses={
@@ -122,7 +133,10 @@ async def replace_roll(
     settings: SettingsDep,
     as_of: Annotated[
         CalendarDate | None,
-        Query(description="The date a CSV roll describes (a JSON roll gives it in the body)."),
+        Query(
+            description="The date a CSV roll describes (a JSON roll gives it in the body).",
+            examples=["2026-12-01"],
+        ),
     ] = None,
     expected_leavers: Annotated[
         int | None,
@@ -131,11 +145,15 @@ async def replace_roll(
             le=MAX_ROLL_PUPILS,
             description="How many pupils the roll takes off this school's roll. Needed when "
             "that is many (see above); when given it must be exact.",
+            examples=[0],
         ),
     ] = None,
     validate_only: Annotated[
         bool,
-        Query(description="Check the roll and answer what the push would do; change nothing."),
+        Query(
+            description="Check the roll and answer what the push would do; change nothing.",
+            examples=[False],
+        ),
     ] = False,
 ) -> JSONResponse:
     school = await roll.school_for_roll(session, access, urn=urn)

@@ -19,7 +19,7 @@ from app.services import roll_pushes
 router = APIRouter(prefix=f"{PREFIX}/roll-pushes", tags=["school roll"], route_class=KpasRoute)
 
 
-@router.get("", name="roll_pushes_list", response_model=RollPushPage)
+@router.get("", name="roll_pushes_list", summary="List roll pushes", response_model=RollPushPage)
 async def list_roll_pushes(
     access: Annotated[Access, Policy("roll_push", "list")],
     session: SessionDep,

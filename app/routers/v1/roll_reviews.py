@@ -3,15 +3,15 @@ to accept or reject."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from app.db import SessionDep
 from app.policies import Access, Policy
 from app.repositories.roll_reviews import RollReviewQuery
 from app.routers.paging import PagingDep
+from app.routers.params import ReviewIdPath
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.roll_reviews import (
@@ -25,7 +25,6 @@ from app.services.roll_reviews import RollReviewView
 
 router = APIRouter(prefix=f"{PREFIX}/roll-reviews", tags=["roll reviews"], route_class=KpasRoute)
 
-ReviewIdPath = Annotated[uuid.UUID, Path(description="The roll review's id.")]
 Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: problem_response("No roll review with that id that you may see.")}
 

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Response
 
 from app.db import SessionDep
 from app.policies import Access, Policy
+from app.routers.params import UrnPath
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.routers.v1.pupil_attendance import PERIOD_PROBLEMS, released
-from app.routers.v1.schools import UrnPath
 from app.schemas.attendance_figures import (
     AbsenteeRead,
     AttendancePeriodQuery,

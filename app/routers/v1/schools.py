@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from app.db import SessionDep
 from app.policies import Access, Policy
 from app.repositories.schools import SchoolQuery
 from app.routers.deps import Created, IdempotencyDep, IfMatchDep
 from app.routers.paging import PagingDep
+from app.routers.params import UrnPath
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.schools import SchoolCreate, SchoolFilters, SchoolPage, SchoolRead, SchoolUpdate
@@ -19,7 +20,6 @@ from app.services.schools import school_etag
 
 router = APIRouter(prefix=f"{PREFIX}/schools", tags=["schools"], route_class=KpasRoute)
 
-UrnPath = Annotated[int, Path(ge=100000, le=999999, description="The school's six-digit URN.")]
 Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: problem_response("No school with that URN.")}
 PRECONDITIONS: Responses = {

@@ -3,16 +3,16 @@ under which agreement, and when."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from app.db import SessionDep
 from app.policies import Access, Policy
 from app.repositories.sharing import AgreementQuery
 from app.routers.deps import Created, IdempotencyDep, IfMatchDep
 from app.routers.paging import PagingDep
+from app.routers.params import AgreementIdPath
 from app.routers.route import KpasRoute, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.sharing import (
@@ -27,7 +27,6 @@ from app.services.sharing import agreement_etag
 
 router = APIRouter(prefix=f"{PREFIX}/sharing-agreements", tags=["sharing"], route_class=KpasRoute)
 
-AgreementIdPath = Annotated[uuid.UUID, Path(description="The sharing agreement's id.")]
 Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: problem_response("No sharing agreement with that id.")}
 PRECONDITIONS: Responses = {
