@@ -1,7 +1,8 @@
 """Schemathesis over the whole OpenAPI document, against the live service on loopback.
 
 All checks, positive and negative data, every phase (examples, coverage, fuzzing, stateful;
-the coverage phase on PostgreSQL only, where the service runs in production), as a caller whose roles reach every route (who may do what is the authorisation matrix's job),
+the coverage phase on PostgreSQL only, where the service runs in production), as a caller
+whose roles reach every route (who may do what is the authorisation matrix's job),
 stating a purpose those roles may use.
 The seed is fixed so a failure reproduces; set ``KPAS_CONTRACT_SEED`` to explore others and
 ``KPAS_CONTRACT_EXAMPLES`` for a deeper run.
