@@ -663,45 +663,37 @@ class OutboxWorker:
         )
 
     def _rejected(self, message: ClaimedMessage, exc: NotifyRejected) -> _Outcome:
-        now = self._clock()
         self.stats.rejected += 1
-        code = _error_code(exc)
-        _log.warning("outbox_rejected", message_id=str(message.id), error=code)
-        return _Outcome(
-            message,
-            SendRecord(
-                id=message.id,
-                status=MessageStatus.REJECTED,
-                attempts=message.attempts,
-                next_attempt_at=now,
-                outcome_unknown=False,
-                last_error=code,
-                completed_at=now,
-            ),
-            action="message.rejected",
-            details={"error": code},
-        )
+        return self._refused(message, exc, MessageStatus.REJECTED, "message.rejected")
 
     def _parked(self, message: ClaimedMessage, exc: NotifyRejected) -> _Outcome:
         """Notify refused the message because of how the service is set up (trial mode, a team
         key, a missing permission, an archived template): ``dead`` with the reason, for a person
         to retry once the service is fixed, rather than rejected for good."""
-        now = self._clock()
         self.stats.parked += 1
+        return self._refused(message, exc, MessageStatus.DEAD, "message.parked")
+
+    def _refused(
+        self, message: ClaimedMessage, exc: NotifyRejected, status: MessageStatus, action: str
+    ) -> _Outcome:
+        """Notify's refusal, final for this attempt: ``status`` with Notify's error code."""
+        now = self._clock()
         code = _error_code(exc)
-        _log.warning("outbox_parked", message_id=str(message.id), error=code)
+        _log.warning(
+            f"outbox_{action.removeprefix('message.')}", message_id=str(message.id), error=code
+        )
         return _Outcome(
             message,
             SendRecord(
                 id=message.id,
-                status=MessageStatus.DEAD,
+                status=status,
                 attempts=message.attempts,
                 next_attempt_at=now,
                 outcome_unknown=False,
                 last_error=code,
                 completed_at=now,
             ),
-            action="message.parked",
+            action=action,
             details={"error": code},
         )
 
