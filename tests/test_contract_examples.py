@@ -18,12 +18,11 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import func, select, table
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
 import app.schemas
 from app.auth.principal import Role
 from app.cli import render_openapi
-from app.db import create_engine, run_migrations
 from app.demo import (
     DEMO_MARKS_IMPORT_ID,
     DEMO_MIS_CLIENT_ID,
@@ -32,10 +31,6 @@ from app.demo import (
     demo_duplicate_id,
     demo_pupil_id,
     demo_schools,
-    seed_demo,
-    seed_demo_agreements,
-    seed_demo_clients,
-    seed_demo_people,
 )
 from app.main import V1_ROUTERS
 from app.policies import PolicyDeclaration, declared_policies
@@ -54,8 +49,8 @@ from app.routers.params import (
     EXAMPLE_URN,
 )
 from app.rules.kent import AreaTeam
-from tests.conftest import build_app, make_settings
-from tests.databases import fresh_database
+from tests.conftest import build_app
+from tests.demo_support import demo_engine_on
 
 METHODS = frozenset({"get", "post", "put", "patch", "delete"})
 
@@ -374,19 +369,8 @@ async def demo_engine(
     backend: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[AsyncEngine]:
     """A database holding what ``kpas seed-demo`` loads (marks aside), built once here."""
-    async with fresh_database(backend, tmp_path_factory.mktemp(f"examples-{backend}")) as url:
-        settings = make_settings(url)
-        engine = create_engine(settings)
-        async with engine.begin() as conn:
-            await run_migrations(conn, settings.migrations_dir, "head")
-        async with AsyncSession(bind=engine, expire_on_commit=False) as session:
-            await seed_demo(session)
-            await seed_demo_agreements(session)
-            await seed_demo_people(session)
-            await seed_demo_clients(session)
-            await session.commit()
+    async with demo_engine_on(backend, tmp_path_factory.mktemp(f"examples-{backend}")) as engine:
         yield engine
-        await engine.dispose()
 
 
 @dataclass

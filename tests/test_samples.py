@@ -20,16 +20,11 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from app.auth.principal import Role
-from app.db import create_engine, run_migrations
 from app.demo import (
     demo_pupil_id,
-    seed_demo,
-    seed_demo_agreements,
-    seed_demo_marks,
-    seed_demo_people,
 )
 from app.routers.params import EXAMPLE_PUPIL_ID, EXAMPLE_URN
 from app.rules.attendance import CODES_IN_FORCE_FROM, classify, normal_code, normal_session
@@ -37,8 +32,8 @@ from app.rules.upn import validate_upn
 from app.schemas.attendance_imports import EXAMPLE_IMPORT
 from app.schemas.roll import EXAMPLE_CSV_ROLL, EXAMPLE_ROLL, read_csv_roll, read_json_roll
 from app.services.attendance_rows import CsvMarkReader, JsonMarkReader, RawMark
-from tests.conftest import build_app, make_settings
-from tests.databases import fresh_database
+from tests.conftest import build_app
+from tests.demo_support import demo_engine_on
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 COLLECTION = SAMPLES / "kpas.http"
@@ -216,19 +211,10 @@ async def demo_engine(
     backend: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[AsyncEngine]:
     """A database holding what ``kpas seed-demo`` loads, built once for this module."""
-    async with fresh_database(backend, tmp_path_factory.mktemp(f"demo-{backend}")) as url:
-        settings = make_settings(url)
-        engine = create_engine(settings)
-        async with engine.begin() as conn:
-            await run_migrations(conn, settings.migrations_dir, "head")
-        async with AsyncSession(bind=engine, expire_on_commit=False) as session:
-            await seed_demo(session)
-            await seed_demo_agreements(session)
-            await seed_demo_people(session)
-            await seed_demo_marks(session, today=SAMPLES_WRITTEN_ON)
-            await session.commit()
+    async with demo_engine_on(
+        backend, tmp_path_factory.mktemp(f"demo-{backend}"), marks_on=SAMPLES_WRITTEN_ON
+    ) as engine:
         yield engine
-        await engine.dispose()
 
 
 async def test_every_request_in_the_collection_succeeds_against_the_demo(
