@@ -7,6 +7,7 @@ worker's job commits once, or rolls back everything on any error.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
@@ -16,7 +17,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from app.audit.trail import (
     discard_changes_since,
@@ -87,9 +89,51 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(
-        url, pool_size=settings.database_pool_size, pool_pre_ping=True, **kwargs
-    )
+    engine = create_async_engine(url, pool_size=settings.database_pool_size, **kwargs)
+    _check_on_checkout(engine)
+    return engine
+
+
+#: A pooled connection idle for longer than this is pinged before it is lent out again.
+IDLE_PING_SECONDS = 5.0
+_CHECKED_IN_AT = "kpas_checked_in_at"
+
+
+def _server_closed(driver_connection: Any) -> bool:
+    """The driver has seen the server close this connection (asyncpg: no round trip)."""
+    is_closed = getattr(driver_connection, "is_closed", None)
+    return bool(is_closed()) if callable(is_closed) else False
+
+
+def _check_on_checkout(engine: AsyncEngine) -> None:
+    """Lend out only live connections, without a round trip per request.
+
+    ``pool_pre_ping`` would ping every checkout: three round trips on asyncpg (it wraps the
+    ping in its own transaction), before every request. Instead a connection the server has
+    closed (a restart, ``pg_terminate_backend``, an idle timeout) is known without asking:
+    the driver saw the socket close. Only a connection that sat idle long enough for a
+    silent drop (a firewall, a failover) is pinged. Either way a dead connection is replaced
+    before the request uses it, so it never reaches a handler as an error.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(
+        dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+    ) -> None:
+        if _server_closed(proxy.driver_connection):
+            # The pool discards this connection and lends a new one.
+            raise exc.DisconnectionError("the server closed this pooled connection")
+        checked_in_at = record.info.get(_CHECKED_IN_AT)
+        if checked_in_at is None or time.monotonic() - checked_in_at < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.DisconnectionError("a pooled connection did not answer a ping") from error
 
 
 class Database:
@@ -166,7 +210,8 @@ async def run_migrations(conn: AsyncConnection, migrations_dir: Path, revision: 
     await conn.run_sync(_upgrade)
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
+    # ``async`` although it awaits nothing: FastAPI runs a plain function in a worker thread.
     database: Database = request.app.state.database
     return database
 

@@ -4,6 +4,7 @@ body limit."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 import uuid
@@ -23,6 +24,9 @@ DECISION_HEADER = b"kpas-decision-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 log = get_logger("kpas.http")
+#: The standard library logger behind ``log``: asked first, so a request whose access line
+#: would be dropped does not pay for building it (structlog runs its processors first).
+_access_log = logging.getLogger("kpas.http")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -131,13 +135,14 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
             self.metrics.observe(scope["method"], route, status, elapsed)
-            log.info(
-                "request",
-                method=scope["method"],
-                route=route,
-                status=status,
-                duration_ms=round(elapsed * 1000, 2),
-            )
+            if _access_log.isEnabledFor(logging.INFO):
+                log.info(
+                    "request",
+                    method=scope["method"],
+                    route=route,
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 2),
+                )
             structlog.contextvars.clear_contextvars()
 
 

@@ -64,4 +64,9 @@ class Paging:
         return PageRequest.start(limit=filters.limit, cursor=filters.cursor, seal=seal)
 
 
-PagingDep = Annotated[Paging, Depends(Paging)]
+async def paging_of(request: Request) -> Paging:
+    # A coroutine: FastAPI would run the class itself, as a plain callable, in a worker thread.
+    return Paging(request)
+
+
+PagingDep = Annotated[Paging, Depends(paging_of)]
