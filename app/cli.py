@@ -108,11 +108,12 @@ def _migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-async def _seed_async() -> tuple[int, int, int, int, int]:
+async def _seed_async() -> tuple[int, int, int, int, int, int]:
     from app.db import Database
     from app.demo import (
         seed_demo,
         seed_demo_agreements,
+        seed_demo_cases,
         seed_demo_clients,
         seed_demo_marks,
         seed_demo_people,
@@ -127,17 +128,18 @@ async def _seed_async() -> tuple[int, int, int, int, int]:
                 await seed_demo_people(session),
                 await seed_demo_marks(session),
                 await seed_demo_clients(session),
+                await seed_demo_cases(session),
             )
     finally:
         await database.dispose()
 
 
 def _seed_demo(_args: argparse.Namespace) -> int:
-    schools, agreements, pupils, marks, clients = asyncio.run(_seed_async())
+    schools, agreements, pupils, marks, clients, cases = asyncio.run(_seed_async())
     print(
         f"demo data loaded: {schools} schools, {agreements} sharing agreements "
         f"and {pupils} pupils added; {marks} attendance marks added; "
-        f"{clients} MIS client added"
+        f"{clients} MIS client added; {cases} cases opened"
     )
     return 0
 

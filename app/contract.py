@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pydantic import BaseModel
@@ -84,4 +84,43 @@ def restore_examples(document: dict[str, Any]) -> dict[str, Any]:
             prop = properties.get(key) or properties.get(field_name)
             if prop is not None and field.examples is not None and "examples" in prop:
                 prop["examples"] = to_jsonable_python(field.examples)
+    return document
+
+
+def purpose_examples(document: dict[str, Any], routes: Iterable[Any]) -> dict[str, Any]:
+    """Give each operation's ``KPAS-Purpose`` header an example the operation accepts: the
+    purpose its resource fixes (penalty notices: ``prosecution``), else the first purpose
+    its rules allow, so "Try it out" states a purpose the route will take."""
+    from fastapi.routing import APIRoute
+
+    from app.policies import PolicyDeclaration, declared_policies
+    from app.policies.resources import RESOURCES
+    from app.policies.rules import RULES
+
+    for route in routes:
+        if not isinstance(route, APIRoute):
+            continue
+        declared = [
+            d
+            for d in declared_policies(route.endpoint, route.dependencies)
+            if isinstance(d, PolicyDeclaration)
+        ]
+        if len(declared) != 1:
+            continue
+        resource, action = declared[0].resource, declared[0].action
+        fixed = RESOURCES[resource].default_purpose
+        allowed = sorted(
+            purpose.value
+            for rule in RULES
+            if rule.resource == resource and action in rule.actions
+            for purpose in rule.purposes
+        )
+        example = fixed.value if fixed is not None else (allowed[0] if allowed else None)
+        if example is None:
+            continue
+        for method in route.methods or ():
+            operation = document.get("paths", {}).get(route.path, {}).get(method.lower())
+            for parameter in (operation or {}).get("parameters", []):
+                if parameter.get("name") == "KPAS-Purpose" and parameter.get("in") == "header":
+                    parameter.setdefault("schema", {})["examples"] = [example]
     return document

@@ -10,6 +10,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -772,3 +773,559 @@ async def seed_demo_marks(session: AsyncSession, today: date | None = None) -> i
     )
     await session.flush()
     return added
+
+
+# Casework: cases at Hopgarden Primary School (URN 990028) for officer-1 of the east area
+# team, each at the stage (and with the records) that one step of the ladder needs, so every
+# casework route has a real case to work on. They opened on a fixed past day, so what the
+# examples date (meetings held, notices served, orders made) is after it and not to come.
+
+DEMO_CASES_NAMESPACE = uuid.uuid5(DEMO_AGREEMENT_NAMESPACE, "cases")
+#: The day the demo cases opened: Monday 14 September 2026, the second week of the autumn term.
+DEMO_CASES_OPENED = date(2026, 9, 14)
+#: Isla Tillbrook's attendance case: at support, with a meeting to come, an attendance
+#: contract in force and a notice to improve whose outcome is not recorded yet.
+DEMO_CASE_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "attendance-1")
+DEMO_MEETING_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "meeting-1")
+DEMO_CONTRACT_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "contract-1")
+DEMO_NOTICE_TO_IMPROVE_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "notice-to-improve-1")
+#: An attendance case at support with no contract or notice yet (the first of each).
+DEMO_SUPPORT_CASE_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "attendance-2")
+#: An attendance case at the penalty notice stage (a term-time holiday), with a notice issued
+#: to the first parent and not yet paid.
+DEMO_ENFORCEMENT_CASE_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "penalty-1")
+DEMO_PENALTY_NOTICE_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "penalty-notice-1")
+#: A School Attendance Order case at the s437(1) notice stage: the first parent's notice has
+#: been served and its period is over; the second parent has none yet.
+DEMO_SAO_CASE_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "sao-1")
+DEMO_SAO_ORDER_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "sao-order-1")
+#: A School Attendance Order case at the notice of intention stage: the parent's 15 days to
+#: choose a school are over.
+DEMO_SAO_INTENTION_CASE_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "sao-2")
+DEMO_SAO_INTENTION_ORDER_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "sao-order-2")
+#: A School Attendance Order case whose order is made.
+DEMO_SAO_ORDER_CASE_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "sao-3")
+DEMO_SAO_MADE_ORDER_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "sao-order-3")
+#: A School Attendance Order case at the s437(1) notice stage with no notice served yet.
+DEMO_SAO_NEW_CASE_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "sao-4")
+#: An attendance case at prosecution preparation (an education supervision order considered
+#: and not thought appropriate) with no prosecution prepared yet.
+DEMO_PROSECUTION_NEW_CASE_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "prosecution-3")
+#: An attendance case at prosecution preparation whose prosecution is being prepared.
+DEMO_PROSECUTION_CASE_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "prosecution-1")
+DEMO_PROSECUTION_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "prosecution-1-parent-1")
+#: An attendance case at prosecution, approved by a manager: the information is ready to lay.
+DEMO_APPROVED_CASE_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "prosecution-2")
+DEMO_APPROVED_PROSECUTION_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "prosecution-2-parent-1")
+#: An attendance case at prosecution whose information was laid and heard.
+DEMO_COURT_CASE_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "prosecution-4")
+DEMO_LAID_PROSECUTION_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "prosecution-4-parent-1")
+#: A school's referral, waiting in the east area team's triage queue.
+DEMO_REFERRAL_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "referral-1")
+#: A suspension Hopgarden reported for Isla Tillbrook.
+DEMO_EXCLUSION_ID = uuid.uuid5(DEMO_CASES_NAMESPACE, "exclusion-1")
+DEMO_OFFICER = "officer-1"
+DEMO_MANAGER = "manager-1"
+DEMO_CASE_URN = 990028
+#: Isla Tillbrook (synthetic), the demo pupil the API's examples name.
+DEMO_EXAMPLE_PUPIL_SERIAL = 313
+#: Hopgarden pupils the examples open a case or refer (so the demo gives them none): the
+#: examples of ``POST /v1/cases`` and ``POST /v1/referrals``.
+DEMO_UNCASED_PUPILS = (
+    uuid.UUID("7017d9f3-ad3a-5dc1-8acd-1c52189db9b9"),  # Aarav Lanyon
+    uuid.UUID("aaf1f88f-185b-54d1-a7a9-4562155bfd7d"),  # Noah Nowak
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _DemoCase:
+    id: uuid.UUID
+    case_type: str
+    #: The ladder's steps from triage (or referral) to where the case is.
+    stages: tuple[str, ...]
+    #: Whether the pupil has a second parent, who is not (yet) a party.
+    two_parents: bool = False
+    officer: str | None = DEMO_OFFICER
+
+
+def _demo_case_plan() -> tuple[_DemoCase, ...]:
+    attendance, sao_type = "attendance", "school_attendance_order"
+    support = ("triage", "support")
+    enforcement = (*support, "penalty_notice")
+    eso = (*enforcement, "eso_considered", "prosecution_preparation")
+    sao = (*support, "sao_notice")
+    return (
+        _DemoCase(DEMO_CASE_ID, attendance, support),
+        _DemoCase(DEMO_ENFORCEMENT_CASE_ID, attendance, enforcement, two_parents=True),
+        _DemoCase(DEMO_SAO_CASE_ID, sao_type, sao),
+        _DemoCase(DEMO_REFERRAL_ID, attendance, ("referral",), officer=None),
+        _DemoCase(DEMO_SUPPORT_CASE_ID, attendance, support),
+        _DemoCase(DEMO_SAO_INTENTION_CASE_ID, sao_type, (*sao, "sao_intention")),
+        _DemoCase(DEMO_SAO_ORDER_CASE_ID, sao_type, (*sao, "sao_intention", "sao_order")),
+        _DemoCase(DEMO_SAO_NEW_CASE_ID, sao_type, sao),
+        _DemoCase(DEMO_PROSECUTION_NEW_CASE_ID, attendance, eso),
+        _DemoCase(DEMO_PROSECUTION_CASE_ID, attendance, eso),
+        _DemoCase(DEMO_APPROVED_CASE_ID, attendance, (*eso, "prosecution")),
+        _DemoCase(DEMO_COURT_CASE_ID, attendance, (*eso, "prosecution")),
+    )
+
+
+async def seed_demo_cases(session: AsyncSession, today: date | None = None) -> int:
+    """Open the demo cases with their records (skipped when they exist); returns how many
+    cases were opened. ``today`` is unused: the cases are dated from ``DEMO_CASES_OPENED``."""
+    from datetime import UTC, datetime, time
+
+    from app.models.cases import (
+        Case,
+        CaseEventKind,
+        CaseParty,
+        CaseStage,
+        CaseType,
+        EsoDecision,
+        ReferralSource,
+    )
+    from app.models.people import Carer, CarerRelationship, Enrolment, EnrolmentSource, Pupil
+    from app.policies.registry import purposes_mask
+    from app.rules import casework
+    from app.services.cases import add_event, case_basis, sync_claims
+
+    del today
+    if await session.get(Case, DEMO_CASE_ID) is not None:
+        return 0
+    school = await session.get(School, DEMO_CASE_URN)
+    if school is None:
+        return 0
+    isla = demo_pupil_id(DEMO_EXAMPLE_PUPIL_SERIAL)
+    # The cases' pupils: Hopgarden's first, then other schools' in its area team (one case
+    # each), each pupil with their parents.
+    schools = {
+        row.urn: row
+        for row in await session.scalars(select(School).where(School.area_team == school.area_team))
+    }
+    rows = await session.execute(
+        select(Pupil.id, Pupil.subject_id, Enrolment.school_urn, CarerRelationship.carer_id)
+        .join(Enrolment, Enrolment.pupil_id == Pupil.id)
+        .join(CarerRelationship, CarerRelationship.pupil_id == Pupil.id)
+        .where(
+            Enrolment.school_urn.in_(list(schools)),
+            Enrolment.source == EnrolmentSource.ROLL,
+            Enrolment.off_roll_on.is_(None),
+            CarerRelationship.parental_responsibility.is_(True),
+        )
+        .order_by(
+            Enrolment.school_urn != DEMO_CASE_URN,
+            Enrolment.school_urn,
+            Pupil.id,
+            CarerRelationship.contact_priority,
+            CarerRelationship.carer_id,
+        )
+    )
+    subjects: dict[uuid.UUID, uuid.UUID] = {}
+    school_of: dict[uuid.UUID, int] = {}
+    carers_of: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for pupil_id, subject_id, urn, carer_id in rows:
+        subjects[pupil_id] = subject_id
+        school_of.setdefault(pupil_id, urn)
+        carers_of.setdefault(pupil_id, []).append(carer_id)
+    if isla not in carers_of:
+        return 0
+    plan = _demo_case_plan()
+    free = [p for p in carers_of if p != isla and p not in DEMO_UNCASED_PUPILS]
+    pupils: dict[uuid.UUID, uuid.UUID] = {DEMO_CASE_ID: isla}
+    for item in plan:
+        if item.id in pupils:
+            continue
+        pupil = next((p for p in free if len(carers_of[p]) >= 2 or not item.two_parents), None)
+        if pupil is None:
+            return 0
+        free.remove(pupil)
+        pupils[item.id] = pupil
+    carer_ids = [c for item in plan for c in carers_of[pupils[item.id]][:2]]
+    carer_subjects: dict[uuid.UUID, uuid.UUID] = {
+        carer_id: subject_id
+        for carer_id, subject_id in await session.execute(
+            select(Carer.id, Carer.subject_id).where(Carer.id.in_(carer_ids))
+        )
+    }
+    relationships: dict[tuple[uuid.UUID, uuid.UUID], object] = {
+        (pupil_id, carer_id): kind
+        for pupil_id, carer_id, kind in await session.execute(
+            select(
+                CarerRelationship.pupil_id,
+                CarerRelationship.carer_id,
+                CarerRelationship.relationship_type,
+            ).where(CarerRelationship.carer_id.in_(carer_ids))
+        )
+    }
+    opened = DEMO_CASES_OPENED
+    now = datetime.combine(opened, time(9, 30), tzinfo=UTC)
+    cases: dict[uuid.UUID, Case] = {}
+    for number, item in enumerate(plan, start=1):
+        pupil_id = pupils[item.id]
+        case_type = CaseType(item.case_type)
+        school_referral = item.stages[0] == "referral"
+        stage = CaseStage(item.stages[-1])
+        school = schools[school_of[pupil_id]]
+        case = Case(
+            id=item.id,
+            reference=f"KPAS-{opened.year}-DEMO{number:04d}",
+            case_type=case_type,
+            purpose=casework.CASE_PURPOSE[case_type].value,
+            pupil_id=pupil_id,
+            subject_id=subjects[pupil_id],
+            purposes_mask=purposes_mask(set(casework.COLLECTED_FOR[case_type])),
+            lawful_basis=case_basis(case_type),
+            stage=stage,
+            school_urn=school.urn,
+            district=school.district,
+            area_team=school.area_team,
+            assigned_officer=item.officer,
+            assigned_at=now if item.officer else None,
+            referral_source=ReferralSource.SCHOOL if school_referral else ReferralSource.COUNCIL,
+            referred_by="staff-990028" if school_referral else DEMO_MANAGER,
+            referral={"reason": "Attendance has fallen below 85% this half term (synthetic)."}
+            if school_referral
+            else None,
+            opened_on=opened,
+        )
+        if "eso_considered" in item.stages:
+            case.eso_decision = EsoDecision.NOT_APPROPRIATE
+            case.eso_considered_on = date(2026, 11, 2)
+            case.eso_reason = "The family has not engaged with support; an order would not help."
+            case.eso_recorded_by = DEMO_OFFICER
+        if "prosecution" in item.stages:
+            case.prosecution_approved_by = DEMO_MANAGER
+            case.prosecution_approved_at = datetime(2026, 11, 16, 14, 0, tzinfo=UTC)
+        case.parties = []
+        session.add(case)
+        await session.flush()
+        for carer_id in carers_of[pupil_id][:1]:
+            party = CaseParty(
+                case_id=case.id,
+                carer_id=carer_id,
+                subject_id=carer_subjects[carer_id],
+                relationship_type=relationships[(pupil_id, carer_id)],
+                parental_responsibility=True,
+                added_at=now,
+            )
+            session.add(party)
+            case.parties.append(party)
+        await session.flush()
+        add_event(session, case, CaseEventKind.OPENED, by=case.referred_by, now=now)
+        for before, after in zip(item.stages, item.stages[1:], strict=False):
+            details: dict[str, object] = {"from": before, "to": after}
+            if after == "penalty_notice":
+                details["ground"] = "term_time_holiday"
+            if after == "eso_considered":
+                add_event(
+                    session,
+                    case,
+                    CaseEventKind.ESO_CONSIDERED,
+                    by=DEMO_OFFICER,
+                    now=now,
+                    details={"decision": "not_appropriate", "considered_on": "2026-11-02"},
+                )
+            add_event(
+                session,
+                case,
+                CaseEventKind.STAGE_CHANGED,
+                by=DEMO_OFFICER,
+                now=now,
+                details=details,
+            )
+        await sync_claims(session, case, now)
+        cases[case.id] = case
+    await session.flush()
+    await _seed_demo_case_records(session, cases, now)
+    await session.flush()
+    return len(plan)
+
+
+async def _seed_demo_case_records(
+    session: AsyncSession, cases: dict[uuid.UUID, Any], now: Any
+) -> None:
+    """The records the demo cases' steps left: written as the services write them, dated by
+    the rules (periods, days of receipt, time limits)."""
+    from datetime import UTC, datetime
+
+    from app.models.cases import (
+        AttendanceContract,
+        CaseEventKind,
+        CaseMeeting,
+        CaseType,
+        ContractStatus,
+        MeetingKind,
+        NoticeGround,
+        NoticeToImprove,
+        NoticeToImproveStatus,
+        Offence,
+        PenaltyNotice,
+        PenaltyNoticeStatus,
+        Prosecution,
+        ProsecutionStatus,
+        SaoRegime,
+        SaoStatus,
+        SchoolAttendanceOrder,
+        ServiceMethod,
+    )
+    from app.models.exclusions import Exclusion, ExclusionKind
+    from app.policies.registry import LawfulBasis, Purpose, purposes_mask
+    from app.rules import notices_to_improve as nti_rules
+    from app.rules import penalty_notices as pn_rules
+    from app.rules import school_attendance_orders as sao_rules
+    from app.rules.prosecution import last_day_to_lay
+    from app.services.cases import add_event, case_basis
+
+    def parent(case_id: uuid.UUID, index: int = 0) -> uuid.UUID:
+        carer_id: uuid.UUID = cases[case_id].parties[index].carer_id
+        return carer_id
+
+    def event(case_id: uuid.UUID, kind: CaseEventKind, **details: object) -> None:
+        add_event(session, cases[case_id], kind, by=DEMO_OFFICER, now=now, details=details)
+
+    # Isla's case: an attendance meeting to come, a contract in force, a notice to improve.
+    evie = parent(DEMO_CASE_ID)
+    session.add(
+        CaseMeeting(
+            id=DEMO_MEETING_ID,
+            case_id=DEMO_CASE_ID,
+            kind=MeetingKind.ATTENDANCE_MEETING,
+            scheduled_for=datetime(2026, 11, 19, 10, 30, tzinfo=UTC),
+            location="Hopgarden Primary School, meeting room 2",
+            invited_carer_ids=[str(evie)],
+            recorded_by=DEMO_OFFICER,
+        )
+    )
+    event(DEMO_CASE_ID, CaseEventKind.MEETING, meeting_id=str(DEMO_MEETING_ID), change="scheduled")
+    session.add(
+        AttendanceContract(
+            id=DEMO_CONTRACT_ID,
+            case_id=DEMO_CASE_ID,
+            agreed_on=date(2026, 10, 1),
+            review_on=date(2026, 11, 26),
+            carer_ids=[str(evie)],
+            actions=[
+                {"action": "Bring Isla to the school gate by 08:40 each day.", "by": "parent"},
+                {"action": "A daily check-in with the class teacher.", "by": "school"},
+            ],
+            status=ContractStatus.ACTIVE,
+            recorded_by=DEMO_OFFICER,
+        )
+    )
+    event(
+        DEMO_CASE_ID,
+        CaseEventKind.ATTENDANCE_CONTRACT,
+        contract_id=str(DEMO_CONTRACT_ID),
+        change="agreed",
+    )
+    nti_issued = date(2026, 11, 2)
+    session.add(
+        NoticeToImprove(
+            id=DEMO_NOTICE_TO_IMPROVE_ID,
+            case_id=DEMO_CASE_ID,
+            carer_id=evie,
+            issued_on=nti_issued,
+            improvement_weeks=4,
+            period_ends_on=nti_rules.period_ends_on(nti_issued, 4),
+            status=NoticeToImproveStatus.ISSUED,
+            recorded_by=DEMO_OFFICER,
+        )
+    )
+    event(
+        DEMO_CASE_ID,
+        CaseEventKind.NOTICE_TO_IMPROVE,
+        action="issued",
+        notice_id=str(DEMO_NOTICE_TO_IMPROVE_ID),
+        carer_id=str(evie),
+        issued_on=nti_issued.isoformat(),
+        period_ends_on=nti_rules.period_ends_on(nti_issued, 4).isoformat(),
+    )
+
+    # The enforcement case: a first penalty notice for a week's term-time holiday.
+    enforcement = cases[DEMO_ENFORCEMENT_CASE_ID]
+    issued, method = date(2026, 10, 19), ServiceMethod.FIRST_CLASS_POST
+    received = pn_rules.deemed_received(issued, pn_rules.ServiceMethod(method.value))
+    terms = pn_rules.terms_for(pn_rules.Tier.FIRST)
+    assert terms.reduced_pounds is not None
+    first_parent = parent(DEMO_ENFORCEMENT_CASE_ID)
+    session.add(
+        PenaltyNotice(
+            id=DEMO_PENALTY_NOTICE_ID,
+            reference="PN-2026-DEMO0001",
+            case_id=enforcement.id,
+            pupil_id=enforcement.pupil_id,
+            pupil_subject_id=enforcement.subject_id,
+            carer_id=first_parent,
+            subject_id=enforcement.parties[0].subject_id,
+            purposes_mask=purposes_mask({Purpose.PROSECUTION}),
+            lawful_basis=LawfulBasis.LAW_ENFORCEMENT_TASK.value,
+            ground=NoticeGround.TERM_TIME_HOLIDAY,
+            offence_from=date(2026, 10, 5),
+            offence_to=date(2026, 10, 9),
+            sequence=1,
+            issued_on=issued,
+            service_method=method,
+            served_on=issued,
+            received_on=received,
+            reduced_amount_pence=terms.reduced_pounds * 100,
+            reduced_due_on=pn_rules.reduced_rate_last_day(received),
+            full_amount_pence=terms.full_pounds * 100,
+            full_due_on=pn_rules.payment_period_last_day(received),
+            approved_by=DEMO_MANAGER,
+            status=PenaltyNoticeStatus.ISSUED,
+            recorded_by=DEMO_OFFICER,
+        )
+    )
+    event(
+        DEMO_ENFORCEMENT_CASE_ID,
+        CaseEventKind.PENALTY_NOTICE,
+        action="issued",
+        notice_id=str(DEMO_PENALTY_NOTICE_ID),
+        reference="PN-2026-DEMO0001",
+        carer_id=str(first_parent),
+        tier="first",
+        issued_on=issued.isoformat(),
+        received_on=received.isoformat(),
+    )
+
+    # School Attendance Orders, one at each step.
+    def order(
+        order_id: uuid.UUID, case_id: uuid.UUID, served: date, **fields: Any
+    ) -> SchoolAttendanceOrder:
+        row = SchoolAttendanceOrder(
+            id=order_id,
+            case_id=case_id,
+            carer_id=parent(case_id),
+            regime=SaoRegime(sao_rules.regime_on(served, None).value),
+            notice_served_on=served,
+            notice_deadline=sao_rules.earliest_satisfy_deadline(served),
+            recorded_by=DEMO_OFFICER,
+            **fields,
+        )
+        session.add(row)
+        event(
+            case_id,
+            CaseEventKind.SCHOOL_ATTENDANCE_ORDER,
+            order_id=str(order_id),
+            step="notice_served",
+            served_on=served.isoformat(),
+            deadline=row.notice_deadline.isoformat(),
+        )
+        return row
+
+    order(DEMO_SAO_ORDER_ID, DEMO_SAO_CASE_ID, date(2026, 9, 21), status=SaoStatus.NOTICE_SERVED)
+    intention = date(2026, 10, 12)
+    order(
+        DEMO_SAO_INTENTION_ORDER_ID,
+        DEMO_SAO_INTENTION_CASE_ID,
+        date(2026, 9, 21),
+        status=SaoStatus.INTENTION_SERVED,
+        intention_served_on=intention,
+        intention_school_urn=DEMO_CASE_URN,
+        intention_deadline=sao_rules.choice_of_school_ends(intention),
+    )
+    event(
+        DEMO_SAO_INTENTION_CASE_ID,
+        CaseEventKind.SCHOOL_ATTENDANCE_ORDER,
+        order_id=str(DEMO_SAO_INTENTION_ORDER_ID),
+        step="intention_served",
+        served_on=intention.isoformat(),
+        school_urn=DEMO_CASE_URN,
+    )
+    made = date(2026, 11, 2)
+    assert made >= sao_rules.earliest_order_date(intention)
+    order(
+        DEMO_SAO_MADE_ORDER_ID,
+        DEMO_SAO_ORDER_CASE_ID,
+        date(2026, 9, 21),
+        status=SaoStatus.ORDER_MADE,
+        intention_served_on=intention,
+        intention_school_urn=DEMO_CASE_URN,
+        intention_deadline=sao_rules.choice_of_school_ends(intention),
+        order_made_on=made,
+        order_school_urn=DEMO_CASE_URN,
+        approved_by=DEMO_MANAGER,
+    )
+    event(
+        DEMO_SAO_ORDER_CASE_ID,
+        CaseEventKind.SCHOOL_ATTENDANCE_ORDER,
+        order_id=str(DEMO_SAO_MADE_ORDER_ID),
+        step="order_made",
+        made_on=made.isoformat(),
+        school_urn=DEMO_CASE_URN,
+    )
+
+    # Prosecutions under s444(1): one being prepared, one approved to lay, one laid and heard.
+    evidence = [
+        {"item": "Attendance register extract, autumn term 2026", "document_id": None},
+        {"item": "Notice to improve and covering letter", "document_id": None},
+    ]
+
+    def prosecution(
+        prosecution_id: uuid.UUID, case_id: uuid.UUID, index: int, **fields: Any
+    ) -> None:
+        offence_to = date(2026, 11, 13)
+        session.add(
+            Prosecution(
+                id=prosecution_id,
+                case_id=case_id,
+                carer_id=parent(case_id, index),
+                offence=Offence.FAILURE_TO_SECURE_REGULAR_ATTENDANCE,
+                offence_from=date(2026, 9, 14),
+                offence_to=offence_to,
+                lay_by=last_day_to_lay(offence_to),
+                evidence=evidence,
+                recorded_by=DEMO_OFFICER,
+                **fields,
+            )
+        )
+        event(
+            case_id,
+            CaseEventKind.PROSECUTION,
+            prosecution_id=str(prosecution_id),
+            step="prepared",
+            carer_id=str(parent(case_id, index)),
+            offence="s444(1)",
+            offence_to=offence_to.isoformat(),
+            lay_by=last_day_to_lay(offence_to).isoformat(),
+        )
+
+    prosecution(
+        DEMO_PROSECUTION_ID, DEMO_PROSECUTION_CASE_ID, 0, status=ProsecutionStatus.PREPARING
+    )
+    prosecution(
+        DEMO_APPROVED_PROSECUTION_ID, DEMO_APPROVED_CASE_ID, 0, status=ProsecutionStatus.PREPARING
+    )
+    prosecution(
+        DEMO_LAID_PROSECUTION_ID,
+        DEMO_COURT_CASE_ID,
+        0,
+        status=ProsecutionStatus.LAID,
+        laid_on=date(2026, 11, 16),
+        court="Margate Magistrates' Court",
+        hearing_on=date(2026, 11, 30),
+    )
+    for case_id in (DEMO_APPROVED_CASE_ID, DEMO_COURT_CASE_ID):
+        event(case_id, CaseEventKind.PROSECUTION_APPROVED, evidence_items=len(evidence))
+
+    # A two-day suspension of Isla, with her mother's representations to the board.
+    isla_case = cases[DEMO_CASE_ID]
+    session.add(
+        Exclusion(
+            id=DEMO_EXCLUSION_ID,
+            pupil_id=isla_case.pupil_id,
+            subject_id=isla_case.subject_id,
+            purposes_mask=purposes_mask({Purpose.EXCLUSION_SUPPORT}),
+            lawful_basis=case_basis(CaseType.EXCLUSION_SUPPORT),
+            school_urn=DEMO_CASE_URN,
+            kind=ExclusionKind.SUSPENSION,
+            starts_on=date(2026, 11, 9),
+            school_days=2,
+            notified_on=date(2026, 11, 6),
+            reasons=["VA"],
+            public_exam_missed=False,
+            parents_representations_on=date(2026, 11, 10),
+            reported_by="staff-990028",
+            reported_at=datetime(2026, 11, 6, 15, 0, tzinfo=UTC),
+        )
+    )

@@ -29,12 +29,16 @@ class ProblemError(Exception):
         errors: list[dict[str, Any]] | None = None,
         policy: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
         self.policy = policy
         self.headers = headers or {}
+        #: Extension members (RFC 9457 section 3.2): what a client needs to act on the
+        #: problem, e.g. the unmet guards of a refused case step.
+        self.extra = extra or {}
 
     @classmethod
     def type_uri(cls) -> str:
@@ -52,6 +56,8 @@ class ProblemError(Exception):
             body["errors"] = self.errors
         if self.policy:
             body["policy"] = self.policy
+        for key, value in self.extra.items():
+            body.setdefault(key, value)
         return body
 
 

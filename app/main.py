@@ -14,7 +14,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from app import __version__
 from app.auth.identity import Identity
-from app.contract import publish_components, restore_examples
+from app.contract import publish_components, purpose_examples, restore_examples
 from app.crypto import KeyEncryptionKeys
 from app.crypto.cursors import CursorKey
 from app.db import Database
@@ -34,22 +34,29 @@ from app.routers.v1 import (
     attendance_imports,
     audit,
     carers,
+    case_records,
+    cases,
     clients,
     disclosures,
     duplicates,
+    exclusions,
     inspection_grants,
     messages,
     notify_callbacks,
     oauth,
+    penalty_notices,
+    prosecutions,
     pupil_attendance,
     pupil_sensitive,
     pupils,
     purposes,
     recipients,
+    referrals,
     roll,
     roll_pushes,
     roll_reviews,
     school_attendance,
+    school_attendance_orders,
     schools,
     sharing_agreements,
 )
@@ -78,6 +85,13 @@ V1_ROUTERS: list[APIRouter] = [
     attendance_alerts.router,
     pupil_attendance.router,
     school_attendance.router,
+    cases.router,
+    case_records.router,
+    penalty_notices.router,
+    school_attendance_orders.router,
+    prosecutions.router,
+    referrals.router,
+    exclusions.router,
 ]
 
 #: What a browser front end on an allowed origin may send and read (CORS).
@@ -156,6 +170,12 @@ OPENAPI_TAGS: list[dict[str, str]] = [
     {"name": "messages", "description": "Texts and emails to carers, sent through GOV.UK Notify."},
     {"name": "notify", "description": "Delivery receipts from GOV.UK Notify."},
     {"name": "attendance", "description": "Attendance marks, imports, figures and alerts."},
+    {
+        "name": "cases",
+        "description": "Casework: the support-first ladder, notices, orders and prosecutions.",
+    },
+    {"name": "referrals", "description": "A school refers a pupil, and follows its referral."},
+    {"name": "exclusions", "description": "Suspensions and permanent exclusions schools report."},
 ]
 
 # --- OpenAPI security schemes ---------------------------------------------------------------
@@ -191,7 +211,8 @@ def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = publish_components(document_client_credentials(generate()))
-            app.openapi_schema = restore_examples(document)
+            routes = [route for router in V1_ROUTERS for route in router.routes]
+            app.openapi_schema = purpose_examples(restore_examples(document), routes)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -267,6 +267,48 @@ _CODES: tuple[ErrorCode, ...] = (
     ErrorCode("not_on_roll", "No pupil with this UPN is on this school's roll on this date."),
     ErrorCode("not_own_school", "The school is not one of yours."),
     ErrorCode("repeated_row", "Another row has the same pupil, date and session."),
+    # Casework.
+    ErrorCode("too_early", "The date is before the case opened."),
+    ErrorCode("not_a_party", "The carer is not a party to this case."),
+    ErrorCode("unknown_entry", "The case's chronology has no entry with this id."),
+    ErrorCode("in_future", "The date is after today."),
+    ErrorCode("not_linked", "The carer is not linked to the case's pupil."),
+    ErrorCode(
+        "purpose_mismatch", "The case type is opened under another purpose (`KPAS-Purpose`)."
+    ),
+    ErrorCode("unknown_alert", "No attendance alert with this id that you may see."),
+    ErrorCode("unknown_pupil", "No pupil with this id that you may see."),
+    ErrorCode("alert_mismatch", "The alert names another pupil or school: leave them out."),
+    ErrorCode("not_yours", "An officer may assign a new case only to themselves."),
+    ErrorCode("not_for_this_step", "The field goes with another step of the case."),
+    ErrorCode("message_refused", "The letter, text or email cannot be sent to this carer."),
+    ErrorCode("offence_after_issue", "The offence period ends after the notice was issued."),
+    ErrorCode("before_issue", "The date is before the notice was issued."),
+    ErrorCode(
+        "no_parental_responsibility",
+        "Penalty notices, orders and prosecutions are for parents with parental "
+        "responsibility (Education Act 1996 s576).",
+    ),
+    ErrorCode("not_an_outcome", "Not an outcome this record can take."),
+    ErrorCode("wrong_amount", "The amount paid is not the amount due on that date."),
+    ErrorCode("out_of_range", "The number is outside the range the rule allows."),
+    ErrorCode("not_this_pupil", "The record is about another pupil."),
+    ErrorCode(
+        "calendar_not_known",
+        "The date is outside the years whose bank holidays and term dates KPAS holds.",
+    ),
+    ErrorCode("unknown_penalty_notice", "No penalty notice with this id on this case."),
+    ErrorCode("notice_settled", "The penalty notice was paid or withdrawn."),
+    ErrorCode("not_a_parent", "The carer is not a parent with parental responsibility here."),
+    ErrorCode("wrong_offence", "The offence does not fit this type of case."),
+    ErrorCode("before_breach", "The offence period starts before the order was breached."),
+    ErrorCode(
+        "notice_period_too_short",
+        "A School Attendance Order notice gives at least 15 days beginning with the day of "
+        "service (Education Act 1996 s437).",
+    ),
+    ErrorCode("unchanged", "The change names what the record already holds."),
+    ErrorCode("unknown_document", "No document with this id on this case."),
 )
 
 ERROR_CODES: dict[str, ErrorCode] = {entry.code: entry for entry in _CODES}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -85,6 +86,16 @@ class Settings(BaseSettings):
     #: had at least this many possible sessions at the school in the school year (one school
     #: week), so a pupil absent on the first morning of term is not reported as severely absent.
     absence_alert_min_possible_sessions: int = Field(default=10, ge=1, le=400)
+    #: The commencement date of the Children's Wellbeing and Schools Act 2026's School
+    #: Attendance Order provisions (the new Education Act 1996 ss436A-436M), set by
+    #: commencement regulations; unset while no date is made. A School Attendance Order
+    #: process begun on or after it runs under the 2026 Act
+    #: (``app.rules.school_attendance_orders.regime_on``).
+    cwsa_2026_commencement: date | None = Field(
+        default=None,
+        description="The commencement date of the Children's Wellbeing and Schools Act 2026 "
+        "School Attendance Order provisions; unset while commencement regulations set none.",
+    )
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     token_issuer: str = "https://kpas.kent.gov.uk"  # noqa: S105 - an issuer URL, not a secret
     token_audience: str = "kpas-api"  # noqa: S105 - an audience name, not a secret

@@ -22,6 +22,7 @@ from bench.workloads import (
     audit_chain,
     audited_list,
     audited_read,
+    case_list,
     notify_outbox,
     policy_decision,
     pupil_search,
@@ -43,6 +44,7 @@ WORKLOADS = [
     notify_outbox,
     attendance_import,
     attendance_reads,
+    case_list,
 ]
 
 

@@ -13,6 +13,7 @@ from app.db import create_engine, run_migrations
 from app.demo import (
     seed_demo,
     seed_demo_agreements,
+    seed_demo_cases,
     seed_demo_clients,
     seed_demo_marks,
     seed_demo_people,
@@ -37,6 +38,7 @@ async def demo_engine_on(
             await seed_demo_agreements(session)
             await seed_demo_people(session)
             await seed_demo_clients(session)
+            await seed_demo_cases(session)
             if marks_on is not None:
                 await seed_demo_marks(session, today=marks_on)
             await session.commit()

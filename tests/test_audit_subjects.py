@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,25 +22,53 @@ from app.models import (
     AttendanceAlert,
     AuditEvent,
     AuditEventSubject,
+    Carer,
     PersonKind,
     PossibleDuplicate,
+    Pupil,
+    School,
     SensitiveCategory,
     SensitiveEntry,
 )
 from app.models.attendance import AlertKind, AlertStatus
+from app.models.cases import (
+    AttendanceContract,
+    CaseEventKind,
+    CaseMeeting,
+    CaseStage,
+    CaseType,
+    ContractStatus,
+    MeetingKind,
+    NoticeGround,
+    NoticeToImprove,
+    NoticeToImproveStatus,
+    Offence,
+    PenaltyNotice,
+    PenaltyNoticeStatus,
+    Prosecution,
+    ProsecutionStatus,
+    ReferralSource,
+    SaoRegime,
+    SaoStatus,
+    SchoolAttendanceOrder,
+    ServiceMethod,
+)
+from app.models.exclusions import Exclusion, ExclusionKind
 from app.models.messages import Channel
 from app.models.people import DuplicateReason
 from app.models.roll_reviews import RollReview, RollReviewReason, RollReviewStatus
 from app.policies import PolicyDeclaration
 from app.policies.engine import PolicyEngine
-from app.policies.registry import Purpose
+from app.policies.registry import Purpose, purposes_mask
 from app.policies.resources import RESOURCES
 from app.repositories.audit import AuditEventQuery, AuditEventRepository
 from app.repositories.pagination import PageRequest
 from app.rules.kent import District
+from app.services.cases import add_event
 from app.services.outbox import Addressee, enqueue
 from tests.attendance_support import every_session, school_days, write_marks
 from tests.audit_support import decision, migrated_database
+from tests.case_support import make_case
 from tests.conftest import AuthHeaders
 from tests.factories import make_carer, make_pupil, make_school
 from tests.test_documents_api import form, pdf, upload_files
@@ -376,7 +404,186 @@ async def seeded(client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSes
         "duplicate_id": duplicate.id,
         "review_id": review.id,
         "urn": school.urn,
+        **await seeded_casework(client, auth, session, school, pupil, twin, carer),
     }
+
+
+async def seeded_casework(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    session: AsyncSession,
+    school: School,
+    pupil: Pupil,
+    twin: Pupil,
+    carer: Carer,
+) -> dict[str, Any]:
+    """One of every casework record, for the case routes: an attendance case at prosecution
+    stage with every part, a School Attendance Order case, a school's referral and a
+    suspension. Ids by path parameter; where two routes share a parameter name, by route."""
+    today = datetime.now(UTC).date()
+    enforcement = await make_case(
+        session, school=school, pupil=pupil, carer=carer, stage=CaseStage.PROSECUTION
+    )
+    case = enforcement.case
+    sao = await make_case(
+        session,
+        school=school,
+        pupil=pupil,
+        carer=carer,
+        case_type=CaseType.SCHOOL_ATTENDANCE_ORDER,
+        stage=CaseStage.SAO_ORDER,
+    )
+    referral = await make_case(
+        session,
+        school=school,
+        pupil=twin,
+        stage=CaseStage.REFERRAL,
+        officer=None,
+        source=ReferralSource.SCHOOL,
+    )
+    event = add_event(
+        session, case, CaseEventKind.NOTE, by="someone", now=datetime.now(UTC), text="Visit."
+    )
+    meeting = CaseMeeting(
+        case_id=case.id,
+        kind=MeetingKind.ATTENDANCE_MEETING,
+        scheduled_for=datetime.now(UTC),
+        invited_carer_ids=[str(carer.id)],
+        recorded_by="someone",
+    )
+    contract = AttendanceContract(
+        case_id=case.id,
+        agreed_on=today,
+        review_on=today + timedelta(weeks=4),
+        carer_ids=[str(carer.id)],
+        actions=[{"by": "parent", "action": "Bring to school on time"}],
+        status=ContractStatus.ENDED,
+        ended_on=today,
+        recorded_by="someone",
+    )
+    improve = NoticeToImprove(
+        case_id=case.id,
+        carer_id=carer.id,
+        issued_on=today - timedelta(weeks=4),
+        improvement_weeks=3,
+        period_ends_on=today - timedelta(weeks=1),
+        status=NoticeToImproveStatus.NOT_IMPROVED,
+        recorded_by="someone",
+    )
+    notice = PenaltyNotice(
+        reference="PN-TEST-0001",
+        case_id=case.id,
+        pupil_id=pupil.id,
+        pupil_subject_id=pupil.subject_id,
+        carer_id=carer.id,
+        subject_id=carer.subject_id,
+        purposes_mask=carer.purposes_mask,
+        lawful_basis=carer.lawful_basis,
+        ground=NoticeGround.IRREGULAR_ATTENDANCE,
+        offence_from=today - timedelta(days=70),
+        offence_to=today - timedelta(days=40),
+        sequence=1,
+        issued_on=today - timedelta(days=35),
+        service_method=ServiceMethod.HAND,
+        served_on=today - timedelta(days=35),
+        received_on=today - timedelta(days=35),
+        reduced_amount_pence=8000,
+        reduced_due_on=today - timedelta(days=15),
+        full_amount_pence=16000,
+        full_due_on=today - timedelta(days=8),
+        approved_by="manager",
+        status=PenaltyNoticeStatus.ISSUED,
+        recorded_by="someone",
+    )
+    order = SchoolAttendanceOrder(
+        case_id=sao.case.id,
+        carer_id=carer.id,
+        regime=SaoRegime.EDUCATION_ACT_1996,
+        status=SaoStatus.NOTICE_SERVED,
+        notice_served_on=today - timedelta(days=20),
+        notice_deadline=today - timedelta(days=6),
+        recorded_by="someone",
+    )
+    session.add_all([meeting, contract, improve, notice, order])
+    await session.flush()
+    prosecution = Prosecution(
+        case_id=case.id,
+        carer_id=carer.id,
+        offence=Offence.FAILURE_TO_SECURE_REGULAR_ATTENDANCE,
+        offence_from=notice.offence_from,
+        offence_to=notice.offence_to,
+        penalty_notice_id=notice.id,
+        lay_by=notice.offence_to + timedelta(days=180),
+        evidence=[{"item": "Attendance record", "document_id": None}],
+        status=ProsecutionStatus.PREPARING,
+        recorded_by="someone",
+    )
+    suspension = Exclusion(
+        pupil_id=pupil.id,
+        subject_id=pupil.subject_id,
+        purposes_mask=purposes_mask({Purpose.EXCLUSION_SUPPORT}),
+        lawful_basis="6(1)(e)",
+        school_urn=school.urn,
+        kind=ExclusionKind.SUSPENSION,
+        starts_on=date(2025, 10, 6),
+        school_days=2,
+        notified_on=date(2025, 10, 6),
+        reasons=["PP"],
+        reported_by="school",
+        reported_at=datetime.now(UTC),
+    )
+    session.add_all([prosecution, suspension])
+    letter = enqueue(
+        session,
+        message_type_code="attendance_concern",
+        channel=Channel.SMS,
+        to=Addressee(phone=carer.phone),
+        personalisation=CONCERN,
+        purpose=Purpose.ATTENDANCE_DUTY,
+        subject_id=carer.subject_id,
+        purposes_mask=carer.purposes_mask,
+        lawful_basis=carer.lawful_basis,
+        created_by="someone",
+        now=datetime.now(UTC),
+        pupil_id=pupil.id,
+        carer_id=carer.id,
+        case_id=case.id,
+    )
+    await session.flush()
+    document = await client.post(
+        f"/v1/cases/{case.id}/documents",
+        data={"kind": "evidence", "title": "Attendance certificate"},
+        files={"file": ("scan", pdf())},
+        headers=auth("attendance_manager", area_teams=("east",), purpose="attendance_duty"),
+    )
+    assert document.status_code == 201, document.text
+    del letter
+    return {
+        "case_id": case.id,
+        "event_id": event.id,
+        "meeting_id": meeting.id,
+        "contract_id": contract.id,
+        "order_id": order.id,
+        "prosecution_id": prosecution.id,
+        "referral_id": referral.case.id,
+        "exclusion_id": suspension.id,
+        # Parameters two kinds of route share, by route.
+        "/v1/cases/{case_id}/documents": {"document_id": document.json()["id"]},
+        "/v1/cases/{case_id}/notices-to-improve": {"notice_id": improve.id},
+        "/v1/cases/{case_id}/penalty-notices": {"notice_id": notice.id},
+        "/v1/cases/{case_id}/school-attendance-orders": {"case_id": sao.case.id},
+    }
+
+
+def concrete_path(path: str, ids: dict[str, Any]) -> str:
+    """``path`` with its parameters filled from ``ids``: a route's own ids first (by the
+    longest route prefix that names some), then the shared ones."""
+    own: dict[str, Any] = {}
+    for prefix in sorted((k for k in ids if k.startswith("/")), key=len):
+        if path.startswith(prefix):
+            own.update(ids[prefix])
+    values = {**ids, **own}
+    return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 
 
 def returned_records(response: httpx.Response) -> bool:
@@ -410,7 +617,7 @@ async def test_every_personal_data_read_records_whose_data_it_returned(
     ids = await seeded(client, auth, session)
     unseeded, silent = [], []
     for path, resource, action in personal_reads():
-        url = re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
+        url = concrete_path(path, ids)
         answered = False
         for role in WALKERS:
             if role not in ENGINE.permitted(resource, action):

@@ -21,6 +21,7 @@ from app.models import (
     School,
 )
 from app.rules.kent import District
+from tests.case_support import make_case, officer_headers
 from tests.conftest import AuthHeaders
 from tests.factories import make_carer, make_pupil, make_school, manager_headers, problem_body
 
@@ -126,7 +127,6 @@ async def test_school_staff_see_their_pupils_carers(
 @pytest.mark.parametrize(
     ("role", "purpose"),
     [
-        ("attendance_officer", "attendance_duty"),
         ("admin", None),
         ("mis_integration", "attendance_duty"),
         ("licensing_officer", "child_employment_licensing"),
@@ -144,6 +144,18 @@ async def test_other_roles_are_refused(
     headers = auth(role, area_teams=("east",), school_urns=(east.urn,), purpose=purpose)
     for path in ("/v1/carers", f"/v1/carers/{carer.id}"):
         problem_body(await client.get(path, headers=headers), 403)
+
+
+async def test_an_officer_reads_a_carer_only_through_one_of_their_cases(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, east: School
+) -> None:
+    pupil = await make_pupil(session, school=east)
+    carer = await make_carer(session, pupil=pupil)
+    headers = officer_headers(auth)
+    assert (await client.get("/v1/carers", headers=headers)).json()["items"] == []
+    problem_body(await client.get(f"/v1/carers/{carer.id}", headers=headers), 404)
+    await make_case(session, school=east, pupil=pupil, carer=carer)
+    assert (await client.get(f"/v1/carers/{carer.id}", headers=headers)).status_code == 200
 
 
 async def test_a_restricted_carer_is_hidden(

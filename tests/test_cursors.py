@@ -39,6 +39,7 @@ from app.crypto.cursors import (
 )
 from app.errors import ValidationFailed
 from app.models.audit import AuditEvent
+from app.models.cases import CaseStage, CaseType
 from app.models.messages import OutboundMessage
 from app.models.people import Pupil, SensitiveCategory, SensitiveEntry
 from app.models.schools import School, SchoolStatus
@@ -49,6 +50,7 @@ from app.repositories.pagination import INT64_MAX, PageRequest
 from app.routers.paging import Paging
 from app.rules.kent import District
 from app.schemas.people import PupilFilters
+from tests.case_support import make_case
 from tests.conftest import AuthHeaders, make_settings
 from tests.factories import make_carer, make_pupil, make_school
 from tests.test_messages_api import family, queued_about
@@ -441,7 +443,21 @@ async def callers(
     await county_wide_agreement(session)
     grant = await inspection_grant(session, "cursor-caller")
     pupil = await make_pupil(session, school=school)
-    samples = {"pupil_id": str(pupil.id)}
+    # A case at prosecution stage (its penalty notices and prosecutions are reachable under
+    # `prosecution`), and a School Attendance Order case for the orders.
+    enforcement = await make_case(
+        session, school=school, pupil=pupil, stage=CaseStage.PROSECUTION, officer="cursor-caller"
+    )
+    sao = await make_case(
+        session,
+        school=school,
+        pupil=pupil,
+        carer=enforcement.carer,
+        case_type=CaseType.SCHOOL_ATTENDANCE_ORDER,
+        stage=CaseStage.SAO_ORDER,
+        officer="cursor-caller",
+    )
+    samples = {"pupil_id": str(pupil.id), "case_id": str(enforcement.case.id)}
     found: list[tuple[str, dict[str, str]]] = []
     missing: list[str] = []
     for template, route in cursor_routes(app):
@@ -449,7 +465,8 @@ async def callers(
         assert isinstance(declaration, PolicyDeclaration), f"{template} is a public list"
         unknown = set(re.findall(r"\{(\w+)", template)) - set(samples)
         assert not unknown, f"{template}: give this test a sample for {unknown}"
-        path = template.format(**samples)
+        own = {"case_id": str(sao.case.id)} if "school-attendance-orders" in template else {}
+        path = template.format(**{**samples, **own})
         permitted = ENGINE.permitted(declaration.resource, declaration.action)
         personal = RESOURCES[declaration.resource].personal_data
         for role in (r for r in Role if r in permitted):

@@ -442,11 +442,15 @@ class TestWhoMay:
             ("school_staff", "attendance_duty"),
             ("mis_integration", "attendance_duty"),
             ("admin", None),
-            ("attendance_officer", "attendance_duty"),
         ):
             headers = auth(role, area_teams=("south",), school_urns=(school.urn,), purpose=purpose)
             assert_problem(await client.get(url(pupil), headers=headers), 403)
             assert_problem(await upload(client, pupil, headers, png()), 403)
+        # An officer reads a pupil's documents only through one of their cases (none here:
+        # not found), and never uploads them.
+        officer = auth("attendance_officer", area_teams=("south",), purpose="attendance_duty")
+        assert_problem(await client.get(url(pupil), headers=officer), 404)
+        assert_problem(await upload(client, pupil, officer, png()), 403)
         assert await count(session, PupilDocument) == 0
 
     async def test_a_manager_of_another_area_finds_nothing(

@@ -16,6 +16,7 @@ from app.models.messages import Channel, MessageStatus, OutboundMessage
 from app.policies.registry import Purpose
 from app.rules.kent import District
 from app.services.outbox import Addressee, enqueue
+from tests.case_support import make_case, officer_headers
 from tests.conftest import AuthHeaders
 from tests.factories import make_carer, make_pupil, make_school
 
@@ -256,7 +257,6 @@ async def test_pupils_and_carers_the_caller_may_not_reach_are_404(
 @pytest.mark.parametrize(
     ("role", "purpose"),
     [
-        ("attendance_officer", "attendance_duty"),
         ("school_staff", "attendance_duty"),
         ("information_governance", "subject_rights"),
         ("admin", None),
@@ -273,6 +273,19 @@ async def test_only_attendance_managers_send(
     pupil, carer = await family(session, east)
     headers = auth(role, area_teams=("east",), school_urns=(east.urn,), purpose=purpose)
     assert_problem(await client.post("/v1/messages", json=body(pupil, carer), headers=headers), 403)
+
+
+async def test_an_officer_sends_only_to_the_family_of_one_of_their_cases(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, east: School
+) -> None:
+    pupil, carer = await family(session, east)
+    headers = officer_headers(auth)
+    refused = await client.post("/v1/messages", json=body(pupil, carer), headers=headers)
+    assert_problem(refused, 404)
+    assert await session.scalar(select(OutboundMessage.id)) is None
+    await make_case(session, school=east, pupil=pupil, carer=carer)
+    sent = await client.post("/v1/messages", json=body(pupil, carer), headers=headers)
+    assert sent.status_code == 201, sent.text
 
 
 async def test_the_list_shows_status_never_content_and_only_what_the_caller_may_see(

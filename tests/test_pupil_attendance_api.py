@@ -164,7 +164,6 @@ class TestWhoSees:
     @pytest.mark.parametrize(
         ("role", "purpose"),
         [
-            ("attendance_officer", "attendance_duty"),
             ("mis_integration", "attendance_duty"),
             ("licensing_officer", "child_employment_licensing"),
             ("admin", "attendance_duty"),

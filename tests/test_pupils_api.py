@@ -29,6 +29,7 @@ from app.models import (
 from app.policies.registry import Purpose
 from app.rules.kent import District
 from app.rules.retention import pupil_retain_until
+from tests.case_support import OFFICER, make_case
 from tests.conftest import AuthHeaders
 from tests.factories import (
     assert_problem,
@@ -138,7 +139,6 @@ class TestWhoSees:
     @pytest.mark.parametrize(
         ("role", "purpose"),
         [
-            ("attendance_officer", "attendance_duty"),
             ("admin", None),
             ("mis_integration", "attendance_duty"),
             ("licensing_officer", "child_employment_licensing"),
@@ -158,6 +158,23 @@ class TestWhoSees:
         for path in ("/v1/pupils", f"/v1/pupils/{pupil.id}", f"/v1/pupils/{pupil.id}/carers"):
             body = assert_problem(await client.get(path, headers=headers), 403)
             assert body["policy"]["rule"]  # type: ignore[index]
+
+    async def test_an_officer_sees_a_pupil_only_through_one_of_their_cases(
+        self,
+        client: httpx.AsyncClient,
+        auth: AuthHeaders,
+        session: AsyncSession,
+        east: School,
+    ) -> None:
+        pupil = await make_pupil(session, school=east)
+        headers = auth(
+            "attendance_officer", subject=OFFICER, area_teams=("east",), purpose="attendance_duty"
+        )
+        assert await listed(client, headers) == set()
+        assert_problem(await client.get(f"/v1/pupils/{pupil.id}", headers=headers), 404)
+        await make_case(session, school=east, pupil=pupil)
+        assert await listed(client, headers) == {str(pupil.id)}
+        assert (await client.get(f"/v1/pupils/{pupil.id}", headers=headers)).status_code == 200
 
     async def test_governance_sees_everyone_under_subject_rights_only(
         self,

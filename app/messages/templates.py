@@ -174,6 +174,28 @@ MESSAGE_TYPES: dict[str, MessageType] = {
             "prosecution",
         ),
         _penalty_notice_letter(),
+        # School Attendance Orders (Education Act 1996 s437-s443), sent to the parent.
+        _type(
+            "sao_notice",
+            "Notice to satisfy the council that your child is receiving a suitable education",
+            {Channel.LETTER},
+            {"pupil_name": T, "satisfy_by": D, "case_reference": R},
+            "school_attendance_order",
+        ),
+        _type(
+            "sao_intention",
+            "Notice of intention to serve a School Attendance Order",
+            {Channel.LETTER},
+            {"pupil_name": T, "school_name": T, "choose_by": D, "case_reference": R},
+            "school_attendance_order",
+        ),
+        _type(
+            "sao_order",
+            "School Attendance Order",
+            {Channel.LETTER},
+            {"pupil_name": T, "school_name": T, "order_date": D, "case_reference": R},
+            "school_attendance_order",
+        ),
         _type(
             "sar_acknowledgement",
             "We have received your request for your personal information",

@@ -15,8 +15,21 @@ from app.models.attendance import (
 )
 from app.models.audit import AuditChainHead, AuditEvent, AuditEventSubject
 from app.models.base import Base
+from app.models.cases import (
+    AttendanceContract,
+    Case,
+    CaseDocument,
+    CaseEvent,
+    CaseMeeting,
+    CaseParty,
+    NoticeToImprove,
+    PenaltyNotice,
+    Prosecution,
+    SchoolAttendanceOrder,
+)
 from app.models.clients import ApiClient
 from app.models.disclosures import Disclosure, DisclosureChannel, DisclosureSubject, InspectionGrant
+from app.models.exclusions import Exclusion
 from app.models.idempotency import IdempotencyRecord
 from app.models.messages import Channel, MessageStatus, OutboundMessage
 from app.models.people import (
@@ -47,6 +60,7 @@ __all__ = [
     "AlertStatus",
     "ApiClient",
     "AttendanceAlert",
+    "AttendanceContract",
     "AttendanceImport",
     "AttendanceMark",
     "AttendanceMarkHistory",
@@ -59,6 +73,11 @@ __all__ = [
     "Base",
     "Carer",
     "CarerRelationship",
+    "Case",
+    "CaseDocument",
+    "CaseEvent",
+    "CaseMeeting",
+    "CaseParty",
     "Channel",
     "DataCategory",
     "DataSubject",
@@ -70,16 +89,20 @@ __all__ = [
     "DuplicateStatus",
     "Enrolment",
     "EnrolmentSource",
+    "Exclusion",
     "Gender",
     "IdempotencyRecord",
     "ImportMode",
     "ImportStatus",
     "InspectionGrant",
     "MessageStatus",
+    "NoticeToImprove",
     "ObjectionStatus",
     "OutboundMessage",
+    "PenaltyNotice",
     "PersonKind",
     "PossibleDuplicate",
+    "Prosecution",
     "Pupil",
     "PupilDocument",
     "Recipient",
@@ -89,6 +112,7 @@ __all__ = [
     "RollReviewReason",
     "RollReviewStatus",
     "School",
+    "SchoolAttendanceOrder",
     "SchoolPhase",
     "SchoolStatus",
     "SensitiveCategory",

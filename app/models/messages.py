@@ -87,6 +87,10 @@ class OutboundMessage(PersonalRecord, Timestamped, Base):
     #: The pupil the message is about, if any (the policy layer reaches messages through it).
     pupil_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pupils.id"))
     carer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("carers.id"))
+    #: The case the message was sent on, if any (a returned letter shows on the case).
+    case_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
     purpose: Mapped[str] = mapped_column(String(60))
     status: Mapped[MessageStatus] = mapped_column(
         text_enum(MessageStatus, "message_status"), default=MessageStatus.QUEUED

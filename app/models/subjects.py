@@ -126,15 +126,16 @@ class PersonalRecord:
     lawful_basis: Mapped[str] = mapped_column(String(40))
 
     @staticmethod
-    def table_checks() -> tuple[CheckConstraint, ...]:
+    def table_checks(*, law_enforcement: bool = False) -> tuple[CheckConstraint, ...]:
         """The checks every personal-data table carries; a table that declares its own
-        ``__table_args__`` includes these."""
+        ``__table_args__`` includes these. ``law_enforcement``: the table's records may also
+        rest on DPA 2018 s35(2)(b) (Part 3 processing by a competent authority)."""
+        bases = "'6(1)(c)', '6(1)(e)', '6(1)(c),6(1)(e)'"
+        if law_enforcement:
+            bases += ", 's35(2)(b)'"
         return (
             CheckConstraint("purposes_mask > 0", name="collected_for_a_purpose"),
-            CheckConstraint(
-                "lawful_basis IN ('6(1)(c)', '6(1)(e)', '6(1)(c),6(1)(e)')",
-                name="lawful_basis_known",
-            ),
+            CheckConstraint(f"lawful_basis IN ({bases})", name="lawful_basis_known"),
         )
 
     @declared_attr.directive

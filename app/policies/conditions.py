@@ -132,6 +132,36 @@ class InDistricts:
         return binding.attribute(self.attribute).within(principal.districts)
 
 
+def case_reach_of(principal: Principal) -> frozenset[str]:
+    """The keys of the cases a caller works on: those assigned to them, and the unassigned
+    cases of their area teams (triage). Compared with ``app.models.cases.case_reach_keys``."""
+    return frozenset({f"officer:{principal.subject}"}) | frozenset(
+        f"team:{team}" for team in principal.area_teams
+    )
+
+
+def split_case_reach(keys: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """Officers and area teams named in case reach keys (for the SQL face)."""
+    officers = frozenset(k.removeprefix("officer:") for k in keys if k.startswith("officer:"))
+    teams = frozenset(k.removeprefix("team:") for k in keys if k.startswith("team:"))
+    return officers, teams
+
+
+@dataclass(frozen=True, slots=True)
+class InOwnCases:
+    """The record is (or is about a person in) a case assigned to the caller, or an unassigned
+    case in one of their area teams (triage): an attendance officer's need to know."""
+
+    attribute: str = "case_reach"
+    name: str = "in_own_cases"
+
+    def check(self, principal: Principal, record: Any, binding: Binding) -> bool:
+        return _overlaps(case_reach_of(principal), binding.attribute(self.attribute), record)
+
+    def clause(self, principal: Principal, binding: Binding) -> ColumnElement[bool]:
+        return binding.attribute(self.attribute).within(case_reach_of(principal))
+
+
 @dataclass(frozen=True, slots=True)
 class OwnedByCaller:
     """The record names the caller (an assigned officer, the referrer)."""

@@ -15,14 +15,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, true
+from sqlalchemy import ColumnElement, and_, or_, true
 
 from app.auth.principal import Principal, Role
 from app.policies.conditions import ALWAYS, NEVER, Condition
 from app.policies.registry import PURPOSE_BITS, REGISTRY, Purpose
 from app.policies.resources import RESOURCES, ResourceBinding
 from app.policies.rules import RULES, Rule, validate
-from app.policies.subject_state import SubjectState, refusal, visible_subjects
+from app.policies.subject_state import (
+    SubjectState,
+    bound_through_case,
+    refusal,
+    visible_subjects,
+)
 
 
 class _DecisionIds:
@@ -237,7 +242,8 @@ class PolicyEngine:
             return False
         if decision.purpose is not None and binding.purposes_column is not None:
             mask = getattr(record, binding.purposes_column.key)
-            if not _collected_for(mask, decision.purpose):
+            bound = subject_state is not None and decision.purpose in subject_state.case_claims
+            if not (_collected_for(mask, decision.purpose) or bound):
                 return False
         if decision.purpose is not None and subject_state is not None:
             return refusal(subject_state, decision.purpose, today, decision.resource) is None
@@ -317,7 +323,14 @@ def _collected_for(mask: int, purpose: Purpose) -> bool:
 
 
 def _collected_for_clause(binding: ResourceBinding, purpose: Purpose) -> ColumnElement[bool]:
-    if REGISTRY[purpose].governance:
+    """SQL: the record was collected for ``purpose``, or (purpose binding) a case at a stage
+    that uses it is open for the record's data subject."""
+    spec = REGISTRY[purpose]
+    if spec.governance:
         return true()
     clause = binding.collected_for(PURPOSE_BITS[purpose])
-    return clause if clause is not None else true()
+    if clause is None:
+        return true()
+    if spec.case_bound and binding.subject_column is not None:
+        return or_(clause, bound_through_case(binding.subject_column, purpose))
+    return clause

@@ -27,6 +27,7 @@ from fastapi.params import Depends as DependsParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 
 from app.audit.trail import (
     PendingAuditEvent,
@@ -62,9 +63,18 @@ LONDON = ZoneInfo("Europe/London")
 
 PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
 
+
+class _DocumentedBearer(HTTPBearer):
+    """The bearer scheme as OpenAPI documents it. It reads nothing: the guard verifies the
+    token itself (``current_principal``), so parsing the header here too would be wasted."""
+
+    async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
+        return None
+
+
 #: Documents the bearer scheme in OpenAPI (Swagger UI's "Authorize"); verification itself
 #: is ``current_principal``'s.
-bearer_scheme = HTTPBearer(
+bearer_scheme = _DocumentedBearer(
     auto_error=False,
     scheme_name="bearer",
     description="An access token from the council identity provider (staff) or from "
@@ -87,7 +97,7 @@ class PolicyDeclaration:
 class Access:
     """An allowed decision, carried into the service that acts on it."""
 
-    __slots__ = ("decision", "engine", "now", "principal", "release", "session")
+    __slots__ = ("case_id", "decision", "engine", "now", "principal", "release", "session")
 
     def __init__(
         self,
@@ -98,6 +108,7 @@ class Access:
         session: AsyncSession,
         now: datetime,
         release: Release | None = None,
+        case_id: str | None = None,
     ) -> None:
         self.engine = engine
         self.decision = decision
@@ -107,6 +118,9 @@ class Access:
         #: Set when the caller is outside KPAS (a partner or an inspector): what may be
         #: released to them, and the agreement or grant that allows it.
         self.release = release
+        #: The case a route on one case serves: named in its decision events under a law
+        #: enforcement purpose (DPA 2018 s62(3)).
+        self.case_id = case_id
 
     @property
     def purpose(self) -> Purpose | None:
@@ -184,6 +198,7 @@ class Access:
                     outcome="allow",
                     rule=self.decision.rule,
                     reason="touched",
+                    case_id=self.case_id,
                 ),
                 resource_id=resource,
                 subject_ids=subjects,
@@ -271,6 +286,7 @@ class Access:
             rule=self.decision.rule,
             reason=code,
             resource_id=None if resource_id is None else str(resource_id),
+            case_id=self.case_id,
         )
         return Forbidden(
             f"Refused by rule {self.decision.rule}: {reason}.",
@@ -301,6 +317,7 @@ class Access:
             rule=self.decision.rule,
             reason="not_visible_or_absent",
             resource_id=str(resource_id),
+            case_id=self.case_id,
         )
 
     def record_change(
@@ -340,11 +357,18 @@ def _audit_decision(
     rule: str,
     reason: str,
     resource_id: str | None = None,
+    case_id: str | None = None,
 ) -> None:
     record(
         session,
         _decision_event(
-            principal, decision, outcome=outcome, rule=rule, reason=reason, resource_id=resource_id
+            principal,
+            decision,
+            outcome=outcome,
+            rule=rule,
+            reason=reason,
+            resource_id=resource_id,
+            case_id=case_id,
         ),
     )
 
@@ -357,6 +381,7 @@ def _decision_event(
     rule: str,
     reason: str,
     resource_id: str | None = None,
+    case_id: str | None = None,
 ) -> PendingAuditEvent:
     role = decision.role.value if decision.role else ",".join(sorted(principal.roles))
     return PendingAuditEvent(
@@ -371,7 +396,7 @@ def _decision_event(
         actor_role=role[:40],
         resource_type=decision.resource,
         resource_id=resource_id,
-        details={"reason": reason, **decision_facts(decision.purpose)},
+        details={"reason": reason, **decision_facts(decision.purpose, case_id)},
     )
 
 
@@ -468,6 +493,7 @@ async def _decide(
     session: AsyncSession,
     principal: Principal | None,
     purpose_values: Sequence[str] = (),
+    case_id: str | None = None,
 ) -> Access:
     if principal is None:
         raise Unauthenticated("A bearer token is required.")
@@ -497,6 +523,7 @@ async def _decide(
         outcome=decision.outcome,
         rule=decision.rule,
         reason=decision.reason if not decision.allowed else "allowed",
+        case_id=case_id,
     )
     _remember_decision(request, decision)
     if not decision.allowed:
@@ -515,6 +542,7 @@ async def _decide(
         session=session,
         now=now,
         release=release,
+        case_id=case_id,
     )
 
 
@@ -524,13 +552,11 @@ class Guard:
     def __init__(self, declaration: PolicyDeclaration) -> None:
         self.declaration = declaration
 
-    async def __call__(
-        self,
-        request: Request,
-        session: SessionDep,
-        principal: PrincipalDep,
-        _bearer: BearerDep,
-    ) -> Access:
+    async def __call__(self, request: Request, session: SessionDep, _bearer: BearerDep) -> Access:
+        # The caller is verified here rather than in a dependency of its own: one layer fewer
+        # for FastAPI to resolve on every request (``current_principal`` keeps its result on
+        # the request, so a route that also takes ``PrincipalDep`` does not verify twice).
+        principal = await current_principal(request)
         return await _decide(self.declaration, request, session, principal)
 
 
@@ -541,7 +567,6 @@ class PersonalDataGuard(Guard):
         self,
         request: Request,
         session: SessionDep,
-        principal: PrincipalDep,
         _bearer: BearerDep,
         _purpose: Annotated[
             str | None,
@@ -561,6 +586,7 @@ class PersonalDataGuard(Guard):
             ),
         ] = None,
     ) -> Access:
+        principal = await current_principal(request)
         purposes = request.headers.getlist(PURPOSE_HEADER)
         return await _decide(self.declaration, request, session, principal, purposes)
 

@@ -159,6 +159,10 @@ class PurposeSpec:
     #: ``LEGAL_CLAIM`` only where a live legal claim exists for that person and purpose:
     #: naming the purpose is not enough.
     restriction_ground: RestrictionGround | None = None
+    #: Purpose binding: records are never collected for it; it reaches a person only while a
+    #: case at a stage that uses it is open for them (a live ``case`` legal claim), so naming
+    #: the purpose is not enough.
+    case_bound: bool = False
     #: Aggregate figures only: no rule may let anyone read a person's record under it.
     aggregate_only: bool = False
     #: A written notice to stop is honoured without balancing (Sch 1 para 8(5)).
@@ -280,6 +284,7 @@ REGISTRY: dict[Purpose, PurposeSpec] = {
             regime=Regime.LAW_ENFORCEMENT,
             schedule8=(1,),
             restriction_ground=RestrictionGround.LEGAL_CLAIM,
+            case_bound=True,
             legislation=(
                 "Education Act 1996 s444, s444A, s446",
                 "DPA 2018 s30(1)(b), s31 (competent authority)",
@@ -295,6 +300,7 @@ REGISTRY: dict[Purpose, PurposeSpec] = {
             (6,),
             individual_decisions=True,
             restriction_ground=RestrictionGround.LEGAL_CLAIM,
+            case_bound=True,
             legislation=("Education Act 1996 s437 to s442",),
         ),
         PurposeSpec(
@@ -438,11 +444,11 @@ def continues_under_objection(purpose: Purpose, resource: str | None) -> bool:
     )
 
 
-def decision_facts(purpose: Purpose | None) -> dict[str, str | None]:
+def decision_facts(purpose: Purpose | None, case_id: str | None = None) -> dict[str, str | None]:
     """What every decision event under ``purpose`` records besides rule, purpose, basis, actor
     and time: the regime; under Part 3 the justification and the case it serves (DPA 2018
-    s62(3)). The Art 18(2) ground is added where it is relied on: when the request touched a
-    restricted subject (``Access.touched``)."""
+    s62(3)): ``case_id``, where the route is on a case. The Art 18(2) ground is added where it
+    is relied on: when the request touched a restricted subject (``Access.touched``)."""
     if purpose is None:
         return {}
     spec = REGISTRY[purpose]
@@ -450,8 +456,7 @@ def decision_facts(purpose: Purpose | None) -> dict[str, str | None]:
     if spec.regime is Regime.LAW_ENFORCEMENT:
         facts["regime"] = spec.regime.value
         facts["justification"] = purpose.value
-        # Filled with the case's id once casework names the case a consultation serves.
-        facts["case_id"] = None
+        facts["case_id"] = case_id
     return facts
 
 

@@ -11,18 +11,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, cast, exists, select
+from sqlalchemy import ColumnElement, Integer, String, and_, cast, exists, or_, select
 
 from app.models.attendance import AttendanceAlert, AttendanceImport
 from app.models.audit import AuditEvent
 from app.models.base import json_list_elements
+from app.models.cases import Case, CaseParty
 from app.models.disclosures import Disclosure
+from app.models.exclusions import Exclusion
 from app.models.messages import OutboundMessage
 from app.models.people import Carer, CarerRelationship, Enrolment, Pupil
 from app.models.roll_reviews import RollReview
 from app.models.schools import School
 from app.models.sharing import DataCategory
-from app.policies.conditions import Attribute, column_attribute
+from app.policies.conditions import Attribute, column_attribute, split_case_reach
 from app.policies.registry import Purpose
 
 
@@ -104,13 +106,71 @@ def _carer_attribute(get: str, school_column: Any = None) -> Attribute:
     return Attribute(get=lambda carer: getattr(carer, get), within=within)
 
 
+# Need-to-know through casework: the cases a caller works on (assigned to them, or unassigned
+# in their area team), and the pupils and carers of those cases while the case is open.
+
+
+def _case_reach_clause(keys: frozenset[str]) -> ColumnElement[bool]:
+    officers, teams = split_case_reach(keys)
+    return or_(
+        Case.assigned_officer.in_(sorted(officers)),
+        and_(
+            Case.assigned_officer.is_(None),
+            Case.closed_at.is_(None),
+            Case.area_team.in_(sorted(teams)),
+        ),
+    )
+
+
+def _case_keys(record: Any) -> frozenset[str]:
+    """A record's own case reach keys, where a service loaded them (``case_reach_keys``);
+    otherwise none, so the Python face never allows more than the SQL face."""
+    keys: frozenset[str] = getattr(record, "case_reach_keys", frozenset())
+    return keys
+
+
+def _pupil_case_reach(pupil_id: Any) -> Attribute:
+    def within(keys: frozenset[str]) -> ColumnElement[bool]:
+        return exists(
+            select(Case.id).where(
+                Case.pupil_id == pupil_id, Case.closed_at.is_(None), _case_reach_clause(keys)
+            )
+        )
+
+    return Attribute(get=_case_keys, within=within)
+
+
+def _carer_case_reach(keys: frozenset[str]) -> ColumnElement[bool]:
+    return exists(
+        select(CaseParty.id)
+        .join(Case, Case.id == CaseParty.case_id)
+        .where(
+            CaseParty.carer_id == Carer.id,
+            CaseParty.removed_at.is_(None),
+            Case.closed_at.is_(None),
+            _case_reach_clause(keys),
+        )
+    )
+
+
+#: A case: who works on it, where it is, which school referred it.
+CASE_ATTRIBUTES: Mapping[str, Attribute] = {
+    "case_reach": Attribute(get=lambda case: case.reach_keys, within=_case_reach_clause),
+    "area_team": column_attribute(Case.area_team),
+    "district": column_attribute(Case.district),
+    "school_urn": column_attribute(Case.school_urn),
+    "referred_by": column_attribute(Case.referred_by),
+}
+
 PUPIL_ATTRIBUTES: Mapping[str, Attribute] = {
+    "case_reach": _pupil_case_reach(Pupil.id),
     "school_urn": _pupil_attribute("current_school_urns"),
     "area_team": _pupil_attribute("current_area_teams", School.area_team),
     "district": _pupil_attribute("current_districts", School.district),
 }
 
 CARER_ATTRIBUTES: Mapping[str, Attribute] = {
+    "case_reach": Attribute(get=_case_keys, within=_carer_case_reach),
     "school_urn": _carer_attribute("school_urns"),
     "area_team": _carer_attribute("area_teams", School.area_team),
     "district": _carer_attribute("districts", School.district),
@@ -118,6 +178,7 @@ CARER_ATTRIBUTES: Mapping[str, Attribute] = {
 
 #: Records about a pupil (a message, later a case) reach need-to-know through the pupil.
 MESSAGE_ATTRIBUTES: Mapping[str, Attribute] = {
+    "case_reach": _pupil_case_reach(OutboundMessage.pupil_id),
     "school_urn": _pupil_attribute("current_school_urns", pupil_id=OutboundMessage.pupil_id),
     "area_team": _pupil_attribute(
         "current_area_teams", School.area_team, pupil_id=OutboundMessage.pupil_id
@@ -146,6 +207,15 @@ ALERT_ATTRIBUTES: Mapping[str, Attribute] = {
         AttendanceAlert.school_urn, School.area_team, "school_area_team"
     ),
     "district": _school_attribute(AttendanceAlert.school_urn, School.district, "school_district"),
+}
+
+#: A suspension or exclusion reaches need-to-know through the school that reported it, and an
+#: officer through a case about its pupil.
+EXCLUSION_ATTRIBUTES: Mapping[str, Attribute] = {
+    "school_urn": column_attribute(Exclusion.school_urn),
+    "area_team": _school_attribute(Exclusion.school_urn, School.area_team, "school_area_team"),
+    "district": _school_attribute(Exclusion.school_urn, School.district, "school_district"),
+    "case_reach": _pupil_case_reach(Exclusion.pupil_id),
 }
 
 #: Roll reviews reach need-to-know through the school whose roll sent them.
@@ -353,6 +423,65 @@ RESOURCES: dict[str, ResourceBinding] = {
             purposes_column=AttendanceAlert.purposes_mask,
             default_purpose=Purpose.ATTENDANCE_DUTY,
             data_categories=ATTENDANCE,
+        ),
+        # Casework. Every resource of the case family is decided on the case row: services
+        # load the case through the decision's filter, then its parts. A case's purposes
+        # are its type's; ``prosecution`` and ``school_attendance_order`` reach its people
+        # only while it is at a stage that uses them (purpose binding).
+        ResourceBinding(
+            "case",
+            personal_data=True,
+            attributes=CASE_ATTRIBUTES,
+            subject_column=Case.subject_id,
+            purposes_column=Case.purposes_mask,
+            data_categories=IDENTITY | ATTENDANCE,
+        ),
+        # What the referring school sees of a case: its referral's stage and outcome.
+        ResourceBinding(
+            "referral",
+            personal_data=True,
+            attributes=CASE_ATTRIBUTES,
+            subject_column=Case.subject_id,
+            purposes_column=Case.purposes_mask,
+            default_purpose=Purpose.ATTENDANCE_DUTY,
+            data_categories=IDENTITY | ATTENDANCE,
+        ),
+        ResourceBinding(
+            "penalty_notice",
+            personal_data=True,
+            attributes=CASE_ATTRIBUTES,
+            subject_column=Case.subject_id,
+            purposes_column=Case.purposes_mask,
+            default_purpose=Purpose.PROSECUTION,
+            data_categories=IDENTITY | ATTENDANCE,
+        ),
+        ResourceBinding(
+            "school_attendance_order",
+            personal_data=True,
+            attributes=CASE_ATTRIBUTES,
+            subject_column=Case.subject_id,
+            purposes_column=Case.purposes_mask,
+            default_purpose=Purpose.SCHOOL_ATTENDANCE_ORDER,
+            data_categories=IDENTITY | ATTENDANCE,
+        ),
+        ResourceBinding(
+            "prosecution",
+            personal_data=True,
+            attributes=CASE_ATTRIBUTES,
+            subject_column=Case.subject_id,
+            purposes_column=Case.purposes_mask,
+            default_purpose=Purpose.PROSECUTION,
+            data_categories=IDENTITY | ATTENDANCE,
+        ),
+        # Suspensions and permanent exclusions a school reported.
+        ResourceBinding(
+            "exclusion",
+            personal_data=True,
+            attributes=EXCLUSION_ATTRIBUTES,
+            subject_column=Exclusion.subject_id,
+            purposes_column=Exclusion.purposes_mask,
+            default_purpose=Purpose.EXCLUSION_SUPPORT,
+            data_categories=IDENTITY,
         ),
         # Letters, texts and emails to a pupil's carers, through the Notify outbox.
         ResourceBinding(

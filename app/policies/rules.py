@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from app.auth.principal import Role
 from app.policies.conditions import (
     ALWAYS,
+    AllOf,
     AnyOf,
     AtOwnSchools,
     Condition,
     InAreaTeams,
     InDistricts,
+    InOwnCases,
     OwnedByCaller,
 )
 from app.policies.registry import REGISTRY, Purpose
@@ -38,6 +40,7 @@ STAFF = frozenset(
 SHARING_READERS = frozenset({Role.INFORMATION_GOVERNANCE, Role.ADMIN, Role.ATTENDANCE_MANAGER})
 
 MANAGERS = frozenset({Role.ATTENDANCE_MANAGER})
+OFFICERS = frozenset({Role.ATTENDANCE_OFFICER})
 GOVERNANCE = frozenset({Role.INFORMATION_GOVERNANCE})
 SCHOOLS = frozenset({Role.SCHOOL_STAFF})
 PARTNERS = frozenset({Role.PARTNER})
@@ -121,7 +124,7 @@ RULES: tuple[Rule, ...] = (
     Rule("sharing_agreements.read", SHARING_READERS, "sharing_agreement", READ),
     Rule("sharing_agreements.manage", frozenset({Role.ADMIN}), "sharing_agreement", WRITE),
     # Pupils. Attendance managers: pupils on roll in their area teams. Attendance officers reach
-    # pupils only through their cases (casework), so no rule here gives them any.
+    # pupils only through their cases (the casework rules below).
     Rule("pupils.manager.read", MANAGERS, "pupil", READ, ATTENDANCE_PURPOSES, InAreaTeams()),
     Rule(
         "pupils.manager.write",
@@ -421,6 +424,161 @@ RULES: tuple[Rule, ...] = (
         READ,
         frozenset({Purpose.ATTENDANCE_DUTY}),
         AtOwnSchools(),
+    ),
+    # Casework. Attendance officers: the cases assigned to them and the unassigned cases of
+    # their area teams (triage), and through those open cases the pupil, their carers, their
+    # attendance and special category data. Managers: every case in their area teams; they
+    # assign, and approve penalty notices, School Attendance Orders and prosecutions.
+    Rule(
+        "cases.officer",
+        OFFICERS,
+        "case",
+        READ | {"create", "update", "transition", "record", "export"},
+        ATTENDANCE_PURPOSES,
+        InOwnCases(),
+    ),
+    Rule(
+        "cases.manager",
+        MANAGERS,
+        "case",
+        READ | {"create", "update", "transition", "record", "export", "assign"},
+        ATTENDANCE_PURPOSES,
+        InAreaTeams(),
+    ),
+    Rule("cases.governance.read", GOVERNANCE, "case", READ | {"export"}, GOVERNANCE_READS),
+    # Issuing a penalty notice is a manager's decision (the approval recorded on the notice);
+    # officers read notices and record a payment or a withdrawal.
+    Rule(
+        "penalty_notices.officer",
+        OFFICERS,
+        "penalty_notice",
+        READ | {"update"},
+        frozenset({Purpose.PROSECUTION}),
+        InOwnCases(),
+    ),
+    Rule(
+        "penalty_notices.manager",
+        MANAGERS,
+        "penalty_notice",
+        READ | {"create", "update"},
+        frozenset({Purpose.PROSECUTION}),
+        InAreaTeams(),
+    ),
+    Rule("penalty_notices.governance.read", GOVERNANCE, "penalty_notice", READ, GOVERNANCE_READS),
+    Rule(
+        "school_attendance_orders.officer",
+        OFFICERS,
+        "school_attendance_order",
+        READ | {"create", "update"},
+        frozenset({Purpose.SCHOOL_ATTENDANCE_ORDER}),
+        InOwnCases(),
+    ),
+    # Making an order is a manager's decision (council practice); so are approving a
+    # prosecution and recording the court bundle sent to HMCTS.
+    Rule(
+        "school_attendance_orders.manager",
+        MANAGERS,
+        "school_attendance_order",
+        READ | {"create", "update", "approve"},
+        frozenset({Purpose.SCHOOL_ATTENDANCE_ORDER}),
+        InAreaTeams(),
+    ),
+    Rule(
+        "school_attendance_orders.governance.read",
+        GOVERNANCE,
+        "school_attendance_order",
+        READ,
+        GOVERNANCE_READS,
+    ),
+    Rule(
+        "prosecutions.officer",
+        OFFICERS,
+        "prosecution",
+        READ | {"create", "update"},
+        frozenset({Purpose.PROSECUTION}),
+        InOwnCases(),
+    ),
+    Rule(
+        "prosecutions.manager",
+        MANAGERS,
+        "prosecution",
+        READ | {"create", "update", "approve"},
+        frozenset({Purpose.PROSECUTION}),
+        InAreaTeams(),
+    ),
+    Rule("prosecutions.governance.read", GOVERNANCE, "prosecution", READ, GOVERNANCE_READS),
+    # Referrals: a school's staff refer pupils on its roll and follow their referrals' stage
+    # and outcome; its information system refers and reads back what it referred.
+    Rule(
+        "referrals.school",
+        SCHOOLS,
+        "referral",
+        READ | {"create"},
+        frozenset({Purpose.ATTENDANCE_DUTY, Purpose.EXCLUSION_SUPPORT}),
+        AtOwnSchools(),
+    ),
+    Rule(
+        "referrals.mis",
+        frozenset({Role.MIS_INTEGRATION}),
+        "referral",
+        READ | {"create"},
+        frozenset({Purpose.ATTENDANCE_DUTY}),
+        AllOf((AtOwnSchools(), OwnedByCaller("referred_by"))),
+    ),
+    # Suspensions and permanent exclusions: schools report their own; managers follow their
+    # area teams'; officers those of pupils in their cases.
+    Rule(
+        "exclusions.school",
+        SCHOOLS,
+        "exclusion",
+        READ | {"create", "update"},
+        frozenset({Purpose.EXCLUSION_SUPPORT}),
+        AtOwnSchools(),
+    ),
+    Rule(
+        "exclusions.manager.read",
+        MANAGERS,
+        "exclusion",
+        READ,
+        frozenset({Purpose.EXCLUSION_SUPPORT}),
+        InAreaTeams(),
+    ),
+    Rule(
+        "exclusions.officer.read",
+        OFFICERS,
+        "exclusion",
+        READ,
+        frozenset({Purpose.EXCLUSION_SUPPORT}),
+        InOwnCases(),
+    ),
+    Rule("exclusions.governance.read", GOVERNANCE, "exclusion", READ, GOVERNANCE_READS),
+    # People reached through casework (see the pupil rules above).
+    Rule("pupils.officer.read", OFFICERS, "pupil", READ, ATTENDANCE_PURPOSES, InOwnCases()),
+    Rule("carers.officer.read", OFFICERS, "carer", READ, ATTENDANCE_PURPOSES, InOwnCases()),
+    Rule(
+        "pupil_attendance.officer.read",
+        OFFICERS,
+        "pupil_attendance",
+        READ,
+        ATTENDANCE_PURPOSES,
+        InOwnCases(),
+    ),
+    Rule(
+        "sensitive.officer.read",
+        OFFICERS,
+        "pupil_sensitive",
+        READ,
+        ATTENDANCE_PURPOSES,
+        InOwnCases(),
+        special_category=True,
+    ),
+    Rule(
+        "messages.officer",
+        OFFICERS,
+        "message",
+        READ | {"create", "retry"},
+        ATTENDANCE_PURPOSES,
+        InOwnCases(),
     ),
     # Inspection grants are issued and revoked by information governance.
     Rule(

@@ -26,7 +26,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.subjects import DataSubject, ObjectionStatus, SubjectLegalClaim, SubjectObjection
+from app.models.subjects import (
+    DataSubject,
+    LegalClaimKind,
+    ObjectionStatus,
+    SubjectLegalClaim,
+    SubjectObjection,
+)
 from app.policies.registry import (
     REGISTRY,
     Purpose,
@@ -57,6 +63,8 @@ class SubjectState:
     objections: Mapping[str, ObjectionStatus | Objection] = field(default_factory=dict)
     #: Purposes with a live legal claim for this subject (a case at that stage, a legal hold).
     live_claims: frozenset[str] = frozenset()
+    #: Purposes a case at that stage binds this subject to (``case`` claims only).
+    case_claims: frozenset[str] = frozenset()
 
 
 def _objection(value: ObjectionStatus | Objection | None) -> Objection | None:
@@ -106,15 +114,25 @@ def refusal(
     return None
 
 
-def live_claim_clause(subject_id: Any, purpose: Purpose) -> ColumnElement[bool]:
-    """SQL: a live legal claim for this subject and purpose exists."""
-    return exists(
-        select(SubjectLegalClaim.id).where(
-            SubjectLegalClaim.subject_id == subject_id,
-            SubjectLegalClaim.purpose == purpose.value,
-            SubjectLegalClaim.closed_at.is_(None),
-        )
+def live_claim_clause(
+    subject_id: Any, purpose: Purpose, kinds: Collection[LegalClaimKind] | None = None
+) -> ColumnElement[bool]:
+    """SQL: a live legal claim for this subject and purpose exists (of these kinds only, where
+    given: purpose binding counts cases, not legal holds)."""
+    query = select(SubjectLegalClaim.id).where(
+        SubjectLegalClaim.subject_id == subject_id,
+        SubjectLegalClaim.purpose == purpose.value,
+        SubjectLegalClaim.closed_at.is_(None),
     )
+    if kinds is not None:
+        query = query.where(SubjectLegalClaim.kind.in_(sorted(kinds)))
+    return exists(query)
+
+
+def bound_through_case(subject_id: Any, purpose: Purpose) -> ColumnElement[bool]:
+    """SQL: a case at a stage that uses ``purpose`` is open for this subject (purpose
+    binding for ``case_bound`` purposes)."""
+    return live_claim_clause(subject_id, purpose, (LegalClaimKind.CASE,))
 
 
 def _objection_clause(

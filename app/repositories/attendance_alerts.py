@@ -7,12 +7,30 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Select, and_, exists, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Table,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.models.attendance import AlertKind, AlertStatus, AttendanceAlert
+from app.models.attendance import (
+    AlertKind,
+    AlertStatus,
+    AttendanceAlert,
+    AttendanceWithheldPupil,
+)
 from app.models.people import Pupil
 from app.models.schools import School
 from app.models.subjects import DataSubject, ObjectionStatus, SubjectObjection
@@ -252,7 +270,96 @@ class AttendanceAlertRepository:
         )
         return list(rows.all())
 
+    # --- merging two records of one pupil ------------------------------------------------
+
+    async def withdraw_clashing(
+        self, *, from_pupil: uuid.UUID, to_pupil: uuid.UUID, now: datetime
+    ) -> int:
+        """Withdraw ``from_pupil``'s alerts that ``to_pupil`` has one of its own for (same
+        school, kind and period start): they stay where they are, withdrawn (an open one from
+        ``now``; one already withdrawn keeps its date). Returns how many clash."""
+        alerts = cast(Table, AttendanceAlert.__table__)
+        theirs = alerts.alias("survivor_alert")
+        opened = alerts.c.status == AlertStatus.OPEN
+        result = await self.session.execute(
+            update(alerts)
+            .where(
+                alerts.c.pupil_id == from_pupil,
+                exists().where(_same_alert(theirs, alerts), theirs.c.pupil_id == to_pupil),
+            )
+            .values(
+                status=AlertStatus.WITHDRAWN,
+                withdrawn_at=case((opened, now), else_=alerts.c.withdrawn_at),
+                updated_at=case((opened, now), else_=alerts.c.updated_at),
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def move_alerts(
+        self, *, from_pupil: uuid.UUID, to_pupil: uuid.UUID, now: datetime
+    ) -> int:
+        """Give ``to_pupil`` every alert of ``from_pupil`` it has none like (same school,
+        kind and period start), held on its footing; ids stay, so what points at an alert
+        (a case, a penalty notice) still does. One statement; returns how many moved."""
+        footing = (await self.footings({to_pupil}))[to_pupil]
+        alerts = cast(Table, AttendanceAlert.__table__)
+        theirs = alerts.alias("survivor_alert")
+        result = await self.session.execute(
+            update(alerts)
+            .where(
+                alerts.c.pupil_id == from_pupil,
+                ~exists().where(_same_alert(theirs, alerts), theirs.c.pupil_id == to_pupil),
+            )
+            .values(
+                pupil_id=to_pupil,
+                subject_id=footing.subject_id,
+                purposes_mask=footing.purposes_mask,
+                lawful_basis=footing.lawful_basis,
+                updated_at=now,
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def fold_withheld(self, *, from_pupil: uuid.UUID, to_pupil: uuid.UUID) -> None:
+        """Make ``from_pupil``'s withheld-alert markers ``to_pupil``'s: moved where
+        ``to_pupil`` has none at the school, folded into its own (the earlier first week)
+        where it has."""
+        markers = cast(Table, AttendanceWithheldPupil.__table__)
+        theirs = markers.alias("merged_marker")
+        at_school = and_(
+            theirs.c.pupil_id == from_pupil, theirs.c.school_urn == markers.c.school_urn
+        )
+        await self.session.execute(
+            update(markers)
+            .where(
+                markers.c.pupil_id == to_pupil,
+                exists().where(at_school, theirs.c.first_week < markers.c.first_week),
+            )
+            .values(first_week=select(theirs.c.first_week).where(at_school).scalar_subquery())
+        )
+        ours = markers.alias("survivor_marker")
+        await self.session.execute(
+            update(markers)
+            .where(
+                markers.c.pupil_id == from_pupil,
+                ~exists().where(
+                    ours.c.pupil_id == to_pupil, ours.c.school_urn == markers.c.school_urn
+                ),
+            )
+            .values(pupil_id=to_pupil)
+        )
+        await self.session.execute(delete(markers).where(markers.c.pupil_id == from_pupil))
+
 
 def _entry(row: Row[AttendanceAlert, str, str, str]) -> AlertEntry:
     alert, forename, surname, school_name = row
     return AlertEntry(alert, forename, surname, school_name)
+
+
+def _same_alert(one: Any, other: Any) -> ColumnElement[bool]:
+    """Two alert rows are for the same school, kind and period (of any pupils)."""
+    return and_(
+        one.c.school_urn == other.c.school_urn,
+        one.c.kind == other.c.kind,
+        one.c.period_start == other.c.period_start,
+    )

@@ -508,3 +508,97 @@ class AttendanceMarksRepository:
             select(AttendanceImport).where(AttendanceImport.id == import_id, visible)
         )
         return found
+
+    # --- merging two records of one pupil -----------------------------------------------------
+
+    async def mark_days(self, pupil_id: uuid.UUID) -> list[tuple[int, date]]:
+        """The distinct (school, day) pairs the pupil has marks for: at most one row per
+        school day, however many sessions."""
+        rows = await self.session.execute(
+            select(MARKS.c.school_urn, MARKS.c.mark_date)
+            .where(MARKS.c.pupil_id == pupil_id)
+            .distinct()
+        )
+        return [(row.school_urn, row.mark_date) for row in rows]
+
+    async def move_marks(self, *, from_pupil: uuid.UUID, to_pupil: uuid.UUID) -> int:
+        """Give ``to_pupil`` every mark of ``from_pupil`` for a date, session and school it
+        has no mark for, in one statement. Returns how many moved."""
+        theirs = MARKS.alias("survivor_mark")
+        result = await self.session.execute(
+            update(MARKS)
+            .where(
+                MARKS.c.pupil_id == from_pupil,
+                ~exists().where(_same_mark(theirs, MARKS), theirs.c.pupil_id == to_pupil),
+            )
+            .values(pupil_id=to_pupil)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def supersede_marks(
+        self, *, from_pupil: uuid.UUID, to_pupil: uuid.UUID, now: datetime
+    ) -> int:
+        """Where both pupils have a mark for one date, session and school, keep
+        ``to_pupil``'s and write ``from_pupil``'s into ``to_pupil``'s history, as a correction
+        would (replaced now, by the import that wrote the mark that stands), then remove it.
+        Two set-based statements. Returns how many were superseded."""
+        ours = MARKS.alias("merged_mark")
+        stands = MARKS.alias("survivor_mark")
+        await self.session.execute(
+            insert(HISTORY).from_select(
+                [
+                    "id",
+                    "pupil_id",
+                    "school_urn",
+                    "mark_date",
+                    "session",
+                    "code",
+                    "import_id",
+                    "recorded_at",
+                    "replaced_at",
+                    "replaced_by_import_id",
+                ],
+                select(
+                    new_uuid(),
+                    stands.c.pupil_id,
+                    ours.c.school_urn,
+                    ours.c.mark_date,
+                    ours.c.session,
+                    ours.c.code,
+                    ours.c.import_id,
+                    ours.c.recorded_at,
+                    literal(now, UTCDateTime()),
+                    stands.c.import_id,
+                )
+                .join_from(
+                    ours,
+                    stands,
+                    and_(_same_mark(stands, ours), stands.c.pupil_id == to_pupil),
+                )
+                .where(ours.c.pupil_id == from_pupil),
+            )
+        )
+        theirs = MARKS.alias("survivor_mark")
+        result = await self.session.execute(
+            delete(MARKS).where(
+                MARKS.c.pupil_id == from_pupil,
+                exists().where(_same_mark(theirs, MARKS), theirs.c.pupil_id == to_pupil),
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def move_history(self, *, from_pupil: uuid.UUID, to_pupil: uuid.UUID) -> int:
+        """Make ``from_pupil``'s replaced marks ``to_pupil``'s history (one statement)."""
+        result = await self.session.execute(
+            update(HISTORY).where(HISTORY.c.pupil_id == from_pupil).values(pupil_id=to_pupil)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _same_mark(one: Any, other: Any) -> ColumnElement[bool]:
+    """Two mark rows are for the same date, session and school (of any pupils)."""
+    return and_(
+        one.c.mark_date == other.c.mark_date,
+        one.c.session == other.c.session,
+        one.c.school_urn == other.c.school_urn,
+    )

@@ -492,6 +492,23 @@ class AttendanceTallyRepository:
         rows = await self.session.execute(query)
         return {pupil_id: _as_date(day) for pupil_id, day in rows if pupil_id in wanted}
 
+    async def delete_pupil_weeks(
+        self, pupil_id: uuid.UUID, school_urn: int, weeks: Collection[date]
+    ) -> int:
+        """Remove the pupil's tallies at the school for ``weeks`` (the pupil's marks there
+        went to another record: the worker recounts that record from the stale-week queue).
+        Returns how many went."""
+        if not weeks:
+            return 0
+        result = await self.session.execute(
+            delete(PUPIL_WEEKS).where(
+                _P.pupil_id == pupil_id,
+                _P.school_urn == school_urn,
+                _P.week_start.in_(sorted(weeks)),
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
 
 def _as_date(value: Any) -> date:
     """Aggregates of a date column come back as text on SQLite."""

@@ -34,6 +34,46 @@ EXAMPLE_AGREEMENT_ID = uuid.UUID("7020795a-13e6-595b-9cb4-b712640e7382")
 EXAMPLE_RECIPIENT_ID = uuid.UUID("8a9a6d49-d291-508f-9494-1845b264df94")
 #: The demo MIS client, for Hopgarden's roll and marks.
 EXAMPLE_CLIENT_ID = uuid.UUID("de499a4a-2394-5775-91d1-d4739da1d4a2")
+#: Isla Tillbrook's attendance case, at the support stage, assigned to the demo officer, with
+#: an attendance meeting, an attendance contract and a notice to improve.
+EXAMPLE_CASE_ID = uuid.UUID("b966f900-0144-5d32-bdc0-7ca9cb8f412b")
+#: A demo attendance case at the penalty notice stage (penalty notices, prosecution).
+EXAMPLE_ENFORCEMENT_CASE_ID = uuid.UUID("e410e17f-7d82-58b1-bbfd-d6224c017a2b")
+#: A demo School Attendance Order case.
+EXAMPLE_SAO_CASE_ID = uuid.UUID("9f3e5227-e179-58bb-8f63-d4be6defc373")
+#: A school's referral the demo holds, waiting in the east area team's triage queue.
+EXAMPLE_REFERRAL_ID = uuid.UUID("71c0df7e-3715-5a4f-b52c-4a55d65e9ce8")
+#: Isla's attendance meeting, her attendance contract and her mother's notice to improve.
+EXAMPLE_MEETING_ID = uuid.UUID("b450a2ea-9307-578d-aed4-5b1dc6d32879")
+EXAMPLE_CONTRACT_ID = uuid.UUID("dddee7bd-93d9-514c-b33c-f2b931f03d3b")
+EXAMPLE_NOTICE_TO_IMPROVE_ID = uuid.UUID("d368a94a-8d4a-5136-81fe-cfa0b05f7e1f")
+#: A demo attendance case at support with no contract or notice to improve yet.
+EXAMPLE_SUPPORT_CASE_ID = uuid.UUID("703acef7-7552-51c4-b5e3-44cfc280b7e5")
+#: The penalty notice on the enforcement case, issued and not yet paid.
+EXAMPLE_PENALTY_NOTICE_ID = uuid.UUID("7b9ff1aa-2d8c-58a2-a665-7463f7d6622d")
+#: The order process on the School Attendance Order case: the s437(1) notice is served.
+EXAMPLE_SAO_ORDER_ID = uuid.UUID("775640f6-8b30-5d95-8dae-b3480e425bf5")
+#: A School Attendance Order case at the s437(1) notice stage with no notice served yet.
+EXAMPLE_SAO_NEW_CASE_ID = uuid.UUID("f1e4cf2b-3971-5588-bf8b-4970a713a807")
+#: A School Attendance Order case, and its order process, at the notice of intention.
+EXAMPLE_SAO_INTENTION_CASE_ID = uuid.UUID("6788244e-89e5-5b6f-a650-2dde7950da9c")
+EXAMPLE_SAO_INTENTION_ORDER_ID = uuid.UUID("774bb0ff-f733-540f-95d1-b5e844db44b9")
+#: A School Attendance Order case whose order is made, and the order.
+EXAMPLE_SAO_ORDER_CASE_ID = uuid.UUID("1b924fcd-f4d9-5f75-9f60-327f3b3d3b70")
+EXAMPLE_SAO_MADE_ORDER_ID = uuid.UUID("c47758f2-c9a4-577f-9b64-c8978a703488")
+#: A demo attendance case at prosecution preparation with no prosecution prepared yet.
+EXAMPLE_PROSECUTION_NEW_CASE_ID = uuid.UUID("81b36f4f-b939-537a-ad53-97bcd86162e0")
+#: A demo attendance case at prosecution preparation, and the prosecution being prepared.
+EXAMPLE_PROSECUTION_CASE_ID = uuid.UUID("ed26785c-861b-52f2-8c5b-9222e26f4172")
+EXAMPLE_PROSECUTION_ID = uuid.UUID("983c558c-79ac-5461-bd0c-a3e866f59b51")
+#: A demo case at prosecution, approved, and its prosecution ready to lay.
+EXAMPLE_APPROVED_CASE_ID = uuid.UUID("d65f2af0-6093-5bf6-86bc-81f0ba79578c")
+EXAMPLE_APPROVED_PROSECUTION_ID = uuid.UUID("7ecba1df-7846-5557-a5cb-ba62f159afa5")
+#: A demo case at prosecution whose information was laid, and that prosecution.
+EXAMPLE_COURT_CASE_ID = uuid.UUID("9c94ae2f-47d5-5836-a76f-8d415c3d27cb")
+EXAMPLE_LAID_PROSECUTION_ID = uuid.UUID("92be8114-769e-5a0f-8309-f16048175894")
+#: A suspension Hopgarden reported for Isla Tillbrook.
+EXAMPLE_EXCLUSION_ID = uuid.UUID("7f41b01d-4b05-50f7-a625-4422f82fad04")
 #: An id in the right format, for records the demo does not seed.
 EXAMPLE_ID = uuid.UUID("3f2b8c1e-5d4a-4e7b-9c6f-1a2b3c4d5e6f")
 
@@ -72,3 +112,42 @@ GrantIdPath = Annotated[uuid.UUID, _id_path("The inspection grant's id.")]
 MessageIdPath = Annotated[uuid.UUID, _id_path("The message's id.")]
 RecipientIdPath = Annotated[uuid.UUID, _id_path("The recipient's id.", EXAMPLE_RECIPIENT_ID)]
 ReviewIdPath = Annotated[uuid.UUID, _id_path("The roll review's id.")]
+CaseIdPath = Annotated[uuid.UUID, _id_path("The case's id.", EXAMPLE_CASE_ID)]
+EnforcementCaseIdPath = Annotated[
+    uuid.UUID, _id_path("The case's id.", EXAMPLE_ENFORCEMENT_CASE_ID)
+]
+SaoCaseIdPath = Annotated[uuid.UUID, _id_path("The case's id.", EXAMPLE_SAO_CASE_ID)]
+ReferralIdPath = Annotated[uuid.UUID, _id_path("The referral's id.", EXAMPLE_REFERRAL_ID)]
+SupportCaseIdPath = Annotated[uuid.UUID, _id_path("The case's id.", EXAMPLE_SUPPORT_CASE_ID)]
+SaoNewCaseIdPath = Annotated[uuid.UUID, _id_path("The case's id.", EXAMPLE_SAO_NEW_CASE_ID)]
+SaoIntentionCaseIdPath = Annotated[
+    uuid.UUID, _id_path("The case's id.", EXAMPLE_SAO_INTENTION_CASE_ID)
+]
+SaoOrderCaseIdPath = Annotated[uuid.UUID, _id_path("The case's id.", EXAMPLE_SAO_ORDER_CASE_ID)]
+ProsecutionNewCaseIdPath = Annotated[
+    uuid.UUID, _id_path("The case's id.", EXAMPLE_PROSECUTION_NEW_CASE_ID)
+]
+ProsecutionCaseIdPath = Annotated[
+    uuid.UUID, _id_path("The case's id.", EXAMPLE_PROSECUTION_CASE_ID)
+]
+ApprovedCaseIdPath = Annotated[uuid.UUID, _id_path("The case's id.", EXAMPLE_APPROVED_CASE_ID)]
+CourtCaseIdPath = Annotated[uuid.UUID, _id_path("The case's id.", EXAMPLE_COURT_CASE_ID)]
+NoticeToImproveIdPath = Annotated[
+    uuid.UUID, _id_path("The notice's id.", EXAMPLE_NOTICE_TO_IMPROVE_ID)
+]
+PenaltyNoticeIdPath = Annotated[uuid.UUID, _id_path("The notice's id.", EXAMPLE_PENALTY_NOTICE_ID)]
+
+
+def _order_path(example: uuid.UUID) -> Any:
+    return _id_path("The School Attendance Order's id.", example)
+
+
+def _prosecution_path(example: uuid.UUID) -> Any:
+    return _id_path("The prosecution's id.", example)
+
+
+SaoOrderIdPath = Annotated[uuid.UUID, _order_path(EXAMPLE_SAO_ORDER_ID)]
+SaoIntentionOrderIdPath = Annotated[uuid.UUID, _order_path(EXAMPLE_SAO_INTENTION_ORDER_ID)]
+SaoMadeOrderIdPath = Annotated[uuid.UUID, _order_path(EXAMPLE_SAO_MADE_ORDER_ID)]
+ApprovedProsecutionIdPath = Annotated[uuid.UUID, _prosecution_path(EXAMPLE_APPROVED_PROSECUTION_ID)]
+LaidProsecutionIdPath = Annotated[uuid.UUID, _prosecution_path(EXAMPLE_LAID_PROSECUTION_ID)]

@@ -125,8 +125,9 @@ class _FormReader:
     """Callbacks for python-multipart's streaming parser, with limits enforced as bytes
     arrive: the file up to ``max_file_bytes``, each text field up to 1 KiB."""
 
-    def __init__(self, max_file_bytes: int) -> None:
+    def __init__(self, max_file_bytes: int, text_fields: frozenset[str] = _TEXT_FIELDS) -> None:
         self.max_file_bytes = max_file_bytes
+        self.text_fields = text_fields
         self.parts: dict[str, _Part] = {}
         self.part = _Part()
         self.header_name = bytearray()
@@ -158,7 +159,7 @@ class _FormReader:
         if disposition != b"form-data" or b"name" not in options:
             raise InvalidRequest("Each part needs Content-Disposition: form-data with a name.")
         name = options[b"name"].decode("latin-1")
-        if name != _FILE and name not in _TEXT_FIELDS:
+        if name != _FILE and name not in self.text_fields:
             raise _field_error(name, "Extra inputs are not permitted", "extra_forbidden")
         if name in self.parts:
             raise _field_error(name, "given more than once", "duplicate")
@@ -191,9 +192,14 @@ def _field_error(name: str, detail: str, code: str) -> ValidationFailed:
 
 
 async def read_upload(
-    content_type: str | None, chunks: AsyncIterator[bytes], *, max_file_bytes: int
+    content_type: str | None,
+    chunks: AsyncIterator[bytes],
+    *,
+    max_file_bytes: int,
+    text_fields: frozenset[str] = _TEXT_FIELDS,
 ) -> Upload:
-    """Parse a ``multipart/form-data`` body as it streams in.
+    """Parse a ``multipart/form-data`` body as it streams in: a ``file`` part and the
+    ``text_fields`` (a pupil document's by default).
 
     415 for another media type, 400 for a malformed body, 413 as soon as the file passes
     ``max_file_bytes``, 422 for unknown, repeated or oversized text fields.
@@ -206,7 +212,7 @@ async def read_upload(
     boundary = options.get(b"boundary")
     if not boundary:
         raise InvalidRequest("The multipart body has no boundary.")
-    reader = _FormReader(max_file_bytes)
+    reader = _FormReader(max_file_bytes, text_fields)
     try:
         parser = MultipartParser(
             boundary,
@@ -372,6 +378,28 @@ async def visible_pupil_for_documents(
     return pupil
 
 
+async def encrypt_for_subject(
+    session: AsyncSession, keys: KeyEncryptionKeys, subject_id: uuid.UUID, content: bytes
+) -> tuple[uuid.UUID, bytes, bytes]:
+    """A new document's id, nonce and ciphertext: ``content`` encrypted with the subject's
+    data key (made if they have none). 409 once the subject's documents were destroyed; a
+    500 the operator must see when the key cannot be unwrapped."""
+    try:
+        data_key = await data_key_for_new_document(session, keys, subject_id)
+    except SubjectKeyDestroyed:
+        raise Conflict(
+            "This pupil's documents were destroyed under the retention schedule; no new "
+            "documents can be stored for them."
+        ) from None
+    except (UnknownWrappingKey, DecryptionFailed) as exc:
+        raise _unreadable(exc, subject_id) from None
+    document_id = uuid.uuid4()
+    nonce, ciphertext = encrypt_document(
+        data_key, document_id=document_id, subject_id=subject_id, plaintext=content
+    )
+    return document_id, nonce, ciphertext
+
+
 async def upload_document(
     session: AsyncSession,
     access: Access,
@@ -382,18 +410,8 @@ async def upload_document(
 ) -> tuple[PupilDocument, SubjectKey | None]:
     """Encrypt and store a checked upload for a pupil the caller may see."""
     require_purpose_condition(access, upload.fields.article9_condition)
-    try:
-        data_key = await data_key_for_new_document(session, keys, pupil.subject_id)
-    except SubjectKeyDestroyed:
-        raise Conflict(
-            "This pupil's documents were destroyed under the retention schedule; no new "
-            "documents can be stored for them."
-        ) from None
-    except (UnknownWrappingKey, DecryptionFailed) as exc:
-        raise _unreadable(exc, pupil.subject_id) from None
-    document_id = uuid.uuid4()
-    nonce, ciphertext = encrypt_document(
-        data_key, document_id=document_id, subject_id=pupil.subject_id, plaintext=upload.content
+    document_id, nonce, ciphertext = await encrypt_for_subject(
+        session, keys, pupil.subject_id, upload.content
     )
     document = PupilDocument(
         id=document_id,

@@ -21,6 +21,7 @@ from app.errors import Conflict, ValidationFailed
 from app.log import get_logger
 from app.messages.delivery import ReceiptOutcome, apply_receipt
 from app.messages.retention import NOTIFY_RETENTION, WORKER_ROLE
+from app.models.cases import CaseEvent, CaseEventKind
 from app.models.messages import Channel, MessageStatus, OutboundMessage
 from app.models.people import Carer
 from app.notify.schemas import DeliveryReceipt, ReturnedLetter
@@ -60,7 +61,7 @@ def _carer_filter(access: Access, purpose: Purpose) -> ColumnElement[bool]:
     return and_(*clauses)
 
 
-def _addressee(carer: Carer, channel: Channel) -> Addressee:
+def addressee_of(carer: Carer, channel: Channel) -> Addressee:
     if channel is Channel.SMS:
         return Addressee(phone=carer.phone)
     if channel is Channel.EMAIL:
@@ -131,7 +132,7 @@ async def send_message(
             session,
             message_type_code=data.message_type,
             channel=data.channel,
-            to=_addressee(carer, data.channel),
+            to=addressee_of(carer, data.channel),
             personalisation=data.personalisation,
             purpose=purpose,
             subject_id=carer.subject_id,
@@ -256,6 +257,7 @@ async def record_returned_letter(
         message.id, returned_at=now, reported_by="notify", now=now
     )
     if changed:
+        _returned_on_case(session, message, returned_at=now, by="notify", now=now)
         record(
             session,
             PendingAuditEvent(
@@ -272,6 +274,34 @@ async def record_returned_letter(
             ),
         )
     return changed
+
+
+def _returned_on_case(
+    session: AsyncSession,
+    message: OutboundMessage,
+    *,
+    returned_at: datetime,
+    by: str,
+    now: datetime,
+) -> None:
+    """A letter sent on a case came back: its chronology says so (ids only)."""
+    if message.case_id is None:
+        return
+    session.add(
+        CaseEvent(
+            id=uuid.uuid4(),
+            case_id=message.case_id,
+            kind=CaseEventKind.LETTER_RETURNED,
+            occurred_at=returned_at,
+            recorded_at=now,
+            recorded_by=by,
+            details={
+                "message_id": str(message.id),
+                "message_type": message.message_type,
+                "carer_id": str(message.carer_id) if message.carer_id else None,
+            },
+        )
+    )
 
 
 async def mark_returned(
@@ -301,6 +331,9 @@ async def mark_returned(
     ):
         raise Conflict("The message changed meanwhile; fetch it again.")
     await session.refresh(message)
+    _returned_on_case(
+        session, message, returned_at=when, by=access.principal.subject, now=access.now
+    )
     access.record_change(
         "message.returned",
         resource_id=message.id,

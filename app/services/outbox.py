@@ -133,6 +133,7 @@ def enqueue(
     pupil_id: uuid.UUID | None = None,
     carer_id: uuid.UUID | None = None,
     template_ids: Mapping[str, uuid.UUID] | None = None,
+    case_id: uuid.UUID | None = None,
 ) -> OutboundMessage:
     """Validate and add a message to the outbox in the caller's transaction (no I/O)."""
     spec = message_type(message_type_code, channel, purpose)
@@ -153,6 +154,7 @@ def enqueue(
         personalisation={**rendered, **address},
         pupil_id=pupil_id,
         carer_id=carer_id,
+        case_id=case_id,
         purpose=purpose.value,
         status=MessageStatus.QUEUED,
         attempts=0,

@@ -42,7 +42,7 @@ from app.schemas.people import (
     PupilUpdate,
     RelationshipUpdate,
 )
-from app.services import duplicates
+from app.services import duplicates, pupil_merge
 from app.services.concurrency import IfMatch, etag_for
 from app.services.people import new_carer, new_pupil, rename_pupil
 
@@ -424,8 +424,12 @@ async def merge_pupils(
     The survivor takes the other record's enrolments (an open enrolment at a school where the
     survivor is also on roll is folded into the survivor's, keeping the earlier on-roll date),
     carer links (unless the carer is already linked to the survivor), special category
-    entries and documents. The other record is kept, marked as merged into the survivor, so
-    its history and audit trail stay findable under its own id.
+    entries and documents. Its cases, penalty notices, exclusions, attendance marks (with
+    their history) and alerts move too, and the school weeks of the moved marks are queued for
+    the worker (``app.services.pupil_merge`` has the rules); where both records have an open
+    case of the same type the merge is refused (409) and nothing is written. The other record
+    is kept, marked as merged into the survivor, so its history and audit trail stay findable
+    under its own id.
     """
     if data.merge_from == pupil_id:
         raise ValidationFailed(
@@ -440,6 +444,8 @@ async def merge_pupils(
     duplicate = await duplicates.open_pupil_duplicate(
         session, duplicate_id=data.duplicate_id, pupil_ids=(survivor.id, other.id)
     )
+    await pupil_merge.refuse_open_case_clashes(session, access, survivor=survivor, merged=other)
+    await pupil_merge.hold_schools(session, merged=other)
     pupils = PupilRepository(session)
 
     # Enrolments.
@@ -476,6 +482,10 @@ async def merge_pupils(
     documents = await pupils.documents(other.id)
     for document in documents:
         document.pupil_id = survivor.id
+    await session.flush()
+
+    # Casework and attendance.
+    moved = await pupil_merge.move_records(session, access, survivor=survivor, merged=other)
 
     other.merged_into_id = survivor.id
     survivor.updated_at = access.now  # a new version, so the survivor's ETag changes
@@ -495,6 +505,7 @@ async def merge_pupils(
             "carers_moved": len(moved_carers),
             "sensitive_entries_moved": len(entries),
             "documents_moved": len(documents),
+            **moved.audit_details(),
         },
     )
     access.record_change(
