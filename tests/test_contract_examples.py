@@ -14,11 +14,12 @@ import httpx
 import jsonschema_rs
 import pytest
 import pytest_asyncio
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import func, select, table
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 import app.demo
 import app.schemas
@@ -387,13 +388,14 @@ def caller_for(resource: str, action: str) -> tuple[Role, list[Purpose]] | None:
 
 
 async def row_counts(conn: AsyncConnection) -> Counts:
+    """Rows per table (bookkeeping aside), in one statement: a scalar count per table."""
     names = await conn.run_sync(lambda sync: sa_inspect(sync).get_table_names())
-    counts = {}
-    for name in sorted(set(names) - BOOKKEEPING_TABLES):
-        counts[name] = (
-            await conn.execute(select(func.count()).select_from(table(name)))
-        ).scalar_one()
-    return counts
+    counted = sorted(set(names) - BOOKKEEPING_TABLES)
+    statement = select(
+        *(select(func.count()).select_from(table(name)).scalar_subquery() for name in counted)
+    )
+    row = (await conn.execute(statement)).one()
+    return dict(zip(counted, (int(value) for value in row), strict=True))
 
 
 def changes(before: Counts, after: Counts) -> Counts:
@@ -420,6 +422,19 @@ class Sent:
     where: str
     response: httpx.Response
     changed: Counts
+
+
+#: One app per demo database: a new app compiles each route again on its first request,
+#: which would be most of this module's time. Each example binds its own transaction.
+_APPS: dict[int, FastAPI] = {}
+
+
+def _app_for(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> FastAPI:
+    app = _APPS.get(id(engine))
+    if app is None:
+        app = _APPS[id(engine)] = build_app(engine, sessions)
+    app.state.database.sessions = sessions
+    return app
 
 
 async def send_example(
@@ -468,7 +483,7 @@ async def send_example(
             sessions = async_sessionmaker(
                 bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint"
             )
-            app = build_app(engine, sessions)
+            app = _app_for(engine, sessions)
             token = app.state.token_issuer.issue(
                 subject="examples-caller",
                 roles=[role],
