@@ -313,6 +313,21 @@ SPECIAL_CATEGORIES = frozenset(
     }
 )
 
+
+def _case_family(name: str, default_purpose: Purpose | None = None) -> ResourceBinding:
+    """A resource of the case family, decided on the case row: its services load the case
+    through the decision's filter, then its parts."""
+    return ResourceBinding(
+        name,
+        personal_data=True,
+        attributes=CASE_ATTRIBUTES,
+        subject_column=Case.subject_id,
+        purposes_column=Case.purposes_mask,
+        default_purpose=default_purpose,
+        data_categories=IDENTITY | ATTENDANCE,
+    )
+
+
 RESOURCES: dict[str, ResourceBinding] = {
     binding.name: binding
     for binding in (
@@ -428,51 +443,12 @@ RESOURCES: dict[str, ResourceBinding] = {
         # load the case through the decision's filter, then its parts. A case's purposes
         # are its type's; ``prosecution`` and ``school_attendance_order`` reach its people
         # only while it is at a stage that uses them (purpose binding).
-        ResourceBinding(
-            "case",
-            personal_data=True,
-            attributes=CASE_ATTRIBUTES,
-            subject_column=Case.subject_id,
-            purposes_column=Case.purposes_mask,
-            data_categories=IDENTITY | ATTENDANCE,
-        ),
+        _case_family("case"),
         # What the referring school sees of a case: its referral's stage and outcome.
-        ResourceBinding(
-            "referral",
-            personal_data=True,
-            attributes=CASE_ATTRIBUTES,
-            subject_column=Case.subject_id,
-            purposes_column=Case.purposes_mask,
-            default_purpose=Purpose.ATTENDANCE_DUTY,
-            data_categories=IDENTITY | ATTENDANCE,
-        ),
-        ResourceBinding(
-            "penalty_notice",
-            personal_data=True,
-            attributes=CASE_ATTRIBUTES,
-            subject_column=Case.subject_id,
-            purposes_column=Case.purposes_mask,
-            default_purpose=Purpose.PROSECUTION,
-            data_categories=IDENTITY | ATTENDANCE,
-        ),
-        ResourceBinding(
-            "school_attendance_order",
-            personal_data=True,
-            attributes=CASE_ATTRIBUTES,
-            subject_column=Case.subject_id,
-            purposes_column=Case.purposes_mask,
-            default_purpose=Purpose.SCHOOL_ATTENDANCE_ORDER,
-            data_categories=IDENTITY | ATTENDANCE,
-        ),
-        ResourceBinding(
-            "prosecution",
-            personal_data=True,
-            attributes=CASE_ATTRIBUTES,
-            subject_column=Case.subject_id,
-            purposes_column=Case.purposes_mask,
-            default_purpose=Purpose.PROSECUTION,
-            data_categories=IDENTITY | ATTENDANCE,
-        ),
+        _case_family("referral", Purpose.ATTENDANCE_DUTY),
+        _case_family("penalty_notice", Purpose.PROSECUTION),
+        _case_family("school_attendance_order", Purpose.SCHOOL_ATTENDANCE_ORDER),
+        _case_family("prosecution", Purpose.PROSECUTION),
         # Suspensions and permanent exclusions a school reported.
         ResourceBinding(
             "exclusion",

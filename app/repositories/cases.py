@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -305,8 +305,3 @@ class CaseRepository:
             .with_for_update()
         )
         return list(rows.all())
-
-
-def closed_now(claims: Iterable[SubjectLegalClaim], now: datetime) -> None:
-    for claim in claims:
-        claim.closed_at = now
