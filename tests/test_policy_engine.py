@@ -368,6 +368,8 @@ async def test_record_check_and_sql_filter_agree(
                 retain_until=subject.retain_until,
                 objections=objections,
                 live_claims=claims,
+                # The claims written above are a case's: they bind the purpose too.
+                case_claims=claims,
             )
             if engine.permits(
                 decision, caller, ProbeRecord(**values), subject_state=state, today=TODAY
