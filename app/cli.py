@@ -108,7 +108,7 @@ def _migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-async def _seed_async() -> tuple[int, int, int, int, int, int]:
+async def _seed_async() -> tuple[int, int, int, int, int, int, int]:
     from app.db import Database
     from app.demo import (
         seed_demo,
@@ -118,6 +118,7 @@ async def _seed_async() -> tuple[int, int, int, int, int, int]:
         seed_demo_marks,
         seed_demo_people,
     )
+    from app.demo_licensing import seed_demo_licences
 
     database = Database.from_settings(get_settings())
     try:
@@ -129,17 +130,18 @@ async def _seed_async() -> tuple[int, int, int, int, int, int]:
                 await seed_demo_marks(session),
                 await seed_demo_clients(session),
                 await seed_demo_cases(session),
+                await seed_demo_licences(session),
             )
     finally:
         await database.dispose()
 
 
 def _seed_demo(_args: argparse.Namespace) -> int:
-    schools, agreements, pupils, marks, clients, cases = asyncio.run(_seed_async())
+    schools, agreements, pupils, marks, clients, cases, licences = asyncio.run(_seed_async())
     print(
         f"demo data loaded: {schools} schools, {agreements} sharing agreements "
         f"and {pupils} pupils added; {marks} attendance marks added; "
-        f"{clients} MIS client added; {cases} cases opened"
+        f"{clients} MIS client added; {cases} cases opened; {licences} licences added"
     )
     return 0
 
@@ -649,6 +651,7 @@ async def _worker_async(args: argparse.Namespace) -> int:
         notify_client_for,
     )
     from app.services.attendance_recompute import AttendanceRecomputer
+    from app.services.licence_reminders import ChaperoneReminders
 
     settings = get_settings()
     log = get_logger("app.cli.worker")
@@ -674,21 +677,32 @@ async def _worker_async(args: argparse.Namespace) -> int:
     worker = OutboxWorker(database, notify, options)
     # Beside the outbox, the attendance tallies and alerts are kept up to date after imports.
     recomputer = AttendanceRecomputer(database, idle_seconds=options.idle_seconds)
+    # And chaperones are reminded that their approval is ending (a few minutes between looks).
+    reminders = ChaperoneReminders(
+        database,
+        actor=options.worker_id,
+        template_ids=settings.notify_templates,
+        idle_seconds=options.idle_seconds,
+    )
 
     def stop() -> None:
         worker.stop()
         recomputer.stop()
+        reminders.stop()
 
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop)
     try:
         if args.once:
+            # Reminders first, so the pass sends what they queue.
+            reminded = await reminders.run_once()
+            log.info("chaperone_reminders_once", worker_id=options.worker_id, approvals=reminded)
             done = await worker.run_once()
             log.info("outbox_worker_pass", worker_id=options.worker_id, messages=done)
             await recomputer.drain()
         else:
-            await _run_together(worker.run(), recomputer.run(), stop=stop)
+            await _run_together(worker.run(), recomputer.run(), reminders.run(), stop=stop)
     except NotifyKeyRefused as exc:
         log.error("outbox_worker_halted", worker_id=options.worker_id, reason=str(exc))
         return 3

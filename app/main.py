@@ -41,10 +41,14 @@ from app.routers.v1 import (
     duplicates,
     exclusions,
     inspection_grants,
+    licence_documents,
+    licences,
     messages,
     notify_callbacks,
     oauth,
     penalty_notices,
+    people,
+    productions,
     prosecutions,
     pupil_attendance,
     pupil_sensitive,
@@ -92,6 +96,12 @@ V1_ROUTERS: list[APIRouter] = [
     prosecutions.router,
     referrals.router,
     exclusions.router,
+    people.router,
+    productions.router,
+    licences.router,
+    licence_documents.router,
+    licences.chaperones,
+    licences.absences,
 ]
 
 #: What a browser front end on an allowed origin may send and read (CORS).
@@ -176,6 +186,14 @@ OPENAPI_TAGS: list[dict[str, str]] = [
     },
     {"name": "referrals", "description": "A school refers a pupil, and follows its referral."},
     {"name": "exclusions", "description": "Suspensions and permanent exclusions schools report."},
+    {
+        "name": "licences",
+        "description": "Work permits, performance licences and chaperone approvals; productions.",
+    },
+    {
+        "name": "people",
+        "description": "People on licences who are not pupils on a Kent roll.",
+    },
 ]
 
 # --- OpenAPI security schemes ---------------------------------------------------------------

@@ -18,6 +18,7 @@ from app.demo import (
     seed_demo_marks,
     seed_demo_people,
 )
+from app.demo_licensing import seed_demo_licences
 from tests.conftest import make_settings
 from tests.databases import fresh_database
 
@@ -39,6 +40,7 @@ async def demo_engine_on(
             await seed_demo_people(session)
             await seed_demo_clients(session)
             await seed_demo_cases(session)
+            await seed_demo_licences(session)
             if marks_on is not None:
                 await seed_demo_marks(session, today=marks_on)
             await session.commit()

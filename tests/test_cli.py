@@ -18,9 +18,11 @@ def test_migrate_and_seed_are_repeatable(tmp_path: Path) -> None:
     first = kpas("seed-demo", env=env)
     assert "300 schools, 4 sharing agreements and " in first.stdout
     assert "12 cases opened" in first.stdout
+    assert "5 licences added" in first.stdout
     second = kpas("seed-demo", env=env)
     assert "0 schools, 0 sharing agreements and 0 pupils added" in second.stdout
     assert "0 cases opened" in second.stdout
+    assert "0 licences added" in second.stdout
     with sqlite3.connect(database) as conn:
         assert conn.execute("select count(*) from schools").fetchone() == (300,)
         assert conn.execute("select count(*) from sharing_agreements").fetchone() == (4,)

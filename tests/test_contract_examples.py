@@ -349,6 +349,16 @@ EXPECTED_CHANGES: dict[str, Callable[[Document], Counts]] = {
     # Isla has no open exclusion-support case for the suspension to join.
     "exclusions_create": _rows(exclusions=1),
     "exclusions_update": _rows(),
+    # Licensing. A new child is a person with a data subject of their own.
+    "people_create": _rows(people=1, data_subjects=1),
+    "people_update": _rows(),
+    "productions_create": _rows(productions=1),
+    "productions_update": _rows(),
+    "licences_create": _rows(licences=1),
+    "licences_update": _rows(),
+    # A grant or revocation emails the employer (the parent has no email: a letter).
+    "licences_decide": _rows(outbound_messages=2),
+    "licences_revoke": _rows(outbound_messages=1),
 }
 
 

@@ -58,3 +58,26 @@ def test_a_number_or_word_is_not_a_boolean(value: object) -> None:
                 "lives_with": True,
             }
         )
+
+
+def _numeric(annotation: object) -> bool:
+    return annotation in (int, float) or any(_numeric(arg) for arg in get_args(annotation))
+
+
+def test_no_body_number_takes_a_boolean() -> None:
+    """``true`` where a count belongs (references received, school days, minutes) is refused
+    at that field, in every request body, never read as 1."""
+    checked = 0
+    for model in _input_models():
+        for name, field in model.model_fields.items():
+            if not _numeric(field.annotation):
+                continue
+            key = field.alias or name
+            with pytest.raises(ValidationError) as refused:
+                model.model_validate({key: True})
+            assert any(
+                error["loc"][:1] == (key,) and "not true or false" in error["msg"]
+                for error in refused.value.errors()
+            ), f"{model.__name__}.{name}"
+            checked += 1
+    assert checked > 10

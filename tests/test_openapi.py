@@ -33,3 +33,16 @@ def test_every_operation_documents_its_problems() -> None:
             assert "422" in operation["responses"], f"{method} {path}"
             if method in {"post", "put", "patch"}:
                 assert {"413", "415"} <= operation["responses"].keys(), f"{method} {path}"
+
+
+def test_operations_document_the_problems_of_their_headers() -> None:
+    """An operation that takes `If-Match` documents 412 and 428; one that takes
+    `Idempotency-Key` documents 409 (the key first used under other permissions)."""
+    document = json.loads(render_openapi())
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+            if "If-Match" in headers:
+                assert {"412", "428"} <= operation["responses"].keys(), f"{method} {path}"
+            if "Idempotency-Key" in headers:
+                assert "409" in operation["responses"], f"{method} {path}"

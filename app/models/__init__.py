@@ -31,6 +31,17 @@ from app.models.clients import ApiClient
 from app.models.disclosures import Disclosure, DisclosureChannel, DisclosureSubject, InspectionGrant
 from app.models.exclusions import Exclusion
 from app.models.idempotency import IdempotencyRecord
+from app.models.licences import (
+    Licence,
+    LicenceDay,
+    LicenceDocument,
+    LicenceKind,
+    LicenceStatus,
+    LicensedAbsence,
+    Person,
+    PersonType,
+    Production,
+)
 from app.models.messages import Channel, MessageStatus, OutboundMessage
 from app.models.people import (
     Carer,
@@ -95,13 +106,22 @@ __all__ = [
     "ImportMode",
     "ImportStatus",
     "InspectionGrant",
+    "Licence",
+    "LicenceDay",
+    "LicenceDocument",
+    "LicenceKind",
+    "LicenceStatus",
+    "LicensedAbsence",
     "MessageStatus",
     "NoticeToImprove",
     "ObjectionStatus",
     "OutboundMessage",
     "PenaltyNotice",
+    "Person",
     "PersonKind",
+    "PersonType",
     "PossibleDuplicate",
+    "Production",
     "Prosecution",
     "Pupil",
     "PupilDocument",

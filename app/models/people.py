@@ -83,6 +83,9 @@ class DuplicateReason(StrEnum):
     SAME_UPN = "same_upn"
     SAME_NAME_BIRTH_DATE_POSTCODE = "same_name_birth_date_postcode"
     SAME_NAME_AND_CONTACT = "same_name_and_contact"
+    #: Two people on licences with the same legal names and date of birth (a child's date of
+    #: birth is always held; their address often is not).
+    SAME_NAME_AND_BIRTH_DATE = "same_name_and_birth_date"
     #: A school's roll sent a UPN KPAS holds with a legal name or date of birth that does not
     #: match the record: the school's row was kept as a record of its own.
     ROLL_IDENTITY_UNCONFIRMED = "roll_identity_unconfirmed"
@@ -102,6 +105,8 @@ class DuplicateStatus(StrEnum):
 class PersonKind(StrEnum):
     PUPIL = "pupil"
     CARER = "carer"
+    #: Someone on a licence who is not a pupil on a Kent roll (``app.models.licences.Person``).
+    PERSON = "person"
 
 
 #: Name keys compare byte-wise on PostgreSQL (``COLLATE "C"``), so the prefix range
@@ -110,7 +115,7 @@ class PersonKind(StrEnum):
 NameKey = String(100).with_variant(String(100, collation="C"), "postgresql")
 
 
-class _Contactable:
+class Contactable:
     """Address and contact fields shared by pupils and carers."""
 
     #: Address lines without the postcode (1 to 6 lines).
@@ -122,7 +127,7 @@ class _Contactable:
     email: Mapped[str | None] = mapped_column(String(254))
 
 
-class Pupil(PersonalRecord, _Contactable, Timestamped, Versioned, Base):
+class Pupil(PersonalRecord, Contactable, Timestamped, Versioned, Base):
     __tablename__ = "pupils"
     __table_args__ = (
         *PersonalRecord.table_checks(),
@@ -202,7 +207,7 @@ class Enrolment(Timestamped, Base):
     school: Mapped[School] = relationship(lazy="raise")
 
 
-class Carer(PersonalRecord, _Contactable, Timestamped, Versioned, Base):
+class Carer(PersonalRecord, Contactable, Timestamped, Versioned, Base):
     """A parent, guardian or carer of one or more pupils."""
 
     __tablename__ = "carers"

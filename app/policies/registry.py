@@ -319,9 +319,16 @@ REGISTRY: dict[Purpose, PurposeSpec] = {
             Article9Condition.SUBSTANTIAL_PUBLIC_INTEREST,
             _PARA_6_18,
             individual_decisions=True,
-            obligation_note="Deciding a licence or permit application already made continues "
-            "(Children and Young Persons Act 1963 s37; Children (Performances and Activities) "
-            "(England) Regulations 2014); no resource of it is served through this API yet.",
+            obligation_continues=("licence", "chaperone", "licence_document", "person"),
+            obligation_note="Deciding a licence, permit or approval application already made, "
+            "and keeping the licences granted, continues (Children and Young Persons Act 1933 "
+            "s18 and the council's byelaws; Children and Young Persons Act 1963 s37; Children "
+            "(Performances and Activities) (England) Regulations 2014). Messages stop.",
+            legislation=(
+                "Children and Young Persons Act 1933 s18, s20",
+                "Children and Young Persons Act 1963 s37",
+                "Children (Performances and Activities) (England) Regulations 2014",
+            ),
         ),
         PurposeSpec(
             Purpose.EQUALITY_MONITORING,

@@ -19,6 +19,7 @@ from app.models.base import json_list_elements
 from app.models.cases import Case, CaseParty
 from app.models.disclosures import Disclosure
 from app.models.exclusions import Exclusion
+from app.models.licences import Licence, LicensedAbsence, Person
 from app.models.messages import OutboundMessage
 from app.models.people import Carer, CarerRelationship, Enrolment, Pupil
 from app.models.roll_reviews import RollReview
@@ -218,6 +219,17 @@ EXCLUSION_ATTRIBUTES: Mapping[str, Attribute] = {
     "case_reach": _pupil_case_reach(Exclusion.pupil_id),
 }
 
+#: The absence a granted licence gives a pupil's Kent school reaches need-to-know through that
+#: school, and an attendance officer through a case about its pupil.
+LICENSED_ABSENCE_ATTRIBUTES: Mapping[str, Attribute] = {
+    "school_urn": column_attribute(LicensedAbsence.school_urn),
+    "area_team": _school_attribute(
+        LicensedAbsence.school_urn, School.area_team, "school_area_team"
+    ),
+    "district": _school_attribute(LicensedAbsence.school_urn, School.district, "school_district"),
+    "case_reach": _pupil_case_reach(LicensedAbsence.pupil_id),
+}
+
 #: Roll reviews reach need-to-know through the school whose roll sent them.
 ROLL_REVIEW_ATTRIBUTES: Mapping[str, Attribute] = {
     "school_urn": column_attribute(RollReview.school_urn),
@@ -312,6 +324,23 @@ SPECIAL_CATEGORIES = frozenset(
         DataCategory.IDENTIFICATION_DOCUMENTS.value,
     }
 )
+
+
+LICENSING = frozenset({DataCategory.LICENSING.value})
+
+
+def _licence_family(name: str) -> ResourceBinding:
+    """A resource of the licence family, decided on the licence row (its subject is the
+    child, or the adult a chaperone approval is for)."""
+    return ResourceBinding(
+        name,
+        personal_data=True,
+        subject_column=Licence.subject_id,
+        purposes_column=Licence.purposes_mask,
+        default_purpose=Purpose.CHILD_EMPLOYMENT_LICENSING,
+        special_category_fields=frozenset({"health_needs"}),
+        data_categories=LICENSING,
+    )
 
 
 def _case_family(name: str, default_purpose: Purpose | None = None) -> ResourceBinding:
@@ -458,6 +487,31 @@ RESOURCES: dict[str, ResourceBinding] = {
             purposes_column=Exclusion.purposes_mask,
             default_purpose=Purpose.EXCLUSION_SUPPORT,
             data_categories=IDENTITY,
+        ),
+        # Children in employment and entertainment. Licences (work permits, performance
+        # licences, chaperone approvals), the approved chaperones, and documents on a licence
+        # are decided on the licence row; the people on licences who are not pupils on their
+        # own row; productions hold no personal data.
+        _licence_family("licence"),
+        _licence_family("chaperone"),
+        _licence_family("licence_document"),
+        ResourceBinding(
+            "person",
+            personal_data=True,
+            subject_column=Person.subject_id,
+            purposes_column=Person.purposes_mask,
+            default_purpose=Purpose.CHILD_EMPLOYMENT_LICENSING,
+            data_categories=IDENTITY | LICENSING,
+        ),
+        ResourceBinding("production", personal_data=False),
+        # What a granted licence tells the child's Kent school: the days to record as C1.
+        ResourceBinding(
+            "licensed_absence",
+            personal_data=True,
+            attributes=LICENSED_ABSENCE_ATTRIBUTES,
+            subject_column=LicensedAbsence.subject_id,
+            purposes_column=LicensedAbsence.purposes_mask,
+            data_categories=ATTENDANCE | LICENSING,
         ),
         # Letters, texts and emails to a pupil's carers, through the Notify outbox.
         ResourceBinding(

@@ -45,6 +45,9 @@ GOVERNANCE = frozenset({Role.INFORMATION_GOVERNANCE})
 SCHOOLS = frozenset({Role.SCHOOL_STAFF})
 PARTNERS = frozenset({Role.PARTNER})
 INSPECTORS = frozenset({Role.INSPECTOR})
+LICENSING = frozenset({Role.LICENSING_OFFICER})
+#: The one purpose licensing works under.
+LICENSING_PURPOSE = frozenset({Purpose.CHILD_EMPLOYMENT_LICENSING})
 
 #: The attendance service's own purposes (``app.policies.registry``), as its managers use them.
 ATTENDANCE_PURPOSES = frozenset(
@@ -579,6 +582,105 @@ RULES: tuple[Rule, ...] = (
         READ | {"create", "retry"},
         ATTENDANCE_PURPOSES,
         InOwnCases(),
+    ),
+    # Children in employment and entertainment: licensing officers run licences, chaperone
+    # approvals, the people on them and productions, under child_employment_licensing only
+    # (with the child's health needs: Art 9(2)(g), Sch 1 para 6 / 18). Attendance staff see
+    # none of it; the child's school, and the attendance staff who reach the pupil, see only
+    # the absence a granted licence gives the school.
+    Rule(
+        "licences.licensing",
+        LICENSING,
+        "licence",
+        READ | {"create", "update", "decide", "revoke"},
+        LICENSING_PURPOSE,
+        special_category=True,
+    ),
+    Rule(
+        "licences.governance.read",
+        GOVERNANCE,
+        "licence",
+        READ,
+        GOVERNANCE_READS,
+        special_category=True,
+    ),
+    Rule("chaperones.licensing", LICENSING, "chaperone", READ, LICENSING_PURPOSE),
+    Rule("chaperones.governance.read", GOVERNANCE, "chaperone", READ, GOVERNANCE_READS),
+    Rule(
+        "licence_documents.licensing",
+        LICENSING,
+        "licence_document",
+        READ | {"create"},
+        LICENSING_PURPOSE,
+    ),
+    Rule(
+        "licence_documents.governance.read",
+        GOVERNANCE,
+        "licence_document",
+        READ,
+        GOVERNANCE_READS,
+    ),
+    Rule(
+        "people.licensing",
+        LICENSING,
+        "person",
+        READ | {"create", "update"},
+        LICENSING_PURPOSE,
+    ),
+    Rule("people.governance.read", GOVERNANCE, "person", READ, GOVERNANCE_READS),
+    Rule(
+        "productions.licensing",
+        LICENSING | GOVERNANCE,
+        "production",
+        READ,
+    ),
+    Rule("productions.licensing.write", LICENSING, "production", frozenset({"create", "update"})),
+    Rule(
+        "licensed_absences.school.read",
+        SCHOOLS,
+        "licensed_absence",
+        READ,
+        frozenset({Purpose.ATTENDANCE_DUTY}),
+        AtOwnSchools(),
+    ),
+    Rule(
+        "licensed_absences.manager.read",
+        MANAGERS,
+        "licensed_absence",
+        READ,
+        frozenset({Purpose.ATTENDANCE_DUTY}),
+        InAreaTeams(),
+    ),
+    Rule(
+        "licensed_absences.officer.read",
+        OFFICERS,
+        "licensed_absence",
+        READ,
+        frozenset({Purpose.ATTENDANCE_DUTY}),
+        InOwnCases(),
+    ),
+    Rule(
+        "licensed_absences.licensing.read",
+        LICENSING,
+        "licensed_absence",
+        READ,
+        LICENSING_PURPOSE,
+    ),
+    Rule(
+        "licensed_absences.governance.read",
+        GOVERNANCE,
+        "licensed_absence",
+        READ,
+        GOVERNANCE_READS,
+    ),
+    # Possible duplicates among the people on licences: licensing officers review them (a
+    # pair only where they may see one of its two people, as for managers and pupils above).
+    Rule(
+        "duplicates.licensing.review",
+        LICENSING,
+        "possible_duplicate",
+        READ | {"update"},
+        LICENSING_PURPOSE,
     ),
     # Inspection grants are issued and revoked by information governance.
     Rule(

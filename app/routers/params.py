@@ -151,3 +151,20 @@ SaoIntentionOrderIdPath = Annotated[uuid.UUID, _order_path(EXAMPLE_SAO_INTENTION
 SaoMadeOrderIdPath = Annotated[uuid.UUID, _order_path(EXAMPLE_SAO_MADE_ORDER_ID)]
 ApprovedProsecutionIdPath = Annotated[uuid.UUID, _prosecution_path(EXAMPLE_APPROVED_PROSECUTION_ID)]
 LaidProsecutionIdPath = Annotated[uuid.UUID, _prosecution_path(EXAMPLE_LAID_PROSECUTION_ID)]
+
+#: Licensing: the demo's people, production and licences (``app.demo_licensing``).
+EXAMPLE_PERSON_ID = uuid.UUID("ac7a9092-90a5-5fd1-9ad3-e606e197d801")
+EXAMPLE_PRODUCER_ID = uuid.UUID("b000a4a0-452e-5144-a0fd-27dc903c8260")
+EXAMPLE_EMPLOYER_ID = uuid.UUID("fd308ffe-a90d-58f3-ae0b-64157ad3a3e5")
+EXAMPLE_PRODUCTION_ID = uuid.UUID("3903bc2f-e572-5bcd-bcce-f24f6bcdbc8f")
+#: An undecided work permit application, and a granted one.
+EXAMPLE_LICENCE_ID = uuid.UUID("1b21226b-b044-58c4-8aa9-d23eda84faa5")
+EXAMPLE_GRANTED_LICENCE_ID = uuid.UUID("671c90aa-6719-5255-b194-d99a927278e8")
+#: A chaperone's approval in force.
+EXAMPLE_CHAPERONE_ID = uuid.UUID("83f0f11c-c97f-5210-9646-d792b9d97ff1")
+PersonIdPath = Annotated[uuid.UUID, _id_path("The person's id.", EXAMPLE_PERSON_ID)]
+ProductionIdPath = Annotated[uuid.UUID, _id_path("The production's id.", EXAMPLE_PRODUCTION_ID)]
+LicenceIdPath = Annotated[uuid.UUID, _id_path("The licence's id.", EXAMPLE_LICENCE_ID)]
+GrantedLicenceIdPath = Annotated[
+    uuid.UUID, _id_path("The licence's id.", EXAMPLE_GRANTED_LICENCE_ID)
+]

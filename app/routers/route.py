@@ -9,7 +9,7 @@ confusing validation error, and it documents the problem responses every operati
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, get_args
 
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
@@ -81,6 +81,29 @@ def _policy_problems(endpoint: Callable[..., Any], dependencies: Any) -> dict[in
     return problems
 
 
+def _dependency_problems(endpoint: Callable[..., Any]) -> dict[int, Any]:
+    """Problems a route answers with because of the request headers it takes: `If-Match`
+    (412 stale, 428 missing) and `Idempotency-Key` (409 when the key's first response was
+    made under other permissions)."""
+    from fastapi.dependencies.utils import get_typed_signature
+
+    from app.routers.deps import idempotency, require_if_match
+
+    problems: dict[int, Any] = {}
+    for parameter in get_typed_signature(endpoint).parameters.values():
+        for meta in get_args(parameter.annotation)[1:]:
+            dependency = getattr(meta, "dependency", None)
+            if dependency is require_if_match:
+                problems[412] = problem_response("If-Match does not match the current ETag.")
+                problems[428] = problem_response("If-Match is missing.")
+            elif dependency is idempotency:
+                problems[409] = problem_response(
+                    "The request's state does not allow it, or its Idempotency-Key was first "
+                    "used with other permissions (use a new key)."
+                )
+    return problems
+
+
 def body_limit_setting_of(route: Any) -> str | None:
     """The ``Settings`` field with a route's extra body allowance, if it declares one."""
     declared = (getattr(route, "openapi_extra", None) or {}).get(BODY_LIMIT_SETTING)
@@ -147,6 +170,8 @@ class KpasRoute(APIRoute):
             for status, spec in BODY_PROBLEMS.items():
                 responses.setdefault(status, spec)
         for status, spec in _policy_problems(endpoint, kwargs.get("dependencies")).items():
+            responses.setdefault(status, spec)
+        for status, spec in _dependency_problems(endpoint).items():
             responses.setdefault(status, spec)
         super().__init__(path, endpoint, responses=responses, **kwargs)
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from app.rules.calendar import add_calendar_years
+
 #: Pupil-linked records are kept until the pupil's 25th birthday.
 PUPIL_RECORD_YEARS = 25
 
@@ -30,3 +32,16 @@ def birthday(born: date, years: int) -> date:
 def pupil_retain_until(date_of_birth: date) -> date:
     """The last day a pupil's records are kept: the day before the 25th birthday."""
     return birthday(date_of_birth, PUPIL_RECORD_YEARS) - timedelta(days=1)
+
+
+#: Adults on licences (employers, producers, chaperones) and their licences are kept for this
+#: many years after the last licence they are on ends: the limitation period for a claim in
+#: contract or tort (Limitation Act 1980 ss2, 5). Council retention schedule practice; the
+#: retention registry records it with its reason.
+LICENSING_ADULT_YEARS = 6
+
+
+def licensing_adult_retain_until(last_day: date) -> date:
+    """The last day an adult's licensing records are kept: ``LICENSING_ADULT_YEARS`` after
+    the last day of the last licence they are on."""
+    return add_calendar_years(last_day, LICENSING_ADULT_YEARS)

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
@@ -122,10 +122,38 @@ def schema_examples(*examples: Any) -> Callable[[E], E]:
 JsonBool = Annotated[bool, Strict()]
 
 
+def _numeric(annotation: Any) -> bool:
+    """The field takes a number (``int``, ``float``, optional or constrained)."""
+    if annotation in (int, float):
+        return True
+    return any(_numeric(arg) for arg in get_args(annotation))
+
+
+def _not_a_boolean(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise PydanticCustomError("number_not_boolean", "a number, not true or false")
+    return value
+
+
 class Input(BaseModel):
-    """Base for request bodies: unknown fields are refused, not ignored."""
+    """Base for request bodies: unknown fields are refused, not ignored, and a number is a
+    number: ``true`` where a count belongs is refused at that field, never read as 1 (as
+    pydantic's lax mode would)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        numeric = [f for f in cls.model_fields.values() if _numeric(f.annotation)]
+        guard = BeforeValidator(_not_a_boolean)
+        changed = False
+        for field in numeric:
+            if guard not in field.metadata:
+                field.metadata.append(guard)
+                changed = True
+        if changed:
+            cls.model_rebuild(force=True)
 
 
 class MergePatch(Input):

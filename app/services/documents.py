@@ -19,6 +19,8 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
 
 import filetype
 from pydantic import ValidationError
@@ -82,6 +84,10 @@ ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/x-png"
 
 DOCUMENTS_DATA = DataCategory.IDENTIFICATION_DOCUMENTS.value
 
+#: Whose documents messages name, and the log event of a document the service cannot read.
+PUPILS = "this pupil's"
+UNREADABLE_EVENT = "document_unreadable"
+
 _FILE = "file"
 _TEXT_FIELDS = frozenset(DocumentUploadFields.model_fields)
 _MAX_TEXT_FIELD_BYTES = 1024
@@ -94,8 +100,14 @@ class DocumentUnreadable(InternalError):
     key directory, or the stored data failed its integrity check. Never the caller's fault."""
 
 
-def document_etag(document: PupilDocument) -> str:
-    """Documents never change: the ETag names the document itself."""
+class _Identified(Protocol):
+    id: uuid.UUID
+    created_at: datetime
+
+
+def document_etag(document: _Identified) -> str:
+    """Documents never change: the ETag names the document itself (any stored document: a
+    pupil's, a case's, a licence's)."""
     return etag_for(document.id, 1, document.created_at)
 
 
@@ -351,8 +363,16 @@ def releasable(access: Access) -> bool:
     return bool(access.releasable(frozenset({DOCUMENTS_DATA})))
 
 
+def content_state(key: SubjectKey | None) -> tuple[ContentStatus, datetime | None]:
+    """Whether a document's content still exists (its subject's key not destroyed), and
+    when it was destroyed."""
+    destroyed_at = key.destroyed_at if key is not None else None
+    status = ContentStatus.DESTROYED if destroyed_at is not None else ContentStatus.AVAILABLE
+    return status, destroyed_at
+
+
 def document_read(document: PupilDocument, key: SubjectKey | None) -> DocumentRead:
-    destroyed = key is not None and key.destroyed_at is not None
+    status, destroyed_at = content_state(key)
     return DocumentRead(
         id=document.id,
         pupil_id=document.pupil_id,
@@ -364,8 +384,8 @@ def document_read(document: PupilDocument, key: SubjectKey | None) -> DocumentRe
         article9_condition=document.article9_condition,
         recorded_by=document.recorded_by,
         created_at=document.created_at,
-        content_status=ContentStatus.DESTROYED if destroyed else ContentStatus.AVAILABLE,
-        content_destroyed_at=key.destroyed_at if key is not None else None,
+        content_status=status,
+        content_destroyed_at=destroyed_at,
     )
 
 
@@ -379,20 +399,27 @@ async def visible_pupil_for_documents(
 
 
 async def encrypt_for_subject(
-    session: AsyncSession, keys: KeyEncryptionKeys, subject_id: uuid.UUID, content: bytes
+    session: AsyncSession,
+    keys: KeyEncryptionKeys,
+    subject_id: uuid.UUID,
+    content: bytes,
+    *,
+    whose: str = PUPILS,
+    event: str = UNREADABLE_EVENT,
 ) -> tuple[uuid.UUID, bytes, bytes]:
     """A new document's id, nonce and ciphertext: ``content`` encrypted with the subject's
     data key (made if they have none). 409 once the subject's documents were destroyed; a
-    500 the operator must see when the key cannot be unwrapped."""
+    500 the operator must see (logged as ``event``) when the key cannot be unwrapped.
+    ``whose`` names the subject in messages ("this pupil's")."""
     try:
         data_key = await data_key_for_new_document(session, keys, subject_id)
     except SubjectKeyDestroyed:
         raise Conflict(
-            "This pupil's documents were destroyed under the retention schedule; no new "
-            "documents can be stored for them."
+            f"{whose.capitalize()} documents were destroyed under the retention schedule; no "
+            "new documents can be stored for them."
         ) from None
     except (UnknownWrappingKey, DecryptionFailed) as exc:
-        raise _unreadable(exc, subject_id) from None
+        raise _unreadable(exc, subject_id, whose=whose, event=event) from None
     document_id = uuid.uuid4()
     nonce, ciphertext = encrypt_document(
         data_key, document_id=document_id, subject_id=subject_id, plaintext=content
@@ -485,22 +512,14 @@ async def document_content(
     pupil, document, _ = await get_document(
         session, access, pupil_id=pupil_id, document_id=document_id, with_content=True
     )
-    try:
-        data_key = await data_key_for(session, keys, pupil.subject_id)
-        content = decrypt_document(
-            data_key,
-            document_id=document.id,
-            subject_id=pupil.subject_id,
-            nonce=document.nonce,
-            ciphertext=document.ciphertext,
-        )
-    except SubjectKeyDestroyed:
-        raise Gone(
-            "This document's content was destroyed under the retention schedule; only its "
-            "record remains."
-        ) from None
-    except (SubjectKeyMissing, UnknownWrappingKey, DecryptionFailed) as exc:
-        raise _unreadable(exc, pupil.subject_id, document.id) from None
+    content = await decrypt_for_subject(
+        session,
+        keys,
+        pupil.subject_id,
+        document_id=document.id,
+        nonce=document.nonce,
+        ciphertext=document.ciphertext,
+    )
     return pupil, document, content
 
 
@@ -525,18 +544,55 @@ async def delete_document(
     )
 
 
+async def decrypt_for_subject(
+    session: AsyncSession,
+    keys: KeyEncryptionKeys,
+    subject_id: uuid.UUID,
+    *,
+    document_id: uuid.UUID,
+    nonce: bytes,
+    ciphertext: bytes,
+    whose: str = PUPILS,
+    event: str = UNREADABLE_EVENT,
+) -> bytes:
+    """A stored document's content, decrypted with the subject's data key. 410 once the key
+    was destroyed under the retention schedule; a 500 the operator must see (logged as
+    ``event``) when it cannot be unwrapped or the data fails its integrity check."""
+    try:
+        data_key = await data_key_for(session, keys, subject_id)
+        return decrypt_document(
+            data_key,
+            document_id=document_id,
+            subject_id=subject_id,
+            nonce=nonce,
+            ciphertext=ciphertext,
+        )
+    except SubjectKeyDestroyed:
+        raise Gone(
+            "This document's content was destroyed under the retention schedule; only its "
+            "record remains."
+        ) from None
+    except (SubjectKeyMissing, UnknownWrappingKey, DecryptionFailed) as exc:
+        raise _unreadable(exc, subject_id, document_id, whose=whose, event=event) from None
+
+
 def _unreadable(
-    exc: Exception, subject_id: uuid.UUID, document_id: uuid.UUID | None = None
+    exc: Exception,
+    subject_id: uuid.UUID,
+    document_id: uuid.UUID | None = None,
+    *,
+    whose: str,
+    event: str,
 ) -> DocumentUnreadable:
     """Log the server-side fault (ids only) and the problem to answer with."""
     log.error(
-        "document_unreadable",
+        event,
         reason=type(exc).__name__,
         kek_id=getattr(exc, "kek_id", None),
         subject_id=str(subject_id),
         document_id=str(document_id) if document_id else None,
     )
     return DocumentUnreadable(
-        "The service cannot decrypt this pupil's documents: its encryption keys need "
+        f"The service cannot decrypt {whose} documents: its encryption keys need "
         "attention. The incident has been logged."
     )

@@ -5,8 +5,13 @@ UPN, or share legal forename, surname, date of birth and postcode (compared by n
 case and accents do not hide a match), or when a school's roll sent a known UPN for a child it
 could not be matched to (``app.services.roll``). A pair is flagged once, whatever its reason.
 
+People on licences (``app.models.licences.Person``) are flagged among themselves: two with the
+same name keys and date of birth (a child's is always held), or two adults with the same name
+keys and the same postcode or email address.
+
 Managers and information governance review the queue: a pair is dismissed (not the same
-person) or merged (``app.services.pupils.merge_pupils``).
+person) or merged (``app.services.pupils.merge_pupils``). Licensing officers review pairs of
+people on licences, which are dismissed only: there is no merging of people yet.
 """
 
 from __future__ import annotations
@@ -16,11 +21,12 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.errors import Conflict, ValidationFailed
+from app.models.licences import Person, PersonType
 from app.models.people import (
     DuplicateReason,
     DuplicateStatus,
@@ -87,6 +93,61 @@ async def flag_pupil_pairs(
 ) -> int:
     """Flag these pairs of pupils, each for its reason (a pair already flagged keeps its
     first); returns how many new pairs were flagged. Call after the pupils are flushed."""
+    return await _flag_pairs(session, PersonKind.PUPIL, pairs)
+
+
+async def flag_person_duplicates(session: AsyncSession, person_ids: Collection[uuid.UUID]) -> int:
+    """Flag possible duplicates of these people on licences among all people; returns how
+    many new pairs were flagged. Call after the people are flushed, in the same transaction."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return 0
+    new, other = aliased(Person), aliased(Person)
+    same_name = and_(other.surname_key == new.surname_key, other.forename_key == new.forename_key)
+    adults = and_(new.person_type == PersonType.ADULT, other.person_type == PersonType.ADULT)
+    matches: list[tuple[ColumnElement[bool], DuplicateReason]] = [
+        (
+            and_(
+                same_name,
+                new.date_of_birth.is_not(None),
+                other.date_of_birth == new.date_of_birth,
+            ),
+            DuplicateReason.SAME_NAME_AND_BIRTH_DATE,
+        ),
+        (
+            and_(
+                same_name,
+                adults,
+                or_(
+                    and_(new.postcode.is_not(None), other.postcode == new.postcode),
+                    and_(new.email.is_not(None), func.lower(other.email) == func.lower(new.email)),
+                ),
+            ),
+            DuplicateReason.SAME_NAME_AND_CONTACT,
+        ),
+    ]
+    found: dict[tuple[uuid.UUID, uuid.UUID], DuplicateReason] = {}
+    for chunk in _chunks(ids):
+        for condition, reason in matches:
+            rows = await session.execute(
+                select(new.id, other.id)
+                .join(other, and_(condition, other.id != new.id))
+                .where(new.id.in_(chunk))
+            )
+            for a, b in rows:
+                found.setdefault(_pair(a, b), reason)
+    return await _flag_pairs(
+        session, PersonKind.PERSON, [(a, b, reason) for (a, b), reason in found.items()]
+    )
+
+
+async def _flag_pairs(
+    session: AsyncSession,
+    kind: PersonKind,
+    pairs: Collection[tuple[uuid.UUID, uuid.UUID, DuplicateReason]],
+) -> int:
+    """Flag these pairs of records of one kind, each for its reason (a pair already flagged
+    keeps its first); returns how many new pairs were flagged."""
     wanted: dict[tuple[uuid.UUID, uuid.UUID], DuplicateReason] = {}
     for a, b, reason in pairs:
         if a != b:
@@ -98,13 +159,13 @@ async def flag_pupil_pairs(
     for chunk in _chunks(involved):
         rows = await session.execute(
             select(PossibleDuplicate.first_id, PossibleDuplicate.second_id).where(
-                PossibleDuplicate.kind == PersonKind.PUPIL,
+                PossibleDuplicate.kind == kind,
                 or_(PossibleDuplicate.first_id.in_(chunk), PossibleDuplicate.second_id.in_(chunk)),
             )
         )
         known.update((a, b) for a, b in rows)
     fresh = [
-        PossibleDuplicate(kind=PersonKind.PUPIL, first_id=a, second_id=b, reason=reason)
+        PossibleDuplicate(kind=kind, first_id=a, second_id=b, reason=reason)
         for (a, b), reason in sorted(wanted.items())
         if (a, b) not in known
     ]
@@ -131,7 +192,16 @@ def _visible(access: Access, action: str) -> ColumnElement[bool]:
         pair_visible(
             pupils=access.related_filter("pupil", action),
             carers=access.related_filter("carer", action),
+            people=access.related_filter("person", action),
         ),
+    )
+
+
+async def person_pairs_seen(session: AsyncSession, access: Access, person_id: uuid.UUID) -> int:
+    """How many open possible duplicates name this person with another person the caller may
+    read for the same purpose (pairs with people outside their reach are not counted)."""
+    return await DuplicateRepository(session).open_person_pairs(
+        person_id, partners=access.related_filter("person", "read")
     )
 
 

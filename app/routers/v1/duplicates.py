@@ -40,11 +40,14 @@ async def list_duplicates(
     filters: Annotated[PossibleDuplicateFilters, Query()],
     paging: PagingDep,
 ) -> PossibleDuplicatePage:
-    """Pairs of pupil or carer records that may be the same person, oldest first, filtered by status
-    or kind. Ids only: read the records themselves under a purpose.
+    """Pairs of pupil, carer or licensing person records that may be the same person, oldest
+    first, filtered by status or kind (`pupil`, `carer`, `person`: people on licences who are not
+    pupils). Ids only: read the records themselves under a purpose.
 
-    Send `KPAS-Purpose`: attendance managers under an attendance purpose, information governance
-    under `subject_rights`; each sees only pairs with a record they may see.
+    Send `KPAS-Purpose`: attendance managers under an attendance purpose, licensing officers
+    under `child_employment_licensing`, information governance under `subject_rights`; each sees
+    only pairs with a record they may see. Pairs of people on licences are dismissed only (not
+    merged).
     """
     items, next_cursor = await duplicates.list_duplicates(
         session,
