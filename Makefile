@@ -49,8 +49,8 @@ format: install
 openapi: install  ## regenerate openapi/openapi.json from the app
 	$(BIN)/kpas openapi
 
-bench: install  ## run the benchmarks and write docs/benchmarks.md
-	$(BIN)/python -m bench
+bench: install  ## run the benchmarks (all, or WORKLOADS="a b") and write docs/benchmarks.md
+	$(BIN)/python -m bench $(WORKLOADS)
 
 lock:  ## re-resolve the lock files after changing dependencies in pyproject.toml
 	$(BIN)/python -m pip install --quiet uv

@@ -1,12 +1,15 @@
-"""``python -m bench``: run every workload on SQLite (and PostgreSQL when configured) and
-write ``docs/benchmarks.md``.
+"""``python -m bench [WORKLOAD ...]``: run the workloads on SQLite (and PostgreSQL when
+configured) and write ``docs/benchmarks.md``.
 
-PostgreSQL comes from ``KPAS_BENCH_POSTGRES_URL`` or ``KPAS_TEST_POSTGRES_URL``; each run
-creates its own database there and drops it afterwards.
+With no names every workload runs and the report is rewritten; with names only those run and
+their rows replace the same rows of the report, the rest kept. PostgreSQL comes from
+``KPAS_BENCH_POSTGRES_URL`` or ``KPAS_TEST_POSTGRES_URL``; each run creates its own database
+there and drops it afterwards.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import sys
@@ -15,7 +18,7 @@ from pathlib import Path
 
 from app.db import normalise_database_url
 from app.settings import PROJECT_ROOT
-from bench.harness import Result, render, write_report
+from bench.harness import Result, merge_report, render, write_report
 from bench.workloads import (
     attendance_import,
     attendance_reads,
@@ -23,6 +26,8 @@ from bench.workloads import (
     audited_list,
     audited_read,
     case_list,
+    licence_checks,
+    licence_list,
     notify_outbox,
     policy_decision,
     pupil_search,
@@ -45,10 +50,38 @@ WORKLOADS = [
     attendance_import,
     attendance_reads,
     case_list,
+    licence_checks,
+    licence_list,
 ]
 
 
-async def main() -> int:
+def _name(workload: object) -> str:
+    return str(getattr(workload, "__name__", "")).rsplit(".", 1)[-1]
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Measure each workload against its baseline in the same run, on SQLite "
+        "and (with KPAS_BENCH_POSTGRES_URL) PostgreSQL, and write docs/benchmarks.md.",
+    )
+    parser.add_argument(
+        "workloads",
+        nargs="*",
+        metavar="WORKLOAD",
+        help="run only these (their rows replace the report's; the rest are kept): "
+        + ", ".join(_name(w) for w in WORKLOADS),
+    )
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.workloads) - {_name(w) for w in WORKLOADS})
+    if unknown:
+        parser.error(f"no workload named {', '.join(unknown)}")
+    return args
+
+
+async def main(argv: list[str] | None = None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    chosen = [w for w in WORKLOADS if not args.workloads or _name(w) in args.workloads]
     server = os.environ.get("KPAS_BENCH_POSTGRES_URL") or os.environ.get("KPAS_TEST_POSTGRES_URL")
     backends = ["sqlite"] + (["postgresql"] if server else [])
     if server:
@@ -56,11 +89,14 @@ async def main() -> int:
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as workdir:
         for backend in backends:
-            for workload in WORKLOADS:
+            for workload in chosen:
                 async with fresh_database(backend, Path(workdir)) as url:
                     results.extend(await workload.run(backend, url))
     output = PROJECT_ROOT / "docs" / "benchmarks.md"
-    write_report(results, output)
+    if args.workloads:
+        merge_report(results, output)
+    else:
+        write_report(results, output)
     sys.stdout.write(render(results))
     return 0
 

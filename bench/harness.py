@@ -147,3 +147,51 @@ def render(results: list[Result]) -> str:
 def write_report(results: list[Result], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(results))
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def merge_report(results: list[Result], path: Path) -> None:
+    """Write ``results`` into the report at ``path``, keeping the rows (and notes) of every
+    workload and backend this run did not measure, and saying which rows are new."""
+    if not path.exists():
+        write_report(results, path)
+        return
+    measured = {(r.workload, r.backend) for r in results}
+    old = path.read_text().splitlines()
+    kept_rows = [
+        line
+        for line in old
+        if line.startswith("| ")
+        and not line.startswith("| workload |")
+        and tuple(_cells(line)[:2]) not in measured
+    ]
+    kept_notes = [
+        line
+        for line in old
+        if line.startswith("- **")
+        and (line[4 : line.index("**", 4)], line[line.index("(") + 1 : line.index(")")])
+        not in measured
+    ]
+    previous_run = next((line for line in old if line.startswith("- Run: ")), None)
+    fresh = render(results).splitlines()
+    table_end = next(i for i, line in enumerate(fresh) if line.startswith("|---")) + 1
+    rows = fresh[table_end : table_end + len(results)]
+    names = ", ".join(dict.fromkeys(r.workload for r in results))
+    header = [
+        line if not line.startswith("- Run: ") else f"{line} ({names})"
+        for line in fresh[:table_end]
+    ]
+    if previous_run is not None:
+        header.insert(
+            header.index(next(h for h in header if h.startswith("- Run: "))) + 1,
+            previous_run.replace("- Run: ", "- Other rows: the full run of ", 1),
+        )
+    notes = [f"- **{r.workload}** ({r.backend}): {r.note}" for r in results if r.note]
+    lines = [*header, *kept_rows, *rows]
+    all_notes = list(dict.fromkeys([*kept_notes, *notes]))
+    if all_notes:
+        lines += ["", "## What each workload measures", "", *all_notes]
+    path.write_text("\n".join(lines) + "\n")
