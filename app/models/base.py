@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Enum, MetaData, TypeDecorator
+from sqlalchemy import JSON, DateTime, Enum, Integer, LargeBinary, MetaData, String, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
@@ -106,3 +106,17 @@ class Versioned:
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 - a declared_attr
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+class EncryptedContent:
+    """A stored document's content, encrypted with its data subject's own key (AES-256-GCM;
+    ``app.crypto``), and what it is: the media type sniffed on upload, its size and the SHA-256
+    of the plaintext (for integrity and disclosure records). Destroying the subject's key makes
+    every copy unreadable."""
+
+    media_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    recorded_by: Mapped[str] = mapped_column(String(255))

@@ -31,7 +31,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -40,7 +39,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, JSONDocument, Timestamped, Versioned, text_enum, utcnow
+from app.models.base import (
+    Base,
+    EncryptedContent,
+    JSONDocument,
+    Timestamped,
+    Versioned,
+    text_enum,
+    utcnow,
+)
 from app.models.people import Carer, Pupil, RelationshipType
 from app.models.schools import School
 from app.models.subjects import PersonalRecord
@@ -294,7 +301,7 @@ class CaseDocumentKind(StrEnum):
     OTHER = "other"
 
 
-class CaseDocument(PersonalRecord, Timestamped, Base):
+class CaseDocument(PersonalRecord, EncryptedContent, Timestamped, Base):
     """A document on a case (a letter a school sent, meeting notes, a contract), encrypted at
     rest with the pupil's subject key: destroying that key destroys every copy."""
 
@@ -313,12 +320,6 @@ class CaseDocument(PersonalRecord, Timestamped, Base):
     )
     #: A short title the officer gives it ("Letter from school, 3 March"): no file names.
     title: Mapped[str] = mapped_column(String(200))
-    media_type: Mapped[str] = mapped_column(String(100))
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
-    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
-    recorded_by: Mapped[str] = mapped_column(String(255))
 
 
 class MeetingKind(StrEnum):

@@ -26,8 +26,6 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
-    Integer,
-    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -36,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, JSONDocument, Timestamped, Versioned, text_enum
+from app.models.base import Base, EncryptedContent, JSONDocument, Timestamped, Versioned, text_enum
 from app.models.people import Contactable, NameKey
 from app.models.subjects import PersonalRecord
 
@@ -267,7 +265,7 @@ class LicenceDocumentKind(StrEnum):
     OTHER = "other"
 
 
-class LicenceDocument(PersonalRecord, Timestamped, Base):
+class LicenceDocument(PersonalRecord, EncryptedContent, Timestamped, Base):
     """A document on a licence (DBS evidence, a contract, the schedule, the photographs the
     regulations require), encrypted at rest with the holder's subject key."""
 
@@ -285,12 +283,6 @@ class LicenceDocument(PersonalRecord, Timestamped, Base):
         text_enum(LicenceDocumentKind, "licence_document_kind")
     )
     title: Mapped[str] = mapped_column(String(200))
-    media_type: Mapped[str] = mapped_column(String(100))
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
-    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
-    recorded_by: Mapped[str] = mapped_column(String(255))
 
 
 class LicensedAbsence(PersonalRecord, Timestamped, Base):

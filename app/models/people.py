@@ -19,7 +19,6 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
-    Integer,
     LargeBinary,
     SmallInteger,
     String,
@@ -28,7 +27,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, JSONDocument, Timestamped, Versioned, text_enum, utcnow
+from app.models.base import (
+    Base,
+    EncryptedContent,
+    JSONDocument,
+    Timestamped,
+    Versioned,
+    text_enum,
+    utcnow,
+)
 from app.models.schools import School
 from app.models.subjects import PersonalRecord
 
@@ -321,7 +328,7 @@ class SubjectKey(Base):
     destroyed_at: Mapped[datetime | None]
 
 
-class PupilDocument(PersonalRecord, Timestamped, Base):
+class PupilDocument(PersonalRecord, EncryptedContent, Timestamped, Base):
     """An identification document or passport-style photograph, encrypted at rest with the
     pupil's subject key. The media type is what the content is, sniffed on upload."""
 
@@ -334,15 +341,8 @@ class PupilDocument(PersonalRecord, Timestamped, Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     pupil_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pupils.id"), index=True)
     kind: Mapped[DocumentKind] = mapped_column(text_enum(DocumentKind, "document_kind"))
-    media_type: Mapped[str] = mapped_column(String(100))
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    #: SHA-256 of the plaintext, for integrity and for disclosure records.
-    sha256: Mapped[str] = mapped_column(String(64))
-    nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
-    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     source: Mapped[str] = mapped_column(String(200))
     article9_condition: Mapped[str] = mapped_column(String(20))
-    recorded_by: Mapped[str] = mapped_column(String(255))
 
 
 class PossibleDuplicate(Base):

@@ -8,7 +8,7 @@ confusing validation error, and it documents the problem responses every operati
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, get_args
 
 from fastapi.dependencies.models import Dependant
@@ -49,6 +49,24 @@ def problem_response(description: str) -> dict[str, Any]:
         "description": description,
         "model": Problem,
         "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+def download_responses(
+    media_types: Iterable[str], not_found: dict[int | str, dict[str, Any]]
+) -> dict[int | str, dict[str, Any]]:
+    """What a stored document's content route answers: the decrypted content in one of
+    ``media_types``, ``not_found``, or 410 once retention destroyed it."""
+    return {
+        200: {
+            "description": "The document, decrypted, as the media type sniffed on upload.",
+            "content": {
+                media_type: {"schema": {"type": "string", "format": "binary"}}
+                for media_type in media_types
+            },
+        },
+        **not_found,
+        410: problem_response("The content was destroyed under the retention schedule."),
     }
 
 

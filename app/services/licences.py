@@ -154,7 +154,9 @@ def _work_permit_application(
     )
 
 
-def _performance_days(days: Iterable[LicenceDay]) -> tuple[performance.PerformanceDay, ...]:
+def _performance_days(days: Iterable[Any]) -> tuple[performance.PerformanceDay, ...]:
+    """The rules' days from stored schedule days or an application's (both carry the same
+    fields), in the order given (a shape problem points at its position)."""
     return tuple(
         performance.PerformanceDay(
             on=d.on,
@@ -166,7 +168,7 @@ def _performance_days(days: Iterable[LicenceDay]) -> tuple[performance.Performan
             absent_from_school=d.absent_from_school,
             tutor_minutes=d.tutor_minutes,
         )
-        for d in sorted(days, key=lambda d: d.on)
+        for d in days
     )
 
 
@@ -178,7 +180,7 @@ def _performance_application(
     return performance.PerformanceApplication(
         date_of_birth=licence.date_of_birth,
         received_on=licence.received_on,
-        days=_performance_days(licence.days),
+        days=_performance_days(sorted(licence.days, key=lambda d: d.on)),
         paid=block["paid"],
         charge_made=production.charge_made,
         licensed_premises=production.licensed_premises,
@@ -435,19 +437,7 @@ async def _apply_block(
         return
     assert performance_block is not None
     block = performance_block
-    days = [
-        performance.PerformanceDay(
-            d.on,
-            d.at_venue_from,
-            d.at_venue_until,
-            d.performing_minutes,
-            d.longest_continuous_minutes,
-            d.school_day,
-            d.absent_from_school,
-            d.tutor_minutes,
-        )
-        for d in block.days
-    ]
+    days = _performance_days(block.days)
     _shape(performance.shape_problems(days), "/performance")
     production = await repository.production(block.production_id)
     if production is None:

@@ -24,7 +24,7 @@ from app.routers.params import (
     SupportCaseIdPath,
 )
 from app.routers.problems import preferred
-from app.routers.route import BODY_LIMIT_SETTING, KpasRoute, problem_response
+from app.routers.route import BODY_LIMIT_SETTING, KpasRoute, download_responses, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.case_records import (
     CaseChronology,
@@ -569,17 +569,7 @@ async def get_document(
     name="cases_documents_content",
     summary="Download a case document",
     response_class=Response,
-    responses={
-        200: {
-            "description": "The document, decrypted, as the media type sniffed on upload.",
-            "content": {
-                media_type: {"schema": {"type": "string", "format": "binary"}}
-                for media_type in ACCEPTED
-            },
-        },
-        **NOT_FOUND,
-        410: problem_response("The content was destroyed under the retention schedule."),
-    },
+    responses=download_responses(ACCEPTED, NOT_FOUND),
 )
 async def document_content(
     access: Annotated[Access, CasePolicy("case", "read")],

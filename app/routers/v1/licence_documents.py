@@ -12,7 +12,7 @@ from app.policies import Access, Policy
 from app.routers.deps import Created, IdempotencyDep, SettingsDep
 from app.routers.paging import PagingDep
 from app.routers.params import DocumentIdPath, LicenceIdPath
-from app.routers.route import BODY_LIMIT_SETTING, KpasRoute, problem_response
+from app.routers.route import BODY_LIMIT_SETTING, KpasRoute, download_responses, problem_response
 from app.routers.v1 import PREFIX
 from app.schemas.licence_documents import (
     LicenceDocumentFilters,
@@ -147,17 +147,7 @@ async def get_document(
     name="licences_documents_content",
     summary="Download a licence document",
     response_class=Response,
-    responses={
-        200: {
-            "description": "The document, decrypted, as the media type sniffed on upload.",
-            "content": {
-                media_type: {"schema": {"type": "string", "format": "binary"}}
-                for media_type in ACCEPTED
-            },
-        },
-        **NOT_FOUND,
-        410: problem_response("The content was destroyed under the retention schedule."),
-    },
+    responses=download_responses(ACCEPTED, NOT_FOUND),
 )
 async def document_content(
     access: Annotated[Access, Policy("licence_document", "read")],
