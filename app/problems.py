@@ -298,6 +298,50 @@ _CODES: tuple[ErrorCode, ...] = (
         "The date is outside the years whose bank holidays and term dates KPAS holds.",
     ),
     ErrorCode("unknown_penalty_notice", "No penalty notice with this id on this case."),
+    # Suspensions and exclusions, referrals.
+    ErrorCode("not_your_school", "A school reports for its own schools only."),
+    ErrorCode("not_a_school_day", "The day is not a school day on the school's calendar."),
+    ErrorCode(
+        "outside_calendar",
+        "The school calendar held does not cover these dates, so school days cannot be counted.",
+    ),
+    ErrorCode(
+        "not_for_integrations",
+        "This field is for school staff; an information system leaves it out.",
+    ),
+    # Licensing: the shape of a weekly pattern or a performance schedule.
+    ErrorCode("weekday", "The weekday is 0 (Monday) to 6 (Sunday)."),
+    ErrorCode("not_whole_minutes", "Times are whole minutes (HH:MM)."),
+    ErrorCode(
+        "past_midnight_or_reversed",
+        "The period ends before it starts: no period may run past midnight.",
+    ),
+    ErrorCode("overlaps", "The period overlaps another on the same day."),
+    ErrorCode("empty_schedule", "A performance licence needs at least one day."),
+    ErrorCode("duplicate_day", "The schedule gives the same date twice."),
+    ErrorCode("negative_minutes", "Minutes cannot be negative."),
+    ErrorCode(
+        "performing_exceeds_time_at_venue",
+        "Time performing is longer than the time at the place of performance.",
+    ),
+    ErrorCode(
+        "continuous_exceeds_performing",
+        "The longest continuous spell is longer than the day's time performing.",
+    ),
+    # Licensing: what an application names.
+    ErrorCode("unknown_person", "No person of that kind with this id that you may see."),
+    ErrorCode("not_an_adult_person", "The producer is an adult person you may see."),
+    ErrorCode(
+        "no_matching_pupil",
+        "No pupil on a Kent roll matches the UPN, legal surname and date of birth together.",
+    ),
+    ErrorCode("school_needed", "The pupil is on more than one Kent roll: name the school to tell."),
+    ErrorCode("not_a_pupil", "Only a pupil on a Kent roll has a Kent school to tell."),
+    ErrorCode("no_birth_date", "A child's licence needs their date of birth."),
+    ErrorCode("unknown_production", "No production with this id."),
+    ErrorCode("unknown_chaperone", "No chaperone approval with this id."),
+    ErrorCode("wrong_kind", "The block is for another kind of licence."),
+    ErrorCode("number_not_boolean", "A number, not true or false."),
     ErrorCode("notice_settled", "The penalty notice was paid or withdrawn."),
     ErrorCode("not_a_parent", "The carer is not a parent with parental responsibility here."),
     ErrorCode("wrong_offence", "The offence does not fit this type of case."),

@@ -71,7 +71,14 @@ from tests.audit_support import decision, migrated_database
 from tests.case_support import make_case
 from tests.conftest import AuthHeaders
 from tests.factories import make_carer, make_pupil, make_school
+from tests.licence_support import (
+    licensing_headers,
+    make_adult,
+    make_approved_chaperone,
+    make_production,
+)
 from tests.test_documents_api import form, pdf, upload_files
+from tests.test_licences_api import apply, day, decide, performance
 from tests.test_messages_api import CONCERN
 from tests.test_route_policies import declaration_of, purpose_for, v1_routes
 
@@ -292,6 +299,7 @@ ENGINE = PolicyEngine()
 #: Callers the walk tries, in order; partners and inspectors are covered through the
 #: disclosure they leave, which names the same subjects (tests/test_partner_access.py).
 WALKERS = (
+    Role.LICENSING_OFFICER,
     Role.ATTENDANCE_MANAGER,
     Role.INFORMATION_GOVERNANCE,
     Role.ATTENDANCE_OFFICER,
@@ -405,6 +413,47 @@ async def seeded(client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSes
         "review_id": review.id,
         "urn": school.urn,
         **await seeded_casework(client, auth, session, school, pupil, twin, carer),
+        **await seeded_licensing(client, auth, session, school),
+    }
+
+
+async def seeded_licensing(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, school: School
+) -> dict[str, Any]:
+    """A granted performance licence for a pupil of the school (giving it a licensed
+    absence) with a chaperone, its production and producer, and a document on it."""
+    pupil = await make_pupil(session, school=school, legal_surname="Performer")
+    producer = await make_adult(session, surname="Producer")
+    production = await make_production(session, producer)
+    chaperone = await make_approved_chaperone(
+        session, approved_on=date(2026, 1, 5), expires_on=date(2029, 1, 4)
+    )
+    holder = {
+        "pupil": {
+            "upn": pupil.upn,
+            "legal_surname": pupil.legal_surname,
+            "date_of_birth": pupil.date_of_birth.isoformat(),
+        }
+    }
+    days = [day("2027-01-08", school_day=True, absent_from_school=True, tutor_minutes=180)]
+    body = performance(holder, production.id, days, chaperone_id=str(chaperone.id))
+    created = await apply(client, auth, body)
+    warnings = tuple(f["rule"] for f in created.json()["findings"])
+    granted = await decide(client, auth, created, acknowledged=warnings)
+    assert granted.status_code == 200, granted.text
+    licence_id = created.json()["id"]
+    document = await client.post(
+        f"/v1/licences/{licence_id}/documents",
+        data={"kind": "contract", "title": "Contract"},
+        files={"file": ("scan", pdf())},
+        headers=licensing_headers(auth),
+    )
+    assert document.status_code == 201, document.text
+    return {
+        "person_id": producer.id,
+        "production_id": production.id,
+        "licence_id": licence_id,
+        "/v1/licences/{licence_id}/documents": {"document_id": document.json()["id"]},
     }
 
 

@@ -25,6 +25,8 @@ CODE_ARGUMENT = {
     "_query_problem": 2,
     "_column_problem": 2,
     "_refusal": 2,
+    "_refuse": 2,
+    "ShapeProblem": 2,
     "_report": 3,
     "report": 0,
     "Refusal": 0,
