@@ -53,6 +53,7 @@ from app.schemas.people import PupilFilters
 from tests.case_support import make_case
 from tests.conftest import AuthHeaders, make_settings
 from tests.factories import make_carer, make_pupil, make_school
+from tests.licence_support import make_licence, make_person
 from tests.test_messages_api import family, queued_about
 from tests.test_route_policies import (
     ENGINE,
@@ -430,6 +431,12 @@ def test_the_lists_are_all_found(app: FastAPI) -> None:
         "/v1/roll-pushes",
         "/v1/pupils/{pupil_id}/sensitive",
         "/v1/pupils/{pupil_id}/documents",
+        "/v1/licences",
+        "/v1/chaperones",
+        "/v1/licensed-absences",
+        "/v1/people",
+        "/v1/productions",
+        "/v1/licences/{licence_id}/documents",
     } <= paths, paths
 
 
@@ -457,7 +464,13 @@ async def callers(
         stage=CaseStage.SAO_ORDER,
         officer="cursor-caller",
     )
-    samples = {"pupil_id": str(pupil.id), "case_id": str(enforcement.case.id)}
+    child = await make_person(session)
+    licence = await make_licence(session, child)
+    samples = {
+        "pupil_id": str(pupil.id),
+        "case_id": str(enforcement.case.id),
+        "licence_id": str(licence.id),
+    }
     found: list[tuple[str, dict[str, str]]] = []
     missing: list[str] = []
     for template, route in cursor_routes(app):
