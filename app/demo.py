@@ -738,13 +738,10 @@ async def seed_demo_marks(session: AsyncSession, today: date | None = None) -> i
     added = len(other) + int(inserted.rowcount)  # type: ignore[attr-defined]
     urns = sorted({urn for _, urn in on_roll})
     weeks = sorted({week_start(day) for day in days})
-    queued = set(
-        (
-            await session.execute(
-                select(AttendanceStaleWeek.school_urn, AttendanceStaleWeek.week_start)
-            )
-        ).tuples()
+    rows = await session.execute(
+        select(AttendanceStaleWeek.school_urn, AttendanceStaleWeek.week_start)
     )
+    queued = {(urn, week) for urn, week in rows}
     session.add_all(
         AttendanceStaleWeek(school_urn=urn, week_start=week, queued_at=now)
         for urn in urns

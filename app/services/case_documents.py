@@ -106,12 +106,9 @@ async def upload_document(
         lawful_basis=case.lawful_basis,
         kind=upload.fields.kind,
         title=upload.fields.title,
-        media_type=upload.media_type,
-        size_bytes=upload.size_bytes,
-        sha256=upload.sha256,
-        nonce=nonce,
-        ciphertext=ciphertext,
-        recorded_by=access.principal.subject,
+        **upload.stored_columns(
+            nonce=nonce, ciphertext=ciphertext, recorded_by=access.principal.subject
+        ),
         created_at=access.now,
         updated_at=access.now,
     )

@@ -25,7 +25,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -140,6 +140,20 @@ class CheckedDocument(Generic[F, P]):
     @property
     def size_bytes(self) -> int:
         return len(self.content)
+
+    def stored_columns(
+        self, *, nonce: bytes, ciphertext: bytes, recorded_by: str
+    ) -> dict[str, Any]:
+        """The ``EncryptedContent`` columns of the document this upload becomes, once its
+        content is encrypted (``nonce``, ``ciphertext``)."""
+        return {
+            "media_type": self.media_type,
+            "size_bytes": self.size_bytes,
+            "sha256": self.sha256,
+            "nonce": nonce,
+            "ciphertext": ciphertext,
+            "recorded_by": recorded_by,
+        }
 
     def fingerprint(self) -> P:
         """What makes two uploads the same request, for ``Idempotency-Key``: the fields and
