@@ -39,6 +39,13 @@ from app.rules.chaperones import approval_expires_on
 from app.rules.child_employment import permit_expires_on
 from app.rules.names import name_key
 from app.rules.retention import licensing_adult_retain_until, pupil_retain_until
+from app.services.licences import (
+    ABSENCE_MASK,
+    LICENCE_BASIS,
+    LICENCE_MASK,
+    LICENSED_ABSENCE_CODE,
+    check,
+)
 from app.services.people import new_subject
 
 DEMO_LICENSING_NAMESPACE = uuid.uuid5(DEMO_AGREEMENT_NAMESPACE, "licensing")
@@ -81,8 +88,6 @@ def _person(
     retain_until: date | None,
     **fields: object,
 ) -> Person:
-    from app.services.licences import LICENCE_BASIS, LICENCE_MASK
-
     subject = new_subject(session, SubjectKind.OTHER, retain_until)
     person = Person(
         id=person_id,
@@ -118,8 +123,6 @@ def _licence(
     particulars: dict[str, object],
     **fields: object,
 ) -> Licence:
-    from app.services.licences import LICENCE_BASIS, LICENCE_MASK
-
     return Licence(
         id=licence_id,
         reference=reference,
@@ -168,8 +171,6 @@ def _chaperone_particulars(checked: date) -> dict[str, object]:
 async def seed_demo_licences(session: AsyncSession) -> int:
     """Add the demo licensing records (skipped when they exist); returns how many licences
     were added. Findings are computed by the same checks the API runs."""
-    from app.services.licences import ABSENCE_MASK, LICENCE_BASIS, LICENSED_ABSENCE_CODE, check
-
     if await session.get(Licence, APPLIED_PERMIT) is not None:
         return 0
     ruby_born, leo_born = date(2013, 3, 14), date(2012, 7, 9)

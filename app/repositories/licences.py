@@ -47,6 +47,8 @@ class LicenceQuery:
     production_id: uuid.UUID | None = None
     starts_from: date | None = None
     starts_to: date | None = None
+    #: Granted, and expiring before this day (the reminders list).
+    expiring_before: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,34 +106,10 @@ class LicenceRepository:
             stmt = stmt.where(Licence.starts_on >= query.starts_from)
         if query.starts_to is not None:
             stmt = stmt.where(Licence.starts_on <= query.starts_to)
-        keys = (Licence.starts_on, Licence.id)
-        return await keyset_page(self.session, stmt, keys, page, descending=True)
-
-    async def chaperone_page(
-        self,
-        page: PageRequest,
-        *,
-        visible: ColumnElement[bool],
-        status: LicenceStatus | None,
-        in_force_on: date | None,
-        expired_before: date | None,
-        expiring_before: date | None,
-        person_id: uuid.UUID | None,
-    ) -> tuple[list[Licence], str | None]:
-        """Chaperone approvals, soonest expiry first (undecided ones last)."""
-        stmt = select(Licence).where(visible, Licence.kind == LicenceKind.CHAPERONE_APPROVAL)
-        if status is not None:
-            stmt = stmt.where(Licence.status == status)
-        if in_force_on is not None:
-            stmt = stmt.where(Licence.expires_on >= in_force_on)
-        if expired_before is not None:
-            stmt = stmt.where(Licence.expires_on < expired_before)
-        if expiring_before is not None:
+        if query.expiring_before is not None:
             stmt = stmt.where(
-                Licence.status == LicenceStatus.GRANTED, Licence.expires_on < expiring_before
+                Licence.status == LicenceStatus.GRANTED, Licence.expires_on < query.expiring_before
             )
-        if person_id is not None:
-            stmt = stmt.where(Licence.person_id == person_id)
         keys = (Licence.starts_on, Licence.id)
         return await keyset_page(self.session, stmt, keys, page, descending=True)
 
@@ -202,7 +180,7 @@ class LicenceRepository:
             select(LicensedAbsence).where(LicensedAbsence.licence_id == licence_id)
         )
 
-    async def absences_of(self, licence_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+    async def references_of(self, licence_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
         """Licence id -> reference, for the absences of a page."""
         if not licence_ids:
             return {}

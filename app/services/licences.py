@@ -21,7 +21,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -203,9 +203,7 @@ def _chaperone_application(licence: Licence) -> chaperone_rules.ChaperoneApplica
     )
 
 
-async def _chaperone_findings(
-    repository: LicenceRepository, licence: Licence, today: date
-) -> list[Finding]:
+async def _chaperone_findings(repository: LicenceRepository, licence: Licence) -> list[Finding]:
     """The named chaperone is approved over the whole schedule, and not over capacity on any
     day across every live licence in their care."""
     days = sorted(licence.days, key=lambda d: d.on)
@@ -253,18 +251,10 @@ async def _chaperone_findings(
         )
         for d in [*days, *others]
     ]
-    for finding in performance.chaperone_capacity(duties):
-        found.append(
-            Finding(
-                rule=finding.rule,
-                severity=finding.severity,
-                source=finding.source,
-                message=finding.message,
-                where="/performance/chaperone_id",
-                confirmed=finding.confirmed,
-                facts=finding.facts,
-            )
-        )
+    found += [
+        replace(finding, where="/performance/chaperone_id")
+        for finding in performance.chaperone_capacity(duties)
+    ]
     return found
 
 
@@ -287,7 +277,7 @@ async def check(
         application_p = _performance_application(licence, production)
         need = performance.licence_need(application_p)
         found = [_pointed(f, "/performance") for f in performance.check_performance(application_p)]
-        found += await _chaperone_findings(repository, licence, today)
+        found += await _chaperone_findings(repository, licence)
     else:
         found = [
             _pointed(f, "/chaperone")
@@ -300,17 +290,9 @@ async def check(
 def _pointed(finding: Finding, prefix: str) -> Finding:
     """The finding with its pointer made absolute in the application body."""
     where = finding.where
-    if where is not None and not where.startswith(prefix) and where not in {"/received_on"}:
-        where = prefix + where
-    return Finding(
-        rule=finding.rule,
-        severity=finding.severity,
-        source=finding.source,
-        message=finding.message,
-        where=where,
-        confirmed=finding.confirmed,
-        facts=finding.facts,
-    )
+    if where is None or where.startswith(prefix) or where == "/received_on":
+        return finding
+    return replace(finding, where=prefix + where)
 
 
 # --- who it is for, and who else it names -------------------------------------------------
@@ -483,17 +465,22 @@ def _last_day(licence: Licence) -> date:
     return licence.expires_on or licence.ends_on or licence.starts_on
 
 
+async def _adults_named(session: AsyncSession, licence: Licence) -> list[uuid.UUID]:
+    """The adults a licence names, in the order they are told of a decision: the parent, the
+    employer or the producer, and the chaperone an approval is for."""
+    ids = [licence.parent_id, licence.employer_id]
+    if licence.production_id is not None:
+        production = await session.get(Production, licence.production_id)
+        ids.append(production.producer_id if production is not None else None)
+    if licence.kind is LicenceKind.CHAPERONE_APPROVAL:
+        ids.append(licence.person_id)
+    return list(dict.fromkeys(i for i in ids if i is not None))
+
+
 async def _keep_adults_records(session: AsyncSession, licence: Licence) -> None:
     """Adults on a licence are kept for ``LICENSING_ADULT_YEARS`` after its last day (only
     ever extended here; a child's records are kept to their 25th birthday)."""
-    ids = {licence.parent_id, licence.employer_id}
-    if licence.kind is LicenceKind.CHAPERONE_APPROVAL:
-        ids.add(licence.person_id)
-    if licence.production_id is not None:
-        production = await session.get(Production, licence.production_id)
-        if production is not None:
-            ids.add(production.producer_id)
-    wanted = [i for i in ids if i is not None]
+    wanted = await _adults_named(session, licence)
     if not wanted:
         return
     keep_until = licensing_adult_retain_until(_last_day(licence))
@@ -583,12 +570,11 @@ async def load_licence(
     licence_id: uuid.UUID,
     *,
     for_update: bool = False,
-    kind: LicenceKind | None = None,
 ) -> Licence:
     licence = await LicenceRepository(session).get(
         licence_id, visible=access.filter(), for_update=for_update
     )
-    if licence is None or (kind is not None and licence.kind is not kind):
+    if licence is None:
         raise access.not_found(licence_id, NOT_FOUND)
     access.touched(subject_ids=[licence.subject_id], resource_id=licence.id)
     return licence
@@ -638,14 +624,13 @@ async def list_chaperones(
     person_id: uuid.UUID | None,
     page: PageRequest,
 ) -> tuple[list[Licence], str | None]:
-    found, next_cursor = await LicenceRepository(session).chaperone_page(
-        page,
-        visible=access.filter(),
-        expiring_before=expiring_before,
+    query = LicenceQuery(
+        kind=LicenceKind.CHAPERONE_APPROVAL,
         person_id=person_id,
-        **{"status": None, "in_force_on": None, "expired_before": None}
-        | status_query(status, access.today),
+        expiring_before=expiring_before,
+        **status_query(status, access.today),
     )
+    found, next_cursor = await LicenceRepository(session).page(query, page, visible=access.filter())
     access.touched(subject_ids=[licence.subject_id for licence in found])
     return found, next_cursor
 
@@ -741,27 +726,14 @@ def _absence(access: Access, licence: Licence) -> LicensedAbsence | None:
 async def _recipients(session: AsyncSession, access: Access, licence: Licence) -> list[Person]:
     """Who is told of a decision: the parent, the employer or the producer, and the
     chaperone an approval is for (people whose processing is not restricted or objected to)."""
-    ids: list[uuid.UUID] = []
-    if licence.parent_id is not None:
-        ids.append(licence.parent_id)
-    if licence.employer_id is not None:
-        ids.append(licence.employer_id)
-    if licence.production_id is not None:
-        production = await session.get(Production, licence.production_id)
-        if production is not None:
-            ids.append(production.producer_id)
-    if licence.kind is LicenceKind.CHAPERONE_APPROVAL and licence.person_id is not None:
-        ids.append(licence.person_id)
+    ids = await _adults_named(session, licence)
     if not ids:
         return []
     rows = await session.scalars(
-        select(Person).where(
-            Person.id.in_(list(dict.fromkeys(ids))),
-            access.visible_subjects(Person.subject_id),
-        )
+        select(Person).where(Person.id.in_(ids), access.visible_subjects(Person.subject_id))
     )
     by_id = {p.id: p for p in rows}
-    return [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def _addressee(person: Person) -> tuple[Channel, Addressee] | None:
@@ -934,5 +906,5 @@ async def list_absences(
     repository = LicenceRepository(session)
     found, next_cursor = await repository.absence_page(query, page, visible=access.filter())
     access.touched(subject_ids=[a.subject_id for a in found])
-    references = await repository.absences_of({a.licence_id for a in found})
+    references = await repository.references_of({a.licence_id for a in found})
     return found, references, next_cursor
