@@ -34,19 +34,12 @@ from app.models.licences import (
     ProductionKind,
 )
 from app.models.people import Enrolment, Pupil
-from app.models.subjects import SubjectKind
 from app.rules.chaperones import approval_expires_on
 from app.rules.child_employment import permit_expires_on
 from app.rules.names import name_key
 from app.rules.retention import licensing_adult_retain_until, pupil_retain_until
-from app.services.licences import (
-    ABSENCE_MASK,
-    LICENCE_BASIS,
-    LICENCE_MASK,
-    LICENSED_ABSENCE_CODE,
-    check,
-)
-from app.services.people import new_subject
+from app.services.licences import ABSENCE_MASK, LICENSED_ABSENCE_CODE, check
+from app.services.licensing_people import LICENSING_BASIS, LICENSING_MASK, new_person
 
 DEMO_LICENSING_NAMESPACE = uuid.uuid5(DEMO_AGREEMENT_NAMESPACE, "licensing")
 LICENSING_OFFICER = "licensing-1"
@@ -88,24 +81,17 @@ def _person(
     retain_until: date | None,
     **fields: object,
 ) -> Person:
-    subject = new_subject(session, SubjectKind.OTHER, retain_until)
-    person = Person(
+    return new_person(
+        session,
         id=person_id,
-        subject=subject,
-        subject_id=subject.id,
         person_type=person_type,
         legal_forename=forename,
         legal_surname=surname,
-        surname_key=name_key(surname),
-        forename_key=name_key(forename),
         date_of_birth=born,
-        purposes_mask=LICENCE_MASK,
-        lawful_basis=LICENCE_BASIS,
         created_by=LICENSING_OFFICER,
+        retain_until=retain_until,
         **fields,
     )
-    session.add(person)
-    return person
 
 
 def _licence(
@@ -136,8 +122,8 @@ def _licence(
         particulars=particulars,
         findings=[],
         subject_id=subject_id,
-        purposes_mask=LICENCE_MASK,
-        lawful_basis=LICENCE_BASIS,
+        purposes_mask=LICENSING_MASK,
+        lawful_basis=LICENSING_BASIS,
         created_by=LICENSING_OFFICER,
         **fields,
     )
@@ -410,7 +396,7 @@ async def seed_demo_licences(session: AsyncSession) -> int:
                 notified_at=_at(date(2026, 11, 20)),
                 subject_id=pupil.subject_id,
                 purposes_mask=ABSENCE_MASK,
-                lawful_basis=LICENCE_BASIS,
+                lawful_basis=LICENSING_BASIS,
             )
         )
         added += 1

@@ -19,11 +19,9 @@ from app.models.licences import (
     Production,
     ProductionKind,
 )
-from app.models.subjects import SubjectKind
 from app.rules.names import name_key
-from app.rules.retention import pupil_retain_until
-from app.services.licences import LICENCE_BASIS, LICENCE_MASK, new_reference
-from app.services.people import new_subject
+from app.services.licences import new_reference
+from app.services.licensing_people import LICENSING_BASIS, LICENSING_MASK, new_person
 from tests.conftest import AuthHeaders
 
 LICENSING_OFFICER = "licensing-1"
@@ -46,31 +44,19 @@ async def make_person(
     organisation: str | None = None,
 ) -> Person:
     child = person_type is PersonType.CHILD
-    subject = new_subject(
+    person = new_person(
         session,
-        SubjectKind.OTHER,
-        pupil_retain_until(date_of_birth) if child and date_of_birth else None,
-    )
-    person = Person(
-        id=uuid.uuid4(),
-        subject=subject,
-        subject_id=subject.id,
         person_type=person_type,
         legal_forename=forename,
         legal_surname=surname,
-        surname_key=name_key(surname),
-        forename_key=name_key(forename),
         date_of_birth=date_of_birth,
+        created_by=LICENSING_OFFICER,
         organisation=organisation,
         education=ChildEducation.INDEPENDENT_SCHOOL if child else None,
         email=email,
         address_lines=address_lines,
         postcode=postcode,
-        purposes_mask=LICENCE_MASK,
-        lawful_basis=LICENCE_BASIS,
-        created_by="licensing-1",
     )
-    session.add(person)
     await session.flush()
     return person
 
@@ -135,8 +121,8 @@ async def make_approved_chaperone(
         findings=[],
         decided_by="licensing-1",
         subject_id=adult.subject_id,
-        purposes_mask=LICENCE_MASK,
-        lawful_basis=LICENCE_BASIS,
+        purposes_mask=LICENSING_MASK,
+        lawful_basis=LICENSING_BASIS,
         created_by="licensing-1",
     )
     session.add(licence)
@@ -166,8 +152,8 @@ async def make_licence(
         particulars={},
         findings=[],
         subject_id=holder.subject_id,
-        purposes_mask=LICENCE_MASK,
-        lawful_basis=LICENCE_BASIS,
+        purposes_mask=LICENSING_MASK,
+        lawful_basis=LICENSING_BASIS,
         created_by=LICENSING_OFFICER,
     )
     session.add(licence)

@@ -37,9 +37,6 @@ class PersonRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, person: Person) -> None:
-        self.session.add(person)
-
     async def get(
         self, person_id: uuid.UUID, *, visible: ColumnElement[bool], for_update: bool = False
     ) -> tuple[Person, date | None] | None:

@@ -44,7 +44,7 @@ from app.models.messages import Channel, OutboundMessage
 from app.models.people import Pupil
 from app.models.subjects import DataSubject
 from app.policies import Access
-from app.policies.registry import LawfulBasis, Purpose, purposes_mask
+from app.policies.registry import Purpose, purposes_mask
 from app.repositories.licences import AbsenceQuery, LicenceQuery, LicenceRepository
 from app.repositories.pagination import PageRequest
 from app.rules import chaperones as chaperone_rules
@@ -64,11 +64,10 @@ from app.schemas.licences import (
     WorkPermitInput,
 )
 from app.services.concurrency import IfMatch, etag_for
+from app.services.licensing_people import LICENSING_BASIS, LICENSING_MASK
 from app.services.outbox import Addressee, OutboxRefusal, enqueue
 
 LICENSING = Purpose.CHILD_EMPLOYMENT_LICENSING
-LICENCE_MASK = purposes_mask({LICENSING})
-LICENCE_BASIS = f"{LawfulBasis.LEGAL_OBLIGATION.value},{LawfulBasis.PUBLIC_TASK.value}"
 #: The absence notice is the school register's authority too (SI 2024/208 reg 10).
 ABSENCE_MASK = purposes_mask({LICENSING, Purpose.ATTENDANCE_DUTY})
 #: SI 2024/208 reg 10: leave of absence for a regulated performance or regulated employment
@@ -527,8 +526,8 @@ async def create_licence(
         health_needs=data.health_needs if access.special_category else None,
         findings=[],
         subject_id=holder.subject_id,
-        purposes_mask=LICENCE_MASK,
-        lawful_basis=LICENCE_BASIS,
+        purposes_mask=LICENSING_MASK,
+        lawful_basis=LICENSING_BASIS,
         created_by=access.principal.subject,
         particulars={},
         days=[],
@@ -719,7 +718,7 @@ def _absence(access: Access, licence: Licence) -> LicensedAbsence | None:
         notified_at=access.now,
         subject_id=licence.subject_id,
         purposes_mask=ABSENCE_MASK,
-        lawful_basis=LICENCE_BASIS,
+        lawful_basis=LICENSING_BASIS,
     )
 
 

@@ -38,7 +38,7 @@ from app.services.concurrency import IfMatch, etag_for
 from app.services.people import new_subject
 
 #: What a person on a licence is collected for (UK GDPR Art 5(1)(b), purpose limitation).
-LICENSING_PURPOSES_MASK = purposes_mask((Purpose.CHILD_EMPLOYMENT_LICENSING,))
+LICENSING_MASK = purposes_mask((Purpose.CHILD_EMPLOYMENT_LICENSING,))
 #: Article 6(1)(c) legal obligation and 6(1)(e) public task.
 LICENSING_BASIS = f"{LawfulBasis.LEGAL_OBLIGATION.value},{LawfulBasis.PUBLIC_TASK.value}"
 
@@ -131,6 +131,44 @@ async def get_person(
 # --- creating and changing ------------------------------------------------------------------
 
 
+def new_person(
+    session: AsyncSession,
+    *,
+    person_type: PersonType,
+    legal_forename: str,
+    legal_surname: str,
+    date_of_birth: date | None,
+    created_by: str,
+    retain_until: date | None = None,
+    **fields: Any,
+) -> Person:
+    """A person on a licence and their data subject (not yet flushed): made one way by the
+    API, the demo data and the tests. A child is kept to the day before their 25th
+    birthday; an adult from ``retain_until`` (their licences set it later)."""
+    subject = new_subject(
+        session,
+        SubjectKind.OTHER,
+        child_retain_until(person_type, date_of_birth) or retain_until,
+    )
+    person = Person(
+        id=fields.pop("id", None) or uuid.uuid4(),
+        subject=subject,
+        subject_id=subject.id,
+        person_type=person_type,
+        legal_forename=legal_forename,
+        legal_surname=legal_surname,
+        surname_key=name_key(legal_surname),
+        forename_key=name_key(legal_forename),
+        date_of_birth=date_of_birth,
+        purposes_mask=LICENSING_MASK,
+        lawful_basis=LICENSING_BASIS,
+        created_by=created_by,
+        **fields,
+    )
+    session.add(person)
+    return person
+
+
 async def create_person(
     session: AsyncSession, access: Access, *, data: PersonCreate
 ) -> CreatedPerson:
@@ -144,25 +182,11 @@ async def create_person(
         education=data.education,
         school_name=data.school_name,
     )
-    subject = new_subject(
-        session, SubjectKind.OTHER, child_retain_until(data.person_type, data.date_of_birth)
-    )
-    person = Person(
-        id=uuid.uuid4(),
-        subject=subject,
-        subject_id=subject.id,
-        purposes_mask=LICENSING_PURPOSES_MASK,
-        lawful_basis=LICENSING_BASIS,
-        surname_key=name_key(data.legal_surname),
-        forename_key=name_key(data.legal_forename),
-        created_by=access.principal.subject,
-        **data.model_dump(),
-    )
+    person = new_person(session, created_by=access.principal.subject, **data.model_dump())
     if not access.permits(person):
         raise access.refuse(
             "the new person would be outside the caller's reach", code="condition_not_met"
         )
-    PersonRepository(session).add(person)
     await session.flush()
     flagged = await duplicates.flag_person_duplicates(session, [person.id])
     access.record_change(
@@ -173,7 +197,7 @@ async def create_person(
     )
     access.touched(subject_ids=[person.subject_id], resource_id=person.id)
     seen = await duplicates.person_pairs_seen(session, access, person.id)
-    return CreatedPerson(PersonRecord(person, subject.retain_until), seen)
+    return CreatedPerson(PersonRecord(person, person.subject.retain_until), seen)
 
 
 async def update_person(

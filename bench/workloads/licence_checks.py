@@ -47,7 +47,8 @@ from app.rules.child_performance import (
     check_performance,
     licence_need,
 )
-from app.services.licences import LICENCE_BASIS, LICENCE_MASK, check, new_reference
+from app.services.licences import check, new_reference
+from app.services.licensing_people import LICENSING_BASIS, LICENSING_MASK
 from bench.harness import Op, Result, Workload, measure
 from tests.conftest import make_settings
 from tests.licence_support import make_adult, make_approved_chaperone, make_person, make_production
@@ -167,8 +168,8 @@ async def _scene(url: str) -> AsyncIterator[_Scene]:
                         },
                         "findings": [],
                         "subject_id": child.subject_id,
-                        "purposes_mask": LICENCE_MASK,
-                        "lawful_basis": LICENCE_BASIS,
+                        "purposes_mask": LICENSING_MASK,
+                        "lawful_basis": LICENSING_BASIS,
                         "created_by": "bench-licensing",
                     }
                 )

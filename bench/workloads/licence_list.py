@@ -45,7 +45,7 @@ from app.models.licences import Licence, Person, Production
 from app.models.subjects import DataSubject
 from app.rules.licensing import Finding, Severity
 from app.rules.retention import pupil_retain_until
-from app.services.licences import LICENCE_BASIS, LICENCE_MASK
+from app.services.licensing_people import LICENSING_BASIS, LICENSING_MASK
 from bench.harness import Op, Result, Workload, measure
 from tests.conftest import make_settings
 from tests.databases import fresh_database
@@ -102,8 +102,8 @@ def _person(
         "education": "independent_school" if child else None,
         "school_name": None,
         "created_by": OFFICER,
-        "purposes_mask": LICENCE_MASK,
-        "lawful_basis": LICENCE_BASIS,
+        "purposes_mask": LICENSING_MASK,
+        "lawful_basis": LICENSING_BASIS,
         "subject_id": subject_id,
         "address_lines": None,
         "postcode": None,
@@ -248,8 +248,8 @@ def _rows(size: int) -> _Rows:
                 "revocation_reasons": "Conditions broken." if status == "revoked" else None,
                 "reminder_queued_on": None,
                 "created_by": OFFICER,
-                "purposes_mask": LICENCE_MASK,
-                "lawful_basis": LICENCE_BASIS,
+                "purposes_mask": LICENSING_MASK,
+                "lawful_basis": LICENSING_BASIS,
                 "subject_id": holder["subject_id"],
                 "created_at": at,
                 "updated_at": at,
