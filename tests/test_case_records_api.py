@@ -4,7 +4,7 @@ edited), meetings and their invitations, attendance contracts, and the messages 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -56,6 +56,12 @@ def ago(days: float = 0, hours: float = 0) -> str:
 
 async def count(session: AsyncSession, model: Any, *where: Any) -> int:
     return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def the_day_before_opening() -> str:
+    """Noon UTC the day before the case opened: before it on any clock, in London too
+    (``ago(days=41)`` falls on the opening day in London late in a summer-time evening)."""
+    return datetime.combine(OPENED - timedelta(days=1), time(12), tzinfo=UTC).isoformat()
 
 
 def note(**overrides: object) -> dict[str, object]:
@@ -147,7 +153,7 @@ class TestChronology:
         before = await count(session, CaseEvent)
         refusals = [
             ("/occurred_at", note(occurred_at=ago(hours=-1))),  # an hour ahead
-            ("/occurred_at", note(occurred_at=ago(days=41))),  # before the case opened
+            ("/occurred_at", note(occurred_at=the_day_before_opening())),
             ("/kind", note(kind="stage_changed")),  # the service writes those
             ("/text", note(text="   ")),
         ]
