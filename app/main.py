@@ -37,6 +37,7 @@ from app.routers.v1 import (
     case_records,
     cases,
     clients,
+    complaints,
     disclosures,
     duplicates,
     exclusions,
@@ -50,6 +51,7 @@ from app.routers.v1 import (
     people,
     productions,
     prosecutions,
+    public,
     pupil_attendance,
     pupil_sensitive,
     pupils,
@@ -63,6 +65,9 @@ from app.routers.v1 import (
     school_attendance_orders,
     schools,
     sharing_agreements,
+    subject_request_actions,
+    subject_request_answers,
+    subject_requests,
 )
 from app.settings import Settings, get_settings
 
@@ -102,6 +107,11 @@ V1_ROUTERS: list[APIRouter] = [
     licence_documents.router,
     licences.chaperones,
     licences.absences,
+    subject_requests.router,
+    subject_request_answers.router,
+    subject_request_actions.router,
+    complaints.router,
+    public.router,
 ]
 
 #: What a browser front end on an allowed origin may send and read (CORS).
@@ -193,6 +203,15 @@ OPENAPI_TAGS: list[dict[str, str]] = [
     {
         "name": "people",
         "description": "People on licences who are not pupils on a Kent roll.",
+    },
+    {
+        "name": "subject requests",
+        "description": "Data-subject rights: requests, their statutory clock, bundles and answers.",
+    },
+    {"name": "complaints", "description": "Data protection complaints to the council (s164A)."},
+    {
+        "name": "public",
+        "description": "For the public, without a token: make a rights request or a complaint.",
     },
 ]
 

@@ -64,6 +64,16 @@ from app.models.people import (
 from app.models.roll_reviews import RollReview, RollReviewReason, RollReviewStatus
 from app.models.schools import School, SchoolPhase, SchoolStatus
 from app.models.sharing import DataCategory, Recipient, RecipientKind, SharingAgreement
+from app.models.subject_requests import (
+    Complaint,
+    ComplaintUpdate,
+    SubjectRequest,
+    SubjectRequestAction,
+    SubjectRequestClockEvent,
+    SubjectRequestItem,
+    SubjectRequestMatch,
+    SubjectRequestReview,
+)
 from app.models.subjects import DataSubject, ObjectionStatus, SubjectKind, SubjectObjection
 
 __all__ = [
@@ -90,6 +100,8 @@ __all__ = [
     "CaseMeeting",
     "CaseParty",
     "Channel",
+    "Complaint",
+    "ComplaintUpdate",
     "DataCategory",
     "DataSubject",
     "Disclosure",
@@ -141,4 +153,10 @@ __all__ = [
     "SubjectKey",
     "SubjectKind",
     "SubjectObjection",
+    "SubjectRequest",
+    "SubjectRequestAction",
+    "SubjectRequestClockEvent",
+    "SubjectRequestItem",
+    "SubjectRequestMatch",
+    "SubjectRequestReview",
 ]

@@ -25,6 +25,7 @@ from app.models.people import Carer, CarerRelationship, Enrolment, Pupil
 from app.models.roll_reviews import RollReview
 from app.models.schools import School
 from app.models.sharing import DataCategory
+from app.models.subject_requests import Complaint, SubjectRequest
 from app.policies.conditions import Attribute, column_attribute, split_case_reach
 from app.policies.registry import Purpose
 
@@ -512,6 +513,24 @@ RESOURCES: dict[str, ResourceBinding] = {
             subject_column=LicensedAbsence.subject_id,
             purposes_column=LicensedAbsence.purposes_mask,
             data_categories=ATTENDANCE | LICENSING,
+        ),
+        # Data-subject requests and complaints: the row's data subject is the requester or
+        # complainant; the people a request is about are its confirmed matches.
+        ResourceBinding(
+            "subject_request",
+            personal_data=True,
+            subject_column=SubjectRequest.subject_id,
+            purposes_column=SubjectRequest.purposes_mask,
+            default_purpose=Purpose.SUBJECT_RIGHTS,
+            data_categories=IDENTITY,
+        ),
+        ResourceBinding(
+            "complaint",
+            personal_data=True,
+            subject_column=Complaint.subject_id,
+            purposes_column=Complaint.purposes_mask,
+            default_purpose=Purpose.SUBJECT_RIGHTS,
+            data_categories=IDENTITY,
         ),
         # Letters, texts and emails to a pupil's carers, through the Notify outbox.
         ResourceBinding(

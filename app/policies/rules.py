@@ -26,6 +26,12 @@ from app.policies.registry import REGISTRY, Purpose
 
 READ = frozenset({"read", "list"})
 WRITE = frozenset({"create", "update", "delete"})
+#: What information governance does to a subject request: record it, move its clock
+#: (identity, clarification, extension), confirm whom it is about, answer record by record,
+#: build and release the bundle, act on it (rectify, restrict, erase), close and review it.
+SUBJECT_REQUEST_ACTIONS = frozenset(
+    {"create", "update", "clock", "extend", "match", "answer", "bundle", "act", "close", "review"}
+)
 
 STAFF = frozenset(
     {
@@ -271,6 +277,22 @@ RULES: tuple[Rule, ...] = (
         GOVERNANCE,
         "roll_review",
         frozenset({"resolve"}),
+        frozenset({Purpose.SUBJECT_RIGHTS}),
+    ),
+    # Data-subject requests and complaints to the controller: information governance runs
+    # them, under `subject_rights`. The public makes both without a token (`PUBLIC` routes).
+    Rule(
+        "subject_requests.governance",
+        GOVERNANCE,
+        "subject_request",
+        READ | SUBJECT_REQUEST_ACTIONS,
+        frozenset({Purpose.SUBJECT_RIGHTS}),
+    ),
+    Rule(
+        "complaints.governance",
+        GOVERNANCE,
+        "complaint",
+        READ | {"create", "update", "close"},
         frozenset({Purpose.SUBJECT_RIGHTS}),
     ),
     # Disclosures: governance sees and records all; managers record releases they approve and
