@@ -2,15 +2,16 @@
 
 Sources:
 
-- England and Wales bank holidays: GOV.UK, "UK bank holidays" (www.gov.uk/bank-holidays, the
-  list published for England and Wales), under the Banking and Financial Dealings Act 1971
-  Sch 1 and royal proclamation. The one-off days are there: 8 May 2020 (VE Day, moving the
-  early May holiday), 2 June 2022 (spring holiday moved) and 3 June 2022 (Platinum Jubilee),
-  19 September 2022 (the State Funeral of Queen Elizabeth II) and 8 May 2023 (the Coronation).
-  GOV.UK publishes about two years ahead; the 2027 and 2028 rows here follow the Act's usual
-  pattern (with Monday substitutes for a weekend New Year, Christmas or Boxing Day) and must be
-  checked against GOV.UK when it lists them. Dates outside ``BANK_HOLIDAY_YEARS`` are refused
-  rather than guessed.
+- England and Wales bank holidays: those under the Banking and Financial Dealings Act 1971
+  Sch 1 and royal proclamation, as GOV.UK publishes them ("UK bank holidays",
+  www.gov.uk/bank-holidays), taken from the ``holidays`` library (its United Kingdom
+  calendar, subdivision England), which is kept up to date as proclamations are made. The
+  one-off days are there: 8 May 2020 (VE Day, moving the early May holiday), 2 June 2022
+  (spring holiday moved) and 3 June 2022 (Platinum Jubilee), 19 September 2022 (the State
+  Funeral of Queen Elizabeth II) and 8 May 2023 (the Coronation); the tests pin them, so a
+  library upgrade that changed a past year would fail them. Years beyond GOV.UK's published
+  list follow the Act's usual pattern until a proclamation adds a day, which a library
+  upgrade brings in. Dates outside ``BANK_HOLIDAY_YEARS`` are refused rather than guessed.
 - A working day is any day that is not a Saturday, a Sunday or an England and Wales bank
   holiday (Christmas Day and Good Friday are in the list).
 - Calendar months: the period ends on the corresponding date in the later month, or on the
@@ -41,6 +42,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
 
+import holidays
+
 SATURDAY = 5
 
 
@@ -48,99 +51,21 @@ class CalendarNotKnown(ValueError):
     """A date outside the bank-holiday or term data we hold: refused, never guessed."""
 
 
-#: England and Wales bank holidays (GOV.UK, "UK bank holidays"). 2027-28 follow the usual
-#: pattern and are to be confirmed when GOV.UK lists them.
-BANK_HOLIDAYS_ENGLAND_AND_WALES: frozenset[date] = frozenset(
-    {
-        # 2020
-        date(2020, 1, 1),
-        date(2020, 4, 10),
-        date(2020, 4, 13),
-        date(2020, 5, 8),  # VE Day: the early May bank holiday moved from 4 May
-        date(2020, 5, 25),
-        date(2020, 8, 31),
-        date(2020, 12, 25),
-        date(2020, 12, 28),  # Boxing Day (substitute day)
-        # 2021
-        date(2021, 1, 1),
-        date(2021, 4, 2),
-        date(2021, 4, 5),
-        date(2021, 5, 3),
-        date(2021, 5, 31),
-        date(2021, 8, 30),
-        date(2021, 12, 27),  # Christmas Day (substitute day)
-        date(2021, 12, 28),  # Boxing Day (substitute day)
-        # 2022
-        date(2022, 1, 3),  # New Year's Day (substitute day)
-        date(2022, 4, 15),
-        date(2022, 4, 18),
-        date(2022, 5, 2),
-        date(2022, 6, 2),  # spring bank holiday, moved from 30 May
-        date(2022, 6, 3),  # Platinum Jubilee
-        date(2022, 8, 29),
-        date(2022, 9, 19),  # State Funeral of Queen Elizabeth II
-        date(2022, 12, 26),
-        date(2022, 12, 27),  # Christmas Day (substitute day)
-        # 2023
-        date(2023, 1, 2),  # New Year's Day (substitute day)
-        date(2023, 4, 7),
-        date(2023, 4, 10),
-        date(2023, 5, 1),
-        date(2023, 5, 8),  # Coronation of King Charles III
-        date(2023, 5, 29),
-        date(2023, 8, 28),
-        date(2023, 12, 25),
-        date(2023, 12, 26),
-        # 2024
-        date(2024, 1, 1),
-        date(2024, 3, 29),
-        date(2024, 4, 1),
-        date(2024, 5, 6),
-        date(2024, 5, 27),
-        date(2024, 8, 26),
-        date(2024, 12, 25),
-        date(2024, 12, 26),
-        # 2025
-        date(2025, 1, 1),
-        date(2025, 4, 18),
-        date(2025, 4, 21),
-        date(2025, 5, 5),
-        date(2025, 5, 26),
-        date(2025, 8, 25),
-        date(2025, 12, 25),
-        date(2025, 12, 26),
-        # 2026
-        date(2026, 1, 1),
-        date(2026, 4, 3),
-        date(2026, 4, 6),
-        date(2026, 5, 4),
-        date(2026, 5, 25),
-        date(2026, 8, 31),
-        date(2026, 12, 25),
-        date(2026, 12, 28),  # Boxing Day (substitute day)
-        # 2027 (usual pattern; confirm against GOV.UK)
-        date(2027, 1, 1),
-        date(2027, 3, 26),
-        date(2027, 3, 29),
-        date(2027, 5, 3),
-        date(2027, 5, 31),
-        date(2027, 8, 30),
-        date(2027, 12, 27),  # Christmas Day (substitute day)
-        date(2027, 12, 28),  # Boxing Day (substitute day)
-        # 2028 (usual pattern; confirm against GOV.UK)
-        date(2028, 1, 3),  # New Year's Day (substitute day)
-        date(2028, 4, 14),
-        date(2028, 4, 17),
-        date(2028, 5, 1),
-        date(2028, 5, 29),
-        date(2028, 8, 28),
-        date(2028, 12, 25),
-        date(2028, 12, 26),
-    }
-)
+#: Years for which bank holidays are answered: from the year UK GDPR came into force to the
+#: years a deadline set today can reach. Outside them a date is refused, never guessed.
+BANK_HOLIDAY_YEARS = range(2018, 2036)
 
-#: Years for which the bank-holiday list above is complete.
-BANK_HOLIDAY_YEARS = range(2020, 2029)
+
+def _england_and_wales(years: range) -> frozenset[date]:
+    """The England and Wales bank holidays that fall on a weekday (a holiday falling at a
+    weekend is marked by its substitute Monday or Tuesday, which the library lists too)."""
+    listed = holidays.country_holidays("GB", subdiv="ENG", years=years)
+    return frozenset(day for day in listed if day.weekday() < SATURDAY)
+
+
+#: England and Wales bank holidays, from the ``holidays`` library's United Kingdom calendar
+#: for England (which Wales shares), one-off days and substitute days included.
+BANK_HOLIDAYS_ENGLAND_AND_WALES: frozenset[date] = _england_and_wales(BANK_HOLIDAY_YEARS)
 
 
 def _known_year(day: date) -> None:
