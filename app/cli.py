@@ -108,7 +108,7 @@ def _migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-async def _seed_async() -> tuple[int, int, int, int, int, int, int]:
+async def _seed_async() -> tuple[int, int, int, int, int, int, int, int]:
     from app.db import Database
     from app.demo import (
         seed_demo,
@@ -119,6 +119,7 @@ async def _seed_async() -> tuple[int, int, int, int, int, int, int]:
         seed_demo_people,
     )
     from app.demo_licensing import seed_demo_licences
+    from app.demo_subject_requests import seed_demo_subject_requests
 
     database = Database.from_settings(get_settings())
     try:
@@ -131,17 +132,21 @@ async def _seed_async() -> tuple[int, int, int, int, int, int, int]:
                 await seed_demo_clients(session),
                 await seed_demo_cases(session),
                 await seed_demo_licences(session),
+                await seed_demo_subject_requests(session),
             )
     finally:
         await database.dispose()
 
 
 def _seed_demo(_args: argparse.Namespace) -> int:
-    schools, agreements, pupils, marks, clients, cases, licences = asyncio.run(_seed_async())
+    schools, agreements, pupils, marks, clients, cases, licences, requests = asyncio.run(
+        _seed_async()
+    )
     print(
         f"demo data loaded: {schools} schools, {agreements} sharing agreements "
         f"and {pupils} pupils added; {marks} attendance marks added; "
-        f"{clients} MIS client added; {cases} cases opened; {licences} licences added"
+        f"{clients} MIS client added; {cases} cases opened; {licences} licences added; "
+        f"{requests} subject requests added"
     )
     return 0
 

@@ -353,6 +353,46 @@ _CODES: tuple[ErrorCode, ...] = (
     ),
     ErrorCode("unchanged", "The change names what the record already holds."),
     ErrorCode("unknown_document", "No document with this id on this case."),
+    # Data-subject requests: recording, amending, the clock, closure and reviews.
+    ErrorCode(
+        "before_uk_gdpr",
+        "Received before 25 May 2018: the Data Protection Act 1998 applied, not the UK GDPR.",
+    ),
+    ErrorCode("school_required", "A request received through a school names the school."),
+    ErrorCode("only_for_school", "Only a request received through a school names one."),
+    ErrorCode(
+        "authority_evidence_required",
+        "A request made for someone else needs the evidence of the requester's authority.",
+    ),
+    ErrorCode("authority_not_needed", "The subject's own request needs no evidence of authority."),
+    ErrorCode("no_evidence", "There is no evidence of authority to accept."),
+    ErrorCode(
+        "child_competence_required",
+        "The subject was under 18 when the request was received: record the competence "
+        "judgement with its reasons.",
+    ),
+    ErrorCode(
+        "not_a_child", "The subject was 18 or over when the request was received: no judgement."
+    ),
+    ErrorCode("identity_note_required", "Say what identity information is asked for, and why."),
+    ErrorCode(
+        "not_with_identity_required",
+        "The field goes with the other answer to `identity_required`.",
+    ),
+    ErrorCode("note_required", "Say what was asked for and why it is needed."),
+    ErrorCode("method_required", "Say how identity was confirmed (no document numbers)."),
+    ErrorCode("not_for_this_event", "The field goes with another kind of clock event."),
+    ErrorCode("before_received", "The date is before the request was received."),
+    ErrorCode("before_previous_event", "The date is before the request's previous clock event."),
+    ErrorCode("before_clock_start", "The date is before the request's clock started."),
+    ErrorCode("no_email_address", "No email address is held for the requester."),
+    ErrorCode("no_postal_address", "No postal address is held for the requester."),
+    ErrorCode("before_closure", "The date is before the request was closed."),
+    ErrorCode("before_review_requested", "The date is before the review was asked for."),
+    ErrorCode(
+        "requester_message_refused",
+        "The letter or email to the requester cannot be sent to the address held.",
+    ),
 )
 
 ERROR_CODES: dict[str, ErrorCode] = {entry.code: entry for entry in _CODES}

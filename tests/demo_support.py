@@ -19,6 +19,7 @@ from app.demo import (
     seed_demo_people,
 )
 from app.demo_licensing import seed_demo_licences
+from app.demo_subject_requests import seed_demo_subject_requests
 from tests.conftest import make_settings
 from tests.databases import fresh_database
 
@@ -41,6 +42,7 @@ async def demo_engine_on(
             await seed_demo_clients(session)
             await seed_demo_cases(session)
             await seed_demo_licences(session)
+            await seed_demo_subject_requests(session)
             if marks_on is not None:
                 await seed_demo_marks(session, today=marks_on)
             await session.commit()

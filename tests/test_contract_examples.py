@@ -359,6 +359,16 @@ EXPECTED_CHANGES: dict[str, Callable[[Document], Counts]] = {
     # A grant or revocation emails the employer (the parent has no email: a letter).
     "licences_decide": _rows(outbound_messages=2),
     "licences_revoke": _rows(outbound_messages=1),
+    # Subject requests. The requester is a data subject of their own; the acknowledgement
+    # (with the due date) is queued at once.
+    "subject_requests_create": _rows(subject_requests=1, data_subjects=1, outbound_messages=1),
+    "subject_requests_update": _rows(),
+    # Asking for a clarification stops the clock and queues the letter that asks.
+    "subject_requests_clock": _rows(subject_request_clock_events=1, outbound_messages=1),
+    "subject_requests_extend": _rows(outbound_messages=1),
+    "subject_requests_close": _rows(outbound_messages=1),
+    "subject_requests_reviews_create": _rows(subject_request_reviews=1),
+    "subject_requests_reviews_decide": _rows(outbound_messages=1),
 }
 
 

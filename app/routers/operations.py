@@ -128,8 +128,12 @@ async def _notify_templates(request: Request) -> str:
 async def metrics(request: Request) -> Response:
     """Request counts and durations by route and status, in the Prometheus text exposition
     format, for the platform's metrics scraper; no token is needed. It carries no personal
-    data and no request contents."""
+    data and no request contents. Data-subject requests are counted too: closed on time and
+    late (`kpas_subject_requests_closed`, `kpas_subject_requests_on_time_ratio`), and open,
+    overdue and due within seven days (`kpas_subject_requests_open`), read from the database
+    at most every 30 seconds."""
     registry: Metrics = request.app.state.metrics
+    await registry.refresh(request.app.state.database)
     return Response(registry.render(), media_type=CONTENT_TYPE_LATEST)
 
 

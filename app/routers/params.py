@@ -168,3 +168,23 @@ LicenceIdPath = Annotated[uuid.UUID, _id_path("The licence's id.", EXAMPLE_LICEN
 GrantedLicenceIdPath = Annotated[
     uuid.UUID, _id_path("The licence's id.", EXAMPLE_GRANTED_LICENCE_ID)
 ]
+
+#: Data-subject requests (``app.demo_subject_requests``): an access request from Isla
+#: Tillbrook's mother, in progress; a rectification request ready to close; and a closed
+#: erasure request with an internal review awaiting its decision.
+EXAMPLE_SUBJECT_REQUEST_ID = uuid.UUID("27d5d1d9-2c48-5708-aa34-d358f3000d50")
+EXAMPLE_CLOSABLE_SUBJECT_REQUEST_ID = uuid.UUID("e797e662-59b0-5d08-b150-99ee5c4cc55c")
+EXAMPLE_CLOSED_SUBJECT_REQUEST_ID = uuid.UUID("702d3a55-39d5-5add-9ef5-e8090ac6cd91")
+EXAMPLE_SUBJECT_REQUEST_REVIEW_ID = uuid.UUID("51ddec67-291a-5ea1-93aa-13808e80a017")
+SubjectRequestIdPath = Annotated[
+    uuid.UUID, _id_path("The subject request's id.", EXAMPLE_SUBJECT_REQUEST_ID)
+]
+ClosableSubjectRequestIdPath = Annotated[
+    uuid.UUID, _id_path("The subject request's id.", EXAMPLE_CLOSABLE_SUBJECT_REQUEST_ID)
+]
+ClosedSubjectRequestIdPath = Annotated[
+    uuid.UUID, _id_path("The subject request's id.", EXAMPLE_CLOSED_SUBJECT_REQUEST_ID)
+]
+SubjectRequestReviewIdPath = Annotated[
+    uuid.UUID, _id_path("The internal review's id.", EXAMPLE_SUBJECT_REQUEST_REVIEW_ID)
+]
