@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -305,6 +305,25 @@ principal_strategy = st.builds(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(rows=records_strategy, caller=principal_strategy, purpose=st.sampled_from(probe_purposes))
+# A case open for intervention does not reach a record held for the attendance duty alone:
+# only a case-bound purpose (prosecution, orders) is reached through a case.
+@example(
+    rows=[
+        {
+            "school_urn": URNS[0],
+            "area_team": "north",
+            "purposes": {Purpose.ATTENDANCE_DUTY},
+            "restricted": False,
+            "retention_offset": None,
+            "objection": None,
+            "restrict_pending": False,
+            "claim": Purpose.INTERVENTION,
+            "objection_purpose": Purpose.ATTENDANCE_DUTY,
+        }
+    ],
+    caller=principal(Role.ATTENDANCE_OFFICER, area_teams=frozenset({"north"})),
+    purpose=Purpose.INTERVENTION,
+)
 async def test_record_check_and_sql_filter_agree(
     session: AsyncSession, rows: list[dict[str, object]], caller: Principal, purpose: Purpose
 ) -> None:

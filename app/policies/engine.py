@@ -242,7 +242,12 @@ class PolicyEngine:
             return False
         if decision.purpose is not None and binding.purposes_column is not None:
             mask = getattr(record, binding.purposes_column.key)
-            bound = subject_state is not None and decision.purpose in subject_state.case_claims
+            # Only a case-bound purpose is reached through an open case (as in SQL below).
+            bound = (
+                subject_state is not None
+                and REGISTRY[decision.purpose].case_bound
+                and decision.purpose in subject_state.case_claims
+            )
             if not (_collected_for(mask, decision.purpose) or bound):
                 return False
         if decision.purpose is not None and subject_state is not None:
