@@ -269,6 +269,15 @@ async def test_a_clock_event_before_the_request_was_received_is_refused(
             "authority_evidence_required",
         ),
         ({"channel": "school"}, "school_required"),
+        # A birthday rule cannot be applied to a date of birth that has not happened (and at
+        # the last day of year 9999 could not be computed at all).
+        *(
+            (
+                {"subject_details": {"forename": "Isla", "surname": "T", "date_of_birth": born}},
+                "date of birth cannot be in the future",
+            )
+            for born in ("9999-12-31", (TODAY + timedelta(days=1)).isoformat())
+        ),
     ],
 )
 async def test_a_request_that_cannot_be_recorded_as_sent_is_refused_and_writes_nothing(

@@ -67,7 +67,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy.exc import DBAPIError
@@ -95,6 +94,7 @@ from app.repositories.messages import (
     SendRecord,
     due_query,
 )
+from app.rules.calendar import LONDON
 from app.settings import Settings
 
 __all__ = [
@@ -112,7 +112,6 @@ _log = get_logger("app.messages.worker")
 #: first 429 holds off for one slot, each further one in a row twice as long, up to this).
 RATE_LIMIT_PAUSE_SECONDS = 1.0
 #: Notify's daily limits reset at midnight UK time.
-UK_TIME = ZoneInfo("Europe/London")
 #: Shared sending state: the rate limiter's slot and the daily-limit pauses by channel.
 RATE_BUDGET = "rate:"
 DAILY_PAUSE = "daily:"
@@ -255,9 +254,9 @@ def _error_code(exc: BaseException) -> str:
 
 def next_uk_midnight(now: datetime) -> datetime:
     """The next midnight in the UK (GMT or BST), when Notify's daily limits reset."""
-    local = now.astimezone(UK_TIME)
+    local = now.astimezone(LONDON)
     tomorrow = (local + timedelta(days=1)).date()
-    return datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=UK_TIME).astimezone(UTC)
+    return datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=LONDON).astimezone(UTC)
 
 
 class OutboxWorker:

@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, get_args, get_origin
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Header, Request, Security
 from fastapi.params import Depends as DependsParam
@@ -53,13 +52,13 @@ from app.policies.subject_state import (
     restricted_subjects,
     visible_subjects,
 )
+from app.rules.calendar import LONDON
 
 PURPOSE_HEADER = "KPAS-Purpose"
 #: The longest ``KPAS-Purpose`` value read as a purpose code (the registry's are far shorter).
 PURPOSE_MAX_LENGTH = 60
 ALL_PURPOSES = tuple(sorted(p.value for p in Purpose))
 DECISION_HEADER = "KPAS-Decision-Id"
-LONDON = ZoneInfo("Europe/London")
 
 PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
 

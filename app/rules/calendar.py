@@ -41,8 +41,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 import holidays
+
+#: The service's calendar: days begin and end in England.
+LONDON = ZoneInfo("Europe/London")
 
 SATURDAY = 5
 

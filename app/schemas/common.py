@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from pydantic import (
@@ -22,6 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, core_schema
 
+from app.rules.calendar import LONDON
 from app.rules.formulas import is_formula_like
 
 #: No control characters: documented in the schema; ``_printable`` also refuses the rest.
@@ -95,6 +96,17 @@ def _iso_date_only(value: Any) -> Any:
 
 #: An ISO 8601 calendar date (``2026-11-29``); numbers are refused.
 CalendarDate = Annotated[date, BeforeValidator(_iso_date_only)]
+
+
+def _not_in_future(value: date) -> date:
+    if value > datetime.now(LONDON).date():
+        raise ValueError("a date of birth cannot be in the future")
+    return value
+
+
+#: A date of birth as anyone gives it: a calendar date not after today (a birthday rule
+#: applied to a date in the future would be nonsense, and at year 9999 cannot be computed).
+PastBirthDate = Annotated[CalendarDate, AfterValidator(_not_in_future)]
 
 
 E = TypeVar("E", bound=type)

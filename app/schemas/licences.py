@@ -36,6 +36,7 @@ from app.schemas.common import (
     JsonBool,
     Output,
     Page,
+    PastBirthDate,
     bounded,
     schema_examples,
 )
@@ -334,7 +335,7 @@ class PupilMatch(Input):
 
     upn: Upn = Field(examples=["B801200005001"])
     legal_surname: PersonName = Field(examples=["Example"])
-    date_of_birth: CalendarDate = Field(examples=["2013-05-02"])
+    date_of_birth: PastBirthDate = Field(examples=["2013-05-02"])
 
 
 class LicenceCreate(Input):

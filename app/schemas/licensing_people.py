@@ -13,10 +13,11 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from pydantic.config import JsonDict
 
 from app.models.licences import ChildEducation, Person, PersonType
+from app.rules.calendar import LONDON
 from app.rules.retention import pupil_retain_until
 from app.schemas.common import (
     NOT_FORMULA,
@@ -28,22 +29,17 @@ from app.schemas.common import (
     Input,
     Output,
     Page,
+    PastBirthDate,
     bounded,
 )
 from app.schemas.contact import AddressLines, Email, PersonName, Phone, Postcode
-from app.schemas.people import LONDON, NameSearch, PeoplePatch
+from app.schemas.people import NameSearch, PeoplePatch
 
 Organisation = Annotated[str, bounded(200), PRINTABLE, NOT_FORMULA]
 SchoolName = Annotated[str, bounded(200), PRINTABLE, NOT_FORMULA]
 
 
-def _not_in_future(value: date) -> date:
-    if value > datetime.now(LONDON).date():
-        raise ValueError("a date of birth cannot be in the future")
-    return value
-
-
-BirthDate = Annotated[CalendarDate, AfterValidator(_not_in_future)]
+BirthDate = PastBirthDate
 
 #: Where a child is educated that has a school to name.
 AT_A_SCHOOL = frozenset(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
-from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -34,6 +33,7 @@ from app.models.people import (
     Pupil,
     RelationshipType,
 )
+from app.rules.calendar import LONDON
 from app.rules.names import name_key
 from app.rules.retention import pupil_retain_until
 from app.schemas.common import (
@@ -48,6 +48,7 @@ from app.schemas.common import (
     MergePatch,
     Output,
     Page,
+    PastBirthDate,
     bounded,
 )
 from app.schemas.contact import (
@@ -67,21 +68,16 @@ ContactPriority = Annotated[
 ]
 
 
-LONDON = ZoneInfo("Europe/London")
-
-
-def _plausible_birth_date(value: date) -> date:
-    """A pupil's date of birth: not in the future, and recent enough that the record is not
-    already past its retention date (the 25th birthday)."""
-    today = datetime.now(LONDON).date()
-    if value > today:
-        raise ValueError("a date of birth cannot be in the future")
-    if pupil_retain_until(value) < today:
+def _within_retention(value: date) -> date:
+    """Recent enough that a pupil's record is not already past its retention date (the 25th
+    birthday)."""
+    if pupil_retain_until(value) < datetime.now(LONDON).date():
         raise ValueError("a pupil's record is kept only until their 25th birthday")
     return value
 
 
-BirthDate = Annotated[CalendarDate, AfterValidator(_plausible_birth_date)]
+#: A pupil's date of birth: not in the future, and within the retention period.
+BirthDate = Annotated[PastBirthDate, AfterValidator(_within_retention)]
 
 
 def _searchable(value: str) -> str:

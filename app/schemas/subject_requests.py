@@ -40,6 +40,7 @@ from app.schemas.common import (
     JsonBool,
     Output,
     Page,
+    PastBirthDate,
     bounded,
     schema_examples,
 )
@@ -210,7 +211,7 @@ class SubjectDetails(Input):
         description="Former or preferred names (a name before adoption or marriage).",
         examples=[[]],
     )
-    date_of_birth: CalendarDate = Field(
+    date_of_birth: PastBirthDate = Field(
         description="Decides whether the subject was a child (under 18) when the request was "
         "received, and so whether a competence judgement is needed.",
         examples=["2016-09-29"],

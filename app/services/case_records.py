@@ -30,7 +30,7 @@ from app.models.cases import (
 )
 from app.models.messages import MessageStatus, OutboundMessage
 from app.policies import Access
-from app.policies.guard import LONDON, local_today
+from app.policies.guard import local_today
 from app.repositories.case_records import (
     AttendanceContractRepository,
     CaseMeetingRepository,
@@ -39,6 +39,7 @@ from app.repositories.case_records import (
 from app.repositories.cases import CaseRepository
 from app.repositories.pagination import PageRequest
 from app.repositories.people import PupilRepository
+from app.rules.calendar import LONDON
 from app.schemas.case_records import (
     CaseEventCreate,
     ContractCreate,

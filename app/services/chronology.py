@@ -22,10 +22,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.policies import Access
-from app.policies.guard import LONDON
 from app.repositories.case_records import CasePeopleRepository
 from app.repositories.cases import CaseRepository
 from app.repositories.people import PupilRepository
+from app.rules.calendar import LONDON
 from app.schemas.case_records import (
     CaseChronology,
     CaseEventRead,

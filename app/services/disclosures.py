@@ -19,13 +19,14 @@ from app.auth.principal import Role
 from app.errors import ValidationFailed, body_problem
 from app.models.disclosures import Disclosure, DisclosureChannel, DisclosureGround
 from app.policies import Access
-from app.policies.guard import LONDON, local_today
+from app.policies.guard import local_today
 from app.policies.registry import REGISTRY, Purpose
 from app.policies.rules import ATTENDANCE_PURPOSES
 from app.repositories.disclosures import DisclosureQuery, DisclosureRepository
 from app.repositories.pagination import PageRequest
 from app.repositories.sharing import AgreementRepository, RecipientRepository
 from app.repositories.subjects import SubjectRepository
+from app.rules.calendar import LONDON
 from app.schemas.disclosures import DisclosureCreate, DisclosureFilters
 from app.services.concurrency import etag_for
 
