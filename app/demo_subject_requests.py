@@ -8,7 +8,12 @@ same ones), dated back from the day the demo is loaded so their clocks are live:
 - Morgan Hale asked for her records to be erased: refused under Art 17(3)(b), and she has
   asked for an internal review, not yet decided;
 - a solicitor asks for a client's records, and the council has asked which records are meant:
-  the clock is stopped.
+  the clock is stopped;
+- Evie Tillbrook also asks for the use of Isla's absence records to be restricted while their
+  accuracy is checked (Art 18(1)(a)); Isla is the confirmed match, ready to act on;
+- two complaints (DPA 2018 s164A): Jordan Reeve's, that his rectification request has stalled
+  (received, not yet acknowledged), and Sam Okafor's about a letter sent to the wrong address
+  (acknowledged, open).
 """
 
 from __future__ import annotations
@@ -24,6 +29,10 @@ from app.models.people import Carer, Pupil
 from app.models.subject_requests import (
     ChildCompetence,
     ClockEventKind,
+    Complaint,
+    ComplaintStatus,
+    ComplaintUpdate,
+    MatchStatus,
     RequestChannel,
     RequesterKind,
     RequestOutcome,
@@ -31,10 +40,12 @@ from app.models.subject_requests import (
     RequestStatus,
     SubjectRequest,
     SubjectRequestClockEvent,
+    SubjectRequestMatch,
     SubjectRequestReview,
 )
 from app.models.subjects import DataSubject, SubjectKind
 from app.policies.guard import local_today
+from app.rules.subject_rights import complaint_acknowledge_by
 from app.services.subject_requests import REQUESTER_BASIS, REQUESTER_MASK, recompute_clock
 
 DEMO_SUBJECT_REQUESTS_NAMESPACE = uuid.uuid5(DEMO_AGREEMENT_NAMESPACE, "subject-requests")
@@ -307,4 +318,177 @@ async def seed_demo_subject_requests(session: AsyncSession, today: date | None =
         )
     )
     await session.flush()
-    return len(requests)
+    await _seed_demo_complaints(session, today)
+    await _seed_demo_access_match(session)
+    return len(requests) + await _seed_demo_restriction(session, today)
+
+
+# --- complaints to the council as controller (DPA 2018 s164A) ------------------------------
+
+ADDRESS_COMPLAINT = demo_subject_request_id("complaint-address")
+BREACH_COMPLAINT = demo_subject_request_id("complaint-breach")
+
+
+def _complaint(name: str, received_on: date, **fields: Any) -> Complaint:
+    return Complaint(
+        id=demo_subject_request_id(f"complaint-{name}"),
+        received_on=received_on,
+        acknowledge_by=complaint_acknowledge_by(received_on),
+        subject_id=demo_subject_request_id(f"complainant-{name}"),
+        purposes_mask=REQUESTER_MASK,
+        lawful_basis=REQUESTER_BASIS,
+        created_by=GOVERNANCE_OFFICER,
+        created_at=_at(received_on, 14),
+        **fields,
+    )
+
+
+async def _seed_demo_complaints(session: AsyncSession, today: date) -> None:
+    """Jordan Reeve complains by post that his rectification request has stalled (received,
+    not yet acknowledged); Sam Okafor complained by email about a letter sent to the wrong
+    address (acknowledged; progress and the outcome to tell)."""
+    for name in ("address", "breach"):
+        session.add(
+            DataSubject(
+                id=demo_subject_request_id(f"complainant-{name}"), kind=SubjectKind.REQUESTER
+            )
+        )
+    received = today - timedelta(days=3)
+    address = _complaint(
+        "address",
+        received,
+        reference="CP-DEMOADDRES",
+        status=ComplaintStatus.RECEIVED,
+        channel=RequestChannel.POST,
+        complainant_name="Jordan Reeve (synthetic)",
+        complainant_address=["12 Example Road", "Ashford", "TN23 1AA"],
+        description="I asked the council to correct my address and sent the proof it asked "
+        "for, but I have heard nothing since.",
+        request_id=RECTIFICATION_REQUEST,
+    )
+    received = today - timedelta(days=9)
+    acknowledged_at = _at(today - timedelta(days=8), 9)
+    breach = _complaint(
+        "breach",
+        received,
+        reference="CP-DEMOBREACH",
+        status=ComplaintStatus.ACKNOWLEDGED,
+        channel=RequestChannel.EMAIL,
+        complainant_name="Sam Okafor (synthetic)",
+        complainant_email="sam.okafor@example.com",
+        description="A letter about my son's attendance was sent to my former partner's "
+        "address, which the school had been told not to use.",
+        breach_reference="BR-2026-014",
+        acknowledged_at=acknowledged_at,
+    )
+    session.add_all([address, breach])
+    await session.flush()
+    session.add(
+        ComplaintUpdate(
+            id=demo_subject_request_id("complaint-breach-acknowledgement"),
+            complaint_id=breach.id,
+            kind="acknowledgement",
+            summary="Acknowledged by email.",
+            recorded_by=GOVERNANCE_OFFICER,
+            recorded_at=acknowledged_at,
+        )
+    )
+    await session.flush()
+
+
+# --- a request to act on: restriction while accuracy is checked (Art 18(1)(a)) ------------
+
+RESTRICTION_REQUEST = demo_subject_request_id("request-restriction")
+RESTRICTION_MATCH = demo_subject_request_id("match-restriction-isla")
+
+
+async def _seed_demo_restriction(session: AsyncSession, today: date) -> int:
+    """Evie Tillbrook disputes the reasons recorded for Isla's absences and asks for their use
+    to be restricted while they are checked; Isla's pupil record is the confirmed match, so
+    the request can be acted on (``POST /v1/subject-requests/{id}/actions``). Returns how
+    many requests were added (none without the demo pupil and carer)."""
+    isla = await session.get(Pupil, demo_pupil_id(313))
+    evie = await session.get(Carer, demo_carer_id(313, 1))
+    if isla is None or evie is None:
+        return 0
+    received = today - timedelta(days=2)
+    request = _request(
+        session,
+        "restriction",
+        reference="SR-DEMORESTRI",
+        right=RequestRight.RESTRICTION,
+        channel=RequestChannel.EMAIL,
+        received_on=received,
+        requester_kind=RequesterKind.PARENT_OR_CARER,
+        requester_name=f"{evie.forename} {evie.surname}",
+        requester_email=evie.email,
+        subject_details={
+            "forename": isla.legal_forename,
+            "surname": isla.legal_surname,
+            "other_names": [],
+            "date_of_birth": isla.date_of_birth.isoformat(),
+            "upn": isla.upn,
+            "postcode": isla.postcode,
+            "school_urn": DEMO_SCHOOL_URN,
+        },
+        description="The reasons recorded for my daughter's absences in October are wrong. "
+        "Please do not use them while they are checked.",
+        authority_evidence="Mother with parental responsibility, as on the school's contact "
+        "record; the request came from the email address the school holds",
+        authority_accepted_by=GOVERNANCE_OFFICER,
+        authority_accepted_at=_at(received, 11),
+        child_competence=ChildCompetence.NOT_COMPETENT,
+        child_competence_reasons="Isla is 10; her mother asks for her.",
+        child_competence_by=GOVERNANCE_OFFICER,
+        identity_verified_at=_at(received, 11),
+        identity_verified_by=GOVERNANCE_OFFICER,
+        identity_method="Email address matches the one the school holds for her",
+        assigned_to=GOVERNANCE_OFFICER,
+    )
+    recompute_clock(request)
+    session.add(request)
+    await session.flush()
+    session.add(
+        SubjectRequestMatch(
+            id=RESTRICTION_MATCH,
+            request_id=request.id,
+            subject_id=isla.subject_id,
+            record_type="pupil",
+            record_id=isla.id,
+            status=MatchStatus.CONFIRMED,
+            matched_on=["upn", "legal_names", "date_of_birth"],
+            decided_by=GOVERNANCE_OFFICER,
+            decided_at=_at(received, 12),
+        )
+    )
+    await session.flush()
+    return 1
+
+
+# --- answering the access request: whom it is about ------------------------------------------
+
+ACCESS_MATCH = demo_subject_request_id("match-access-isla")
+
+
+async def _seed_demo_access_match(session: AsyncSession) -> None:
+    """Isla's pupil record, confirmed as the subject of her mother's access request (found by
+    UPN, legal names and date of birth): her bundle can be built, answered item by item and
+    released (``/v1/subject-requests/{id}/bundle``)."""
+    access = await session.get(SubjectRequest, ACCESS_REQUEST)
+    isla = await session.get(Pupil, demo_pupil_id(313))
+    if access is None or isla is None:
+        return
+    session.add(
+        SubjectRequestMatch(
+            id=ACCESS_MATCH,
+            request_id=access.id,
+            subject_id=isla.subject_id,
+            record_type="pupil",
+            record_id=isla.id,
+            status=MatchStatus.CONFIRMED,
+            matched_on=["upn", "legal_names", "date_of_birth", "postcode", "school_urn"],
+            decided_by=GOVERNANCE_OFFICER,
+            decided_at=_at(access.received_on, 12),
+        )
+    )
+    await session.flush()

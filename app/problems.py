@@ -393,6 +393,30 @@ _CODES: tuple[ErrorCode, ...] = (
         "requester_message_refused",
         "The letter or email to the requester cannot be sent to the address held.",
     ),
+    # Acting on a data-subject request.
+    ErrorCode("unknown_match", "No match with this id on this subject request."),
+    ErrorCode(
+        "not_the_matched_record",
+        "The changes are given under another record type than the match's record.",
+    ),
+    ErrorCode("unknown_record", "The matched person has no record of this type and id."),
+    # Answering an access request item by item.
+    ErrorCode("unknown_item", "No item with this type and id in the request's access bundle."),
+    ErrorCode(
+        "not_law_enforcement",
+        "Only a record held for law enforcement is restricted under DPA 2018 s45(4).",
+    ),
+    ErrorCode(
+        "part3_restriction",
+        "A record held for law enforcement alone is restricted under DPA 2018 s45(4), not "
+        "withheld under a UK GDPR exemption.",
+    ),
+    # Complaints to the council as controller (DPA 2018 s164A).
+    ErrorCode("unknown_subject_request", "No subject request with this id that you may see."),
+    ErrorCode(
+        "complainant_message_refused",
+        "The letter or email to the complainant cannot be sent to the address held.",
+    ),
 )
 
 ERROR_CODES: dict[str, ErrorCode] = {entry.code: entry for entry in _CODES}

@@ -33,6 +33,13 @@ DOCUMENT_MAX_BYTES_CEILING = 50 * 1024 * 1024
 TOKEN_REQUESTS_PER_MINUTE_PER_CLIENT_DEFAULT = 30
 TOKEN_REQUESTS_PER_MINUTE_PER_ADDRESS_DEFAULT = 60
 
+#: The public intake (``/v1/public``: subject requests and complaints, no token): submissions
+#: allowed per client address in any window, per API process, and the largest body accepted
+#: (a full form is a few kilobytes).
+PUBLIC_INTAKE_REQUESTS_PER_ADDRESS_DEFAULT = 5
+PUBLIC_INTAKE_WINDOW_SECONDS_DEFAULT = 600
+PUBLIC_INTAKE_MAX_BODY_BYTES_DEFAULT = 32 * 1024
+
 
 #: A browser origin as the ``Origin`` header sends it: scheme, host and optional port.
 _ORIGIN = re.compile(r"https?://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?")
@@ -126,6 +133,20 @@ class Settings(BaseSettings):
     token_requests_per_minute_per_address: int = Field(
         default=TOKEN_REQUESTS_PER_MINUTE_PER_ADDRESS_DEFAULT, ge=1, le=1_000_000
     )
+    # --- the public intake (``/v1/public``) -------------------------------------------------
+    public_intake_requests_per_address: int = Field(
+        default=PUBLIC_INTAKE_REQUESTS_PER_ADDRESS_DEFAULT, ge=1, le=1_000_000
+    )
+    public_intake_window_seconds: int = Field(
+        default=PUBLIC_INTAKE_WINDOW_SECONDS_DEFAULT, ge=1, le=86_400
+    )
+    public_intake_max_body_bytes: int = Field(
+        default=PUBLIC_INTAKE_MAX_BODY_BYTES_DEFAULT, ge=1024, le=1_048_576
+    )
+    #: Council policy: a request made through the public form waits for proof of identity
+    #: (the clock starts when it arrives, UK GDPR Art 12A(2)); false starts it on receipt.
+    public_request_identity_required: bool = True
+    # ---------------------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     #: Origins of the council's browser front ends that may call the API (CORS), as a JSON

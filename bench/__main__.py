@@ -4,13 +4,15 @@ configured) and write ``docs/benchmarks.md``.
 With no names every workload runs and the report is rewritten; with names only those run and
 their rows replace the same rows of the report, the rest kept. PostgreSQL comes from
 ``KPAS_BENCH_POSTGRES_URL`` or ``KPAS_TEST_POSTGRES_URL``; each run creates its own database
-there and drops it afterwards.
+there and drops it afterwards. ``--quick`` runs the workloads that have sizes at a smaller
+size (``--full``, the default, at the size their targets are set for).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import os
 import sys
 import tempfile
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from app.db import normalise_database_url
 from app.settings import PROJECT_ROOT
-from bench.harness import Result, merge_report, render, write_report
+from bench.harness import Result, Scale, merge_report, render, write_report
 from bench.workloads import (
     attendance_import,
     attendance_reads,
@@ -33,6 +35,7 @@ from bench.workloads import (
     pupil_search,
     roll_push,
     schools_list,
+    subject_bundle,
     token_verification,
 )
 from tests.databases import fresh_database
@@ -52,6 +55,7 @@ WORKLOADS = [
     case_list,
     licence_checks,
     licence_list,
+    subject_bundle,
 ]
 
 
@@ -72,6 +76,22 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="run only these (their rows replace the report's; the rest are kept): "
         + ", ".join(_name(w) for w in WORKLOADS),
     )
+    sizes = parser.add_mutually_exclusive_group()
+    sizes.add_argument(
+        "--quick",
+        dest="scale",
+        action="store_const",
+        const=Scale.QUICK,
+        help="run the workloads that have sizes at their smaller, quick size",
+    )
+    sizes.add_argument(
+        "--full",
+        dest="scale",
+        action="store_const",
+        const=Scale.FULL,
+        help="run every workload at the size its target is set for (the default)",
+    )
+    parser.set_defaults(scale=Scale.FULL)
     args = parser.parse_args(argv)
     unknown = sorted(set(args.workloads) - {_name(w) for w in WORKLOADS})
     if unknown:
@@ -90,8 +110,10 @@ async def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as workdir:
         for backend in backends:
             for workload in chosen:
+                sized = "scale" in inspect.signature(workload.run).parameters
+                options = {"scale": args.scale} if sized else {}
                 async with fresh_database(backend, Path(workdir)) as url:
-                    results.extend(await workload.run(backend, url))
+                    results.extend(await workload.run(backend, url, **options))
     output = PROJECT_ROOT / "docs" / "benchmarks.md"
     if args.workloads:
         merge_report(results, output)

@@ -14,9 +14,20 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 Op = Callable[[], Awaitable[object]]
+
+
+class Scale(StrEnum):
+    """How big a run's databases are. ``full`` (the default) is the size the targets are set
+    at; ``quick`` is a smaller run of the same comparisons, for a check during development.
+    A workload that takes ``scale`` in its ``run`` sizes itself by it; the others have one
+    size."""
+
+    QUICK = "quick"
+    FULL = "full"
 
 
 @dataclass(slots=True)

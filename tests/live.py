@@ -36,6 +36,8 @@ def service_env(database_url: str, **extra: str) -> dict[str, str]:
             # The contract run asks for tokens far faster than any client should.
             "KPAS_TOKEN_REQUESTS_PER_MINUTE_PER_CLIENT": "100000",
             "KPAS_TOKEN_REQUESTS_PER_MINUTE_PER_ADDRESS": "100000",
+            # ...and submits public forms far faster than any person could.
+            "KPAS_PUBLIC_INTAKE_REQUESTS_PER_ADDRESS": "1000000",
             **extra,
         }
     )

@@ -75,8 +75,10 @@ from tests.licence_support import (
     licensing_headers,
     make_adult,
     make_approved_chaperone,
+    make_person,
     make_production,
 )
+from tests.subject_answer_support import TODAY, confirm_all, etag_of, ig, record_request
 from tests.test_documents_api import form, pdf, upload_files
 from tests.test_licences_api import apply, day, decide, performance
 from tests.test_messages_api import CONCERN
@@ -414,6 +416,7 @@ async def seeded(client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSes
         "urn": school.urn,
         **await seeded_casework(client, auth, session, school, pupil, twin, carer),
         **await seeded_licensing(client, auth, session, school),
+        **await seeded_subject_rights(client, auth, session, pupil),
     }
 
 
@@ -454,6 +457,95 @@ async def seeded_licensing(
         "production_id": production.id,
         "licence_id": licence_id,
         "/v1/licences/{licence_id}/documents": {"document_id": document.json()["id"]},
+    }
+
+
+async def seeded_subject_rights(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, pupil: Pupil
+) -> dict[str, Any]:
+    """An access request about the pupil with its matches confirmed; a refused erasure
+    request under internal review; a restriction acted on for a person no other read
+    touches (so the walk's other reads are not refused by it); and a complaint."""
+    details = {
+        "forename": pupil.legal_forename,
+        "surname": pupil.legal_surname,
+        "date_of_birth": pupil.date_of_birth.isoformat(),
+        "upn": pupil.upn,
+    }
+    access = await record_request(client, auth, details)
+    await confirm_all(client, auth, access["id"])
+
+    erasure = await record_request(client, auth, details, right="erasure")
+    url = f"/v1/subject-requests/{erasure['id']}"
+    closed = await client.post(
+        f"{url}/closure",
+        json={
+            "outcome": "refused",
+            "reasons": "The records are held to meet a legal obligation (Art 17(3)(b)).",
+            "response_channel": "email",
+        },
+        headers={**ig(auth), "If-Match": await etag_of(client, auth, erasure["id"])},
+    )
+    assert closed.status_code == 200, closed.text
+    review = await client.post(
+        f"{url}/reviews", json={"grounds": "The records should go."}, headers=ig(auth)
+    )
+    assert review.status_code == 201, review.text
+
+    person = await make_person(
+        session, forename="Quinn", surname="Hollis", date_of_birth=date(2012, 3, 9)
+    )
+    assert person.date_of_birth is not None
+    restriction = await record_request(
+        client,
+        auth,
+        {
+            "forename": person.legal_forename,
+            "surname": person.legal_surname,
+            "date_of_birth": person.date_of_birth.isoformat(),
+        },
+        right="restriction",
+    )
+    await confirm_all(client, auth, restriction["id"])
+    matches = await client.get(
+        f"/v1/subject-requests/{restriction['id']}/matches", headers=ig(auth)
+    )
+    confirmed = [m for m in matches.json()["items"] if m["record_id"] == str(person.id)]
+    assert confirmed, matches.text
+    action = await client.post(
+        f"/v1/subject-requests/{restriction['id']}/actions",
+        json={
+            "kind": "restricted",
+            "match_id": confirmed[0]["id"],
+            "ground": "accuracy_contested",
+            "reasons": "The person disputes the employer recorded on the licence.",
+        },
+        headers=ig(auth),
+    )
+    assert action.status_code == 201, action.text
+
+    complaint = await client.post(
+        "/v1/complaints",
+        json={
+            "channel": "email",
+            "received_on": TODAY.isoformat(),
+            "complainant": {"name": "Robin Example", "email": "robin.example@example.org"},
+            "description": "Letters about my child keep going to my old address.",
+        },
+        headers=ig(auth),
+    )
+    assert complaint.status_code == 201, complaint.text
+    return {
+        "request_id": access["id"],
+        "complaint_id": complaint.json()["id"],
+        "/v1/subject-requests/{request_id}/reviews": {
+            "request_id": erasure["id"],
+            "review_id": review.json()["id"],
+        },
+        "/v1/subject-requests/{request_id}/actions": {
+            "request_id": restriction["id"],
+            "action_id": action.json()["id"],
+        },
     }
 
 

@@ -226,6 +226,10 @@ NOT_SENT = {
     "tests/test_notify_callbacks.py sends receipts",
     "notify_returned_letters_receive": "GOV.UK Notify's report of a returned letter, "
     "authenticated by the token KPAS gave Notify, not by a role",
+    "public_subject_requests_create": "a public route takes no token; "
+    "tests/test_public_intake_api.py sends its published example",
+    "public_complaints_create": "a public route takes no token; "
+    "tests/test_public_intake_api.py sends its published example",
     "messages_returned": "a return is recorded on a letter KPAS has dispatched, and the demo "
     "data sends none; tests/test_messages_api.py records returns",
 }
@@ -369,6 +373,17 @@ EXPECTED_CHANGES: dict[str, Callable[[Document], Counts]] = {
     "subject_requests_close": _rows(outbound_messages=1),
     "subject_requests_reviews_create": _rows(subject_request_reviews=1),
     "subject_requests_reviews_decide": _rows(outbound_messages=1),
+    # Answering an access request: a search records the records it newly matched; a match
+    # decision and the search record change rows in place; each item answered is a row.
+    "complaints_create": _rows(complaints=1, data_subjects=1),
+    "complaints_update": _rows(),
+    "complaints_acknowledge": _rows(complaint_updates=1, outbound_messages=1),
+    "complaints_progress": _rows(complaint_updates=1, outbound_messages=1),
+    "complaints_close": _rows(complaint_updates=1, outbound_messages=1),
+    "subject_requests_actions_create": _rows(subject_request_actions=1),
+    "subject_requests_search": lambda body: {"subject_request_matches": body["added"]},
+    "subject_requests_matches_decide": _rows(),
+    "subject_requests_items_decide": lambda body: {"subject_request_items": len(body["items"])},
 }
 
 

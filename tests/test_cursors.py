@@ -64,6 +64,7 @@ from tests.test_route_policies import (
     inspection_grant,
     purpose_for,
 )
+from tests.test_subject_requests_api import request_body
 
 #: The one answer to every cursor that is refused, whatever the reason.
 BAD_CURSOR_ERRORS = [
@@ -466,10 +467,17 @@ async def callers(
     )
     child = await make_person(session)
     licence = await make_licence(session, child)
+    request = await client.post(
+        "/v1/subject-requests",
+        json=request_body(),
+        headers=auth("information_governance", subject="cursor-caller"),
+    )
+    assert request.status_code == 201, request.text
     samples = {
         "pupil_id": str(pupil.id),
         "case_id": str(enforcement.case.id),
         "licence_id": str(licence.id),
+        "request_id": request.json()["id"],
     }
     found: list[tuple[str, dict[str, str]]] = []
     missing: list[str] = []

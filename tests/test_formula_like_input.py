@@ -251,7 +251,7 @@ def test_the_fields_are_found() -> None:
 def test_every_name_and_address_field_refuses_formulas(field: str, annotation: Any) -> None:
     adapter: TypeAdapter[Any] = TypeAdapter(annotation)
     for formula in SHORT_FORMULAS:
-        value: Any = [formula] if field.endswith("address_lines") else formula
+        value: Any = [formula] if field.endswith(("address_lines", "other_names")) else formula
         with pytest.raises(ValidationError) as refused:
             adapter.validate_python(value)
         assert {e["type"] for e in refused.value.errors()} == {"formula_like"}, formula

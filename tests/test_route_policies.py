@@ -80,7 +80,12 @@ def test_public_v1_routes_are_the_known_few() -> None:
     public = {route.path for route in v1_routes() if declaration_of(route) == "public"}
     # The token endpoint and public intake take anonymous callers by design; Notify's delivery
     # receipts are authenticated by the token we gave Notify, not by a user's token.
-    assert public <= {"/v1/oauth/token", "/v1/public/subject-requests", "/v1/notify/callbacks"}
+    assert public <= {
+        "/v1/oauth/token",
+        "/v1/public/subject-requests",
+        "/v1/public/complaints",
+        "/v1/notify/callbacks",
+    }
 
 
 ENGINE = PolicyEngine()

@@ -9,14 +9,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, JSONDocument, Timestamped, Versioned, text_enum
-
-LONDON = ZoneInfo("Europe/London")
+from app.rules.calendar import LONDON
 
 
 class RecipientKind(StrEnum):
@@ -30,6 +28,9 @@ class RecipientKind(StrEnum):
     INSPECTORATE = "inspectorate"
     COURT = "court"
     LAW_ENFORCEMENT_OTHER = "law_enforcement_other"
+    #: The person a subject access request is about, or the requester acting for them: the
+    #: released access bundle is a disclosure to them (UK GDPR Art 15; DPA 2018 s45).
+    DATA_SUBJECT = "data_subject"
 
 
 class DataCategory(StrEnum):

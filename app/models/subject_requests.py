@@ -12,8 +12,8 @@ confirmed as ``SubjectRequestMatch`` rows. Around it:
 - ``SubjectRequestItem``: the answer for one record: released, withheld under an exemption,
   restricted under DPA 2018 s45(4), flagged as holding third-party data, or the applicability
   of the right to it, each with its reason in plain English;
-- ``SubjectRequestAction``: what was done (rectified, restricted, objection recorded, erased),
-  with the fields changed named but never their values;
+- ``SubjectRequestAction``: what was done (rectified, restricted, objection recorded, erased);
+  the audit trail names the fields changed, never their values;
 - ``SubjectRequestReview``: internal reviews of the council's answer;
 - ``Complaint`` and ``ComplaintUpdate``: complaints under DPA 2018 s164A.
 """
@@ -29,7 +29,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, JSONDocument, Timestamped, Versioned, text_enum, utcnow
-from app.models.subjects import PersonalRecord
+from app.models.subjects import ObjectionStatus, PersonalRecord
 
 
 class RequestRight(StrEnum):
@@ -314,7 +314,13 @@ class SubjectRequestItem(Base):
 
 
 class SubjectRequestAction(Base):
-    """Something done in answer to a request. Names fields, never values."""
+    """Something done in answer to a request (``app.services.subject_request_actions``).
+
+    The audit trail names the fields a rectification changed and a digest of ``changes``,
+    never the values (audit events hold ids and codes only). The values before and after are
+    kept here, on the request's own record, which only information governance reads under
+    ``subject_rights``: the accountability record of the correction (Art 5(2)). An erasure
+    records what was erased (types, ids, row counts), never the data."""
 
     __tablename__ = "subject_request_actions"
 
@@ -333,6 +339,23 @@ class SubjectRequestAction(Base):
     reason: Mapped[str] = mapped_column(String(2000))
     performed_by: Mapped[str] = mapped_column(String(255))
     performed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The ground relied on: for a restriction, UK GDPR Art 18(1) (or DPA 2018 s47(2)); for
+    #: an erasure, Art 17(1) (or s47(1)).
+    ground: Mapped[str | None] = mapped_column(String(40))
+    #: The purpose an objection is to (``app.policies.registry.Purpose``).
+    purpose: Mapped[str | None] = mapped_column(String(60))
+    #: The decision on an objection.
+    objection_outcome: Mapped[ObjectionStatus | None] = mapped_column(
+        text_enum(ObjectionStatus, "objection_status")
+    )
+    #: A rectification's values: ``{"salt": hex, "fields": {name: {"before", "after"}}}``.
+    #: The audit event carries the SHA-256 of this document (the salt keeps the digest from
+    #: being guessed from likely values).
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    #: What an erasure erased: one entry per record (type, id, how, rows per table).
+    erased: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONDocument)
+    #: The letter or email that told the requester (before a restriction is lifted, Art 18(3)).
+    message_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("outbound_messages.id"))
 
 
 class SubjectRequestReview(Base):
@@ -384,6 +407,9 @@ class Complaint(PersonalRecord, Timestamped, Versioned, Base):
         ForeignKey("subject_requests.id"), index=True
     )
     breach_reference: Mapped[str | None] = mapped_column(String(40))
+    #: The request reference the complainant quoted, as they gave it, whether or not a request
+    #: has it (the public is never told which): staff read it beside ``request_id``.
+    request_reference_given: Mapped[str | None] = mapped_column(String(40))
     acknowledged_at: Mapped[datetime | None]
     acknowledgement_message_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("outbound_messages.id")

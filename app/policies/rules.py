@@ -650,6 +650,15 @@ RULES: tuple[Rule, ...] = (
         LICENSING_PURPOSE,
     ),
     Rule("people.governance.read", GOVERNANCE, "person", READ, GOVERNANCE_READS),
+    # Governance corrects a person on a licence only in answer to a rectification request
+    # (``rectify``: taken by the subject-request action alone; their PATCH stays licensing's).
+    Rule(
+        "people.governance.rectify",
+        GOVERNANCE,
+        "person",
+        frozenset({"rectify"}),
+        frozenset({Purpose.SUBJECT_RIGHTS}),
+    ),
     Rule(
         "productions.licensing",
         LICENSING | GOVERNANCE,

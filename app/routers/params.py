@@ -188,3 +188,31 @@ ClosedSubjectRequestIdPath = Annotated[
 SubjectRequestReviewIdPath = Annotated[
     uuid.UUID, _id_path("The internal review's id.", EXAMPLE_SUBJECT_REQUEST_REVIEW_ID)
 ]
+
+#: Acting on a request (``app.demo_subject_requests``): Isla Tillbrook's mother asks for the
+#: use of her daughter's records to be restricted while their accuracy is checked; Isla is
+#: the request's confirmed match.
+EXAMPLE_ACTIONABLE_SUBJECT_REQUEST_ID = uuid.UUID("9179e74b-ae09-510b-a21c-2b40a14eb431")
+EXAMPLE_SUBJECT_REQUEST_ACTION_ID = uuid.UUID("0c9b749b-5b5c-5d3c-bfbb-8f7d9ab9de75")
+ActionableSubjectRequestIdPath = Annotated[
+    uuid.UUID, _id_path("The subject request's id.", EXAMPLE_ACTIONABLE_SUBJECT_REQUEST_ID)
+]
+SubjectRequestActionIdPath = Annotated[
+    uuid.UUID, _id_path("The action's id.", EXAMPLE_SUBJECT_REQUEST_ACTION_ID)
+]
+
+#: Complaints (``app.demo_subject_requests``): one received and not yet acknowledged, and one
+#: acknowledged, open for progress and its outcome.
+EXAMPLE_COMPLAINT_ID = uuid.UUID("7ffb6c09-18ee-589f-87c3-24583ab6f2a9")
+EXAMPLE_ACKNOWLEDGED_COMPLAINT_ID = uuid.UUID("f94f6ad1-2406-5f8e-88af-0a78f6e11328")
+ComplaintIdPath = Annotated[uuid.UUID, _id_path("The complaint's id.", EXAMPLE_COMPLAINT_ID)]
+AcknowledgedComplaintIdPath = Annotated[
+    uuid.UUID, _id_path("The complaint's id.", EXAMPLE_ACKNOWLEDGED_COMPLAINT_ID)
+]
+
+#: Answering an access request (``app.demo_subject_requests``): Isla Tillbrook's pupil record,
+#: confirmed as the subject of her mother's access request.
+EXAMPLE_SUBJECT_REQUEST_MATCH_ID = uuid.UUID("c14a4f6a-d63c-5d06-8d82-c4afed349bdd")
+SubjectRequestMatchIdPath = Annotated[
+    uuid.UUID, _id_path("The match's id.", EXAMPLE_SUBJECT_REQUEST_MATCH_ID)
+]

@@ -589,6 +589,55 @@ async def create_request(
     details = _details(data.subject_details)
     judgement = _competence(details, data.received_on, _judgement(data.child_competence))
     _check_identity(data)
+    return await record_request(
+        session,
+        access,
+        right=data.right,
+        channel=RequestChannel(data.channel.value),
+        received_on=data.received_on,
+        via_school_urn=data.via_school_urn,
+        description=data.description,
+        requester=data.requester,
+        authority_evidence=data.authority_evidence,
+        authority_accepted=data.authority_accepted,
+        subject_details=details,
+        judgement=judgement,
+        identity_note=data.identity_note if data.identity_required else None,
+        identity_method=data.identity_method,
+        assigned_to=data.assigned_to,
+        template_ids=template_ids,
+    )
+
+
+# --- recording, shared by staff and the public form (``app.services.public_intake``) ------
+
+
+async def record_request(
+    session: AsyncSession,
+    access: Access,
+    *,
+    right: RequestRight,
+    channel: RequestChannel,
+    received_on: date,
+    description: str,
+    requester: RequesterDetails,
+    subject_details: dict[str, Any],
+    judgement: Judgement | None,
+    identity_note: str | None,
+    template_ids: Mapping[str, uuid.UUID],
+    via_school_urn: int | None = None,
+    authority_evidence: str | None = None,
+    authority_accepted: bool = False,
+    identity_method: str | None = None,
+    assigned_to: str | None = None,
+) -> RequestView:
+    """Record a request its channel has already checked, start (or hold) its clock, and
+    acknowledge it. With ``identity_note`` the council asks for identity information (an
+    ``identity_requested`` clock event on ``received_on``; the clock waits for it) and the
+    requester is sent that request instead of an acknowledgement: no due date is told before
+    the clock starts. Otherwise the acknowledgement with the due date is queued."""
+    repository = SubjectRequestRepository(session)
+    identity_required = identity_note is not None
     reference = new_reference()
     while await repository.reference_taken(reference):
         reference = new_reference()
@@ -597,18 +646,18 @@ async def create_request(
     request = SubjectRequest(
         id=uuid.uuid4(),
         reference=reference,
-        right=data.right,
-        channel=RequestChannel(data.channel.value),
+        right=right,
+        channel=channel,
         status=RequestStatus.IN_PROGRESS,
-        received_on=data.received_on,
-        via_school_urn=data.via_school_urn,
-        authority_evidence=data.authority_evidence,
-        authority_accepted_by=who if data.authority_accepted else None,
-        authority_accepted_at=access.now if data.authority_accepted else None,
-        subject_details=details,
-        description=data.description,
+        received_on=received_on,
+        via_school_urn=via_school_urn,
+        authority_evidence=authority_evidence,
+        authority_accepted_by=who if authority_accepted else None,
+        authority_accepted_at=access.now if authority_accepted else None,
+        subject_details=subject_details,
+        description=description,
         extension_months=0,
-        assigned_to=data.assigned_to,
+        assigned_to=assigned_to,
         subject_id=subject.id,
         purposes_mask=REQUESTER_MASK,
         lawful_basis=REQUESTER_BASIS,
@@ -616,24 +665,24 @@ async def create_request(
         clock_events=[],
         matches=[],
     )
-    _apply_requester(request, data.requester)
+    _apply_requester(request, requester)
     _judged(request, access, judgement)
-    if data.identity_required:
+    if identity_required:
         request.clock_events.append(
             SubjectRequestClockEvent(
                 id=uuid.uuid4(),
                 request_id=request.id,
                 kind=ClockEventKind.IDENTITY_REQUESTED,
-                on=data.received_on,
-                note=data.identity_note,
+                on=received_on,
+                note=identity_note,
                 recorded_by=who,
                 recorded_at=access.now,
             )
         )
-    elif data.identity_method is not None:
+    elif identity_method is not None:
         request.identity_verified_at = access.now
         request.identity_verified_by = who
-        request.identity_method = data.identity_method
+        request.identity_method = identity_method
     try:
         recompute_clock(request)
     except CalendarNotKnown as exc:
@@ -644,7 +693,7 @@ async def create_request(
         )
     repository.add(request)
     await session.flush()
-    if data.identity_required:
+    if identity_required:
         identity = _tell(
             session,
             access,
@@ -667,7 +716,7 @@ async def create_request(
             "channel": request.channel.value,
             "requester_kind": request.requester_kind.value,
             "clock_rule": request.clock_rule,
-            "identity_required": data.identity_required,
+            "identity_required": identity_required,
             "child_competence": request.child_competence.value
             if request.child_competence
             else None,
@@ -676,6 +725,9 @@ async def create_request(
     )
     access.touched(subject_ids=[request.subject_id], resource_id=request.id)
     return RequestView(request, messages)
+
+
+# --- end of the shared recording ----------------------------------------------------------
 
 
 async def get_request(
