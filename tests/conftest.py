@@ -18,6 +18,7 @@ from app.auth.principal import InspectionGrant, Role
 from app.db import Database, create_engine, run_migrations
 from app.main import create_app
 from app.messages.templates import MESSAGE_TYPES
+from app.metrics import Metrics
 from app.settings import Environment, Settings
 from tests.databases import BACKENDS, fresh_database
 
@@ -135,6 +136,9 @@ def app(
     app, pristine = shared_app
     app.state._state.clear()
     app.state._state.update(pristine)
+    # Figures read from the database are kept for a while between scrapes: each test starts
+    # with none, so it reads its own data rather than an earlier test's.
+    app.state.metrics = Metrics()
     settings: Settings = app.state.settings
     app.state.database = Database(migrated_engine, sessions, migrations_dir=settings.migrations_dir)
     return app
