@@ -657,6 +657,7 @@ async def _worker_async(args: argparse.Namespace) -> int:
     )
     from app.services.attendance_recompute import AttendanceRecomputer
     from app.services.licence_reminders import ChaperoneReminders
+    from app.services.retention import RetentionSweeper
 
     settings = get_settings()
     log = get_logger("app.cli.worker")
@@ -690,10 +691,25 @@ async def _worker_async(args: argparse.Namespace) -> int:
         idle_seconds=options.idle_seconds,
     )
 
+    # And, where the schedule asks for it, records past retention are swept (destroyed after
+    # the grace period unless a legal hold covers them).
+    sweeper = (
+        RetentionSweeper(
+            database,
+            grace_days=settings.retention_grace_days,
+            every_seconds=settings.retention_sweep_seconds,
+            actor=options.worker_id,
+        )
+        if settings.retention_sweep_seconds > 0
+        else None
+    )
+
     def stop() -> None:
         worker.stop()
         recomputer.stop()
         reminders.stop()
+        if sweeper is not None:
+            sweeper.stop()
 
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -707,7 +723,10 @@ async def _worker_async(args: argparse.Namespace) -> int:
             log.info("outbox_worker_pass", worker_id=options.worker_id, messages=done)
             await recomputer.drain()
         else:
-            await _run_together(worker.run(), recomputer.run(), reminders.run(), stop=stop)
+            loops = [worker.run(), recomputer.run(), reminders.run()]
+            if sweeper is not None:
+                loops.append(sweeper.run())
+            await _run_together(*loops, stop=stop)
     except NotifyKeyRefused as exc:
         log.error("outbox_worker_halted", worker_id=options.worker_id, reason=str(exc))
         return 3
@@ -760,6 +779,68 @@ def _attendance_recompute(args: argparse.Namespace) -> int:
         f"{counts.withdrawn} withdrawn"
     )
     return 0
+
+
+async def _retention_sweep_async(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from app.db import Database
+    from app.services.retention import SweepOptions, sweep
+
+    settings = get_settings()
+    database = Database.from_settings(settings)
+    grace = settings.retention_grace_days if args.grace_days is None else args.grace_days
+    options = SweepOptions(
+        as_of=date.today(),
+        grace_days=grace,
+        dry_run=args.dry_run,
+        actor="kpas retention sweep",
+        batch_size=args.batch_size,
+    )
+    try:
+        async with database.writer(), database.sessions() as session:
+            outcome = await sweep(session, options)
+            await session.rollback()  # a dry run wrote nothing; a sweep committed as it went
+    finally:
+        await database.dispose()
+    run = outcome.run
+    counts = ", ".join(f"{rt} {n}" for rt, n in outcome.counts.items()) or "no rows"
+    records = "; ".join(
+        f"{rt}: {t['due']} due, {t['held']} held, {t['destroyed']} "
+        + ("would go" if args.dry_run else "destroyed")
+        for rt, t in outcome.records.items()
+    )
+    if args.dry_run:
+        print(
+            f"dry run as of {run.as_of} (grace {run.grace_days} days): {run.past_retention} "
+            f"past retention, {run.due} due, {run.held} held by a legal hold; "
+            f"{len(outcome.would_destroy)} would be destroyed ({counts})"
+            + (f"; records by their own age: {records}" if records else "")
+        )
+        for subject_id in outcome.would_destroy:
+            print(subject_id)
+    else:
+        print(
+            f"swept as of {run.as_of} (grace {run.grace_days} days), run {run.id}: "
+            f"{run.past_retention} past retention, {run.due} due, {run.held} held by a legal "
+            f"hold, {run.destroyed} destroyed ({counts})"
+            + (f"; records by their own age: {records}" if records else "")
+        )
+    return 0
+
+
+def _retention_sweep(args: argparse.Namespace) -> int:
+    from app.log import configure_logging
+
+    configure_logging(get_settings())
+    return asyncio.run(_retention_sweep_async(args))
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -941,6 +1022,32 @@ def build_parser() -> argparse.ArgumentParser:
         "and placeholders with the message type; exit 1 listing every mismatch",
     )
     check_templates.set_defaults(run=_notify_check_templates)
+
+    retention = commands.add_parser("retention", help="the retention schedule")
+    retention_commands = retention.add_subparsers(dest="retention_command", required=True)
+    sweep = retention_commands.add_parser(
+        "sweep",
+        help="destroy the records of people past retention by more than the grace period, "
+        "and records past their own period (subject requests, complaints, breaches, "
+        "disclosures, messages, the audit subject index), unless a legal hold covers them; "
+        "a stopped sweep is finished by the next",
+    )
+    sweep.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list the people whose records would be destroyed (ids only), and the records "
+        "that would go by record type, and change nothing",
+    )
+    sweep.add_argument(
+        "--grace-days",
+        type=_non_negative_int,
+        default=None,
+        help="days past retention before destruction (default KPAS_RETENTION_GRACE_DAYS)",
+    )
+    sweep.add_argument(
+        "--batch-size", type=_positive_int, default=200, help="people read per query"
+    )
+    sweep.set_defaults(run=_retention_sweep)
 
     audit = commands.add_parser("audit", help="the tamper-evident audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,7 +80,7 @@ def _person(
     *,
     born: date | None,
     retain_until: date | None,
-    **fields: object,
+    **fields: Any,
 ) -> Person:
     return new_person(
         session,

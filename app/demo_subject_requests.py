@@ -13,7 +13,8 @@ same ones), dated back from the day the demo is loaded so their clocks are live:
   accuracy is checked (Art 18(1)(a)); Isla is the confirmed match, ready to act on;
 - two complaints (DPA 2018 s164A): Jordan Reeve's, that his rectification request has stalled
   (received, not yet acknowledged), and Sam Okafor's about a letter sent to the wrong address
-  (acknowledged, open).
+  (acknowledged, open), linked to that breach in the register (``app.demo_breaches``, seeded
+  with these).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.demo import DEMO_AGREEMENT_NAMESPACE, demo_carer_id, demo_pupil_id
+from app.demo_breaches import LETTER_BREACH, LETTER_BREACH_REFERENCE, seed_demo_breaches
 from app.models.people import Carer, Pupil
 from app.models.subject_requests import (
     ChildCompetence,
@@ -318,6 +320,7 @@ async def seed_demo_subject_requests(session: AsyncSession, today: date | None =
         )
     )
     await session.flush()
+    await seed_demo_breaches(session)
     await _seed_demo_complaints(session, today)
     await _seed_demo_access_match(session)
     return len(requests) + await _seed_demo_restriction(session, today)
@@ -378,7 +381,8 @@ async def _seed_demo_complaints(session: AsyncSession, today: date) -> None:
         complainant_email="sam.okafor@example.com",
         description="A letter about my son's attendance was sent to my former partner's "
         "address, which the school had been told not to use.",
-        breach_reference="BR-2026-014",
+        breach_id=LETTER_BREACH,
+        breach_reference=LETTER_BREACH_REFERENCE,
         acknowledged_at=acknowledged_at,
     )
     session.add_all([address, breach])

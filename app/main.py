@@ -33,6 +33,7 @@ from app.routers.v1 import (
     attendance_alerts,
     attendance_imports,
     audit,
+    breaches,
     carers,
     case_records,
     cases,
@@ -42,6 +43,7 @@ from app.routers.v1 import (
     duplicates,
     exclusions,
     inspection_grants,
+    legal_holds,
     licence_documents,
     licences,
     messages,
@@ -49,6 +51,7 @@ from app.routers.v1 import (
     oauth,
     penalty_notices,
     people,
+    processing_record,
     productions,
     prosecutions,
     public,
@@ -58,6 +61,7 @@ from app.routers.v1 import (
     purposes,
     recipients,
     referrals,
+    retention,
     roll,
     roll_pushes,
     roll_reviews,
@@ -74,6 +78,7 @@ from app.settings import Settings, get_settings
 V1_ROUTERS: list[APIRouter] = [
     schools.router,
     purposes.router,
+    processing_record.router,
     clients.router,
     oauth.router,
     audit.router,
@@ -111,6 +116,9 @@ V1_ROUTERS: list[APIRouter] = [
     subject_request_answers.router,
     subject_request_actions.router,
     complaints.router,
+    breaches.router,
+    retention.router,
+    legal_holds.router,
     public.router,
 ]
 
@@ -160,6 +168,10 @@ OPENAPI_TAGS: list[dict[str, str]] = [
     {"name": "identity", "description": "Tokens for machine clients and the keys that sign them."},
     {"name": "problems", "description": "What each problem type and error code means."},
     {"name": "purposes", "description": "The purposes a request may state, and their bases."},
+    {
+        "name": "processing record",
+        "description": "The record of processing, the privacy notice's lists, and their drift.",
+    },
     {"name": "clients", "description": "Registering machine clients and their secrets."},
     {"name": "audit", "description": "The tamper-evident record of decisions and changes."},
     {
@@ -209,6 +221,20 @@ OPENAPI_TAGS: list[dict[str, str]] = [
         "description": "Data-subject rights: requests, their statutory clock, bundles and answers.",
     },
     {"name": "complaints", "description": "Data protection complaints to the council (s164A)."},
+    {
+        "name": "breaches",
+        "description": "The personal data breach register: the ICO's 72 hours, and who was told.",
+    },
+    {
+        "name": "retention",
+        "description": "The retention registry (versioned rules) and the sweep that destroys "
+        "records past retention.",
+    },
+    {
+        "name": "legal holds",
+        "description": "Holds that stop destruction while proceedings or investigations need "
+        "the records.",
+    },
     {
         "name": "public",
         "description": "For the public, without a token: make a rights request or a complaint.",

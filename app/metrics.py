@@ -2,10 +2,12 @@
 
 Besides request counts and durations, the registry reports how the council answers
 data-subject requests: requests closed on time and late (closed on or before the due date),
-and open requests past or near it. Those figures come from the database, not from this
-process's memory, so every replica reports the same numbers and a restart loses nothing; they
-are read with one aggregate query at most every ``SUBJECT_REQUESTS_MAX_AGE`` seconds, however
-often the endpoint is scraped. They carry no personal data.
+and open requests past or near it; and the breach register: breaches open, and those past
+the Information Commissioner's 72 hours with no decision recorded. Those figures come from
+the database, not from this process's memory, so every replica reports the same numbers and a
+restart loses nothing; they are read with one aggregate query at most every
+``SUBJECT_REQUESTS_MAX_AGE`` seconds, however often the endpoint is scraped. They carry no
+personal data.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from prometheus_client.registry import Collector
 from app.db import Database
 from app.log import get_logger
 from app.policies.guard import local_today
+from app.repositories.breaches import BreachFigures, BreachRepository
 from app.repositories.subject_requests import SubjectRequestRepository, Timeliness
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
@@ -91,6 +94,45 @@ class SubjectRequestTimeliness(Collector):
         yield open_
 
 
+class BreachRegister(Collector):
+    """Breaches not closed, and those with no decision on telling the Information
+    Commissioner although the 72 hours since awareness have run (UK GDPR Art 33(1)), from the
+    last ``refresh`` (read as the subject-request figures are, at most every ``max_age``)."""
+
+    def __init__(self, max_age: float = SUBJECT_REQUESTS_MAX_AGE) -> None:
+        self.max_age = max_age
+        self.figures: BreachFigures | None = None
+        self._read_at = float("-inf")
+
+    async def refresh(self, database: Database) -> None:
+        now = time.monotonic()
+        if now - self._read_at < self.max_age:
+            return
+        try:
+            async with database.sessions() as session:
+                figures = await BreachRepository(session).figures(datetime.now(UTC))
+        except Exception as exc:
+            log.warning("metrics_breaches_unavailable", error_class=type(exc).__name__)
+            return
+        self.figures = figures
+        self._read_at = now
+
+    def collect(self) -> Iterator[Metric]:
+        figures = self.figures
+        if figures is None:
+            return
+        yield GaugeMetricFamily(
+            "kpas_breaches_open",
+            "Personal data breaches in the register not yet closed.",
+            value=figures.open_total,
+        )
+        yield GaugeMetricFamily(
+            "kpas_breaches_ico_decision_overdue",
+            "Breaches not closed with no decision on telling the ICO, 72 hours after awareness.",
+            value=figures.ico_overdue,
+        )
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -109,6 +151,8 @@ class Metrics:
         )
         self.subject_requests = SubjectRequestTimeliness()
         self.registry.register(self.subject_requests)
+        self.breaches = BreachRegister()
+        self.registry.register(self.breaches)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
@@ -117,6 +161,7 @@ class Metrics:
     async def refresh(self, database: Database) -> None:
         """Bring the figures read from the database up to date (cheaply: see the module)."""
         await self.subject_requests.refresh(database)
+        await self.breaches.refresh(database)
 
     def render(self) -> bytes:
         rendered: bytes = generate_latest(self.registry)

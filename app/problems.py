@@ -417,6 +417,34 @@ _CODES: tuple[ErrorCode, ...] = (
         "complainant_message_refused",
         "The letter or email to the complainant cannot be sent to the address held.",
     ),
+    # Retention: the registry and legal holds.
+    ErrorCode("unknown_case", "No case has this id."),
+    ErrorCode("nothing_to_change", "The change names no field of the retention rule."),
+    # The breach register (UK GDPR Arts 33 and 34).
+    ErrorCode("unknown_breach", "No breach in the register with this id or reference."),
+    ErrorCode(
+        "breach_link_mismatch", "The breach id and breach reference name different breaches."
+    ),
+    ErrorCode(
+        "unknown_breach_subject",
+        "No pupil, carer or person with this id that you may see for breach management.",
+    ),
+    ErrorCode(
+        "breach_message_refused",
+        "The letter or email to a person affected by a breach cannot be sent to the address held.",
+    ),
+    ErrorCode("before_awareness", "The time is before the council became aware of the breach."),
+    ErrorCode("occurred_after_awareness", "The breach cannot happen after it is known about."),
+    ErrorCode(
+        "ico_late_reasons_required",
+        "The Commissioner was told more than 72 hours after awareness: give the reasons for "
+        "the delay (UK GDPR Art 33(1)).",
+    ),
+    ErrorCode(
+        "ico_notification_required",
+        "A decision not to notify the Commissioner needs a breach assessed as unlikely to result "
+        "in a risk (UK GDPR Art 33(1)).",
+    ),
 )
 
 ERROR_CODES: dict[str, ErrorCode] = {entry.code: entry for entry in _CODES}

@@ -178,6 +178,11 @@ class Settings(BaseSettings):
     outbox_claim_seconds: int = Field(default=120, ge=5, le=3600)
     #: Days a final message keeps its recipient and personalisation before they are cleared.
     outbox_personal_data_days: int = Field(default=30, ge=0, le=365)
+    #: Days past the retention date before the sweep destroys a subject's records (they are
+    #: inaccessible from the day after the retention date).
+    retention_grace_days: int = Field(default=30, ge=0, le=3650)
+    #: Seconds between the worker's retention sweeps (0: the worker does not sweep).
+    retention_sweep_seconds: int = Field(default=86400, ge=0, le=7 * 86400)
 
     @field_validator("cors_allowed_origins")
     @classmethod

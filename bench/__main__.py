@@ -33,6 +33,7 @@ from bench.workloads import (
     notify_outbox,
     policy_decision,
     pupil_search,
+    retention_sweep,
     roll_push,
     schools_list,
     subject_bundle,
@@ -56,6 +57,7 @@ WORKLOADS = [
     licence_checks,
     licence_list,
     subject_bundle,
+    retention_sweep,
 ]
 
 

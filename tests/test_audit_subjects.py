@@ -535,9 +535,21 @@ async def seeded_subject_rights(
         headers=ig(auth),
     )
     assert complaint.status_code == 201, complaint.text
+    breach = await client.post(
+        "/v1/breaches",
+        json={
+            "aware_at": datetime.now(UTC).isoformat(),
+            "description": "A letter about the pupil went to the wrong address.",
+            "data_categories": ["identity_contact", "attendance"],
+            "subjects": [{"record_type": "pupil", "record_id": str(pupil.id)}],
+        },
+        headers=auth("information_governance"),
+    )
+    assert breach.status_code == 201, breach.text
     return {
         "request_id": access["id"],
         "complaint_id": complaint.json()["id"],
+        "breach_id": breach.json()["id"],
         "/v1/subject-requests/{request_id}/reviews": {
             "request_id": erasure["id"],
             "review_id": review.json()["id"],

@@ -85,6 +85,22 @@ async def messages_for(session: AsyncSession, subject_id: str) -> list[tuple[str
     return [(kind, channel.value) for kind, channel in rows]
 
 
+async def a_breach(client: httpx.AsyncClient, auth: AuthHeaders) -> dict[str, Any]:
+    """A breach in the register, for a complaint to be about."""
+    response = await client.post(
+        "/v1/breaches",
+        json={
+            "aware_at": (datetime.now(UTC) - timedelta(days=2)).isoformat(),
+            "description": "Attendance letters went to a parent's former address.",
+            "data_categories": ["identity_contact", "attendance"],
+        },
+        headers=auth(IG),
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 async def count(session: AsyncSession, model: type[Any]) -> int:
     return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
@@ -277,12 +293,14 @@ async def test_a_channel_without_an_address_held_is_refused(
 async def test_changes_need_the_current_etag(client: httpx.AsyncClient, auth: AuthHeaders) -> None:
     read, etag = await record(client, auth)
     url = f"{URL}/{read['id']}"
-    change = {"breach_reference": "BR-2026-021"}
+    breach = await a_breach(client, auth)
+    change = {"breach_reference": breach["reference"]}
     assert_problem(await client.patch(url, json=change, headers=ig(auth)), 428)
     assert_problem(await client.post(f"{url}/acknowledgement", json={}, headers=ig(auth)), 428)
     response = await client.patch(url, json=change, headers=with_etag(ig(auth), etag))
     assert response.status_code == 200, response.text
-    assert response.json()["breach_reference"] == "BR-2026-021"
+    assert response.json()["breach_reference"] == breach["reference"]
+    assert response.json()["breach_id"] == breach["id"]
     assert response.headers["ETag"] != etag
     stale = await client.patch(
         url, json={"breach_reference": None}, headers=with_etag(ig(auth), etag)
@@ -327,16 +345,49 @@ async def test_a_complaint_links_to_a_request_or_a_breach_and_unlinks(
         url, json={"request_id": str(uuid.uuid4())}, headers=with_etag(ig(auth), etag)
     )
     assert "unknown_subject_request" in str(assert_problem(unknown, 422)["errors"])
+    for link, code in [
+        ({"breach_reference": "BR-2026-9999"}, "unknown_breach"),
+        ({"breach_id": str(uuid.uuid4())}, "unknown_breach"),
+    ]:
+        refused = await client.patch(url, json=link, headers=with_etag(ig(auth), etag))
+        assert code in str(assert_problem(refused, 422)["errors"])
+    breach, other = await a_breach(client, auth), await a_breach(client, auth)
+    mismatch = await client.patch(
+        url,
+        json={"breach_id": breach["id"], "breach_reference": other["reference"]},
+        headers=with_etag(ig(auth), etag),
+    )
+    assert "breach_link_mismatch" in str(assert_problem(mismatch, 422)["errors"])
     response = await client.patch(
         url,
-        json={"request_id": None, "breach_reference": "BR-2026-014"},
+        json={"request_id": None, "breach_id": breach["id"]},
         headers=with_etag(ig(auth), etag),
     )
     assert response.status_code == 200, response.text
-    assert (response.json()["request_id"], response.json()["breach_reference"]) == (
+    linked = response.json()
+    assert (linked["request_id"], linked["breach_id"], linked["breach_reference"]) == (
         None,
-        "BR-2026-014",
+        breach["id"],
+        breach["reference"],
     )
+    unlinked = await client.patch(
+        url, json={"breach_id": None}, headers=with_etag(ig(auth), response.headers["ETag"])
+    )
+    assert (unlinked.json()["breach_id"], unlinked.json()["breach_reference"]) == (None, None)
+    response = unlinked
+    # Recorded with the link: the reference is checked against the register too.
+    on_create = await client.post(
+        URL, json=complaint_body(breach_reference=other["reference"].lower()), headers=ig(auth)
+    )
+    assert on_create.status_code == 201, on_create.text
+    assert (on_create.json()["breach_id"], on_create.json()["breach_reference"]) == (
+        other["id"],
+        other["reference"],
+    )
+    unknown_on_create = await client.post(
+        URL, json=complaint_body(breach_reference="BR-1999-0001"), headers=ig(auth)
+    )
+    assert "unknown_breach" in str(assert_problem(unknown_on_create, 422)["errors"])
     # Only the links may be removed: a complainant's details are replaced, never nulled.
     refused = await client.patch(
         url, json={"complainant": None}, headers=with_etag(ig(auth), response.headers["ETag"])

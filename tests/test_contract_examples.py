@@ -34,6 +34,7 @@ from app.demo import (
     demo_pupil_id,
     demo_schools,
 )
+from app.demo_breaches import LETTER_BREACH, SPREADSHEET_BREACH
 from app.main import V1_ROUTERS
 from app.policies import PolicyDeclaration, declared_policies
 from app.policies.registry import Purpose
@@ -41,8 +42,10 @@ from app.policies.rules import RULES
 from app.routers import params
 from app.routers.params import (
     EXAMPLE_AGREEMENT_ID,
+    EXAMPLE_BREACH_ID,
     EXAMPLE_CARER_ID,
     EXAMPLE_CLIENT_ID,
+    EXAMPLE_CONTAINED_BREACH_ID,
     EXAMPLE_DUPLICATE_ID,
     EXAMPLE_IMPORT_ID,
     EXAMPLE_MERGE_FROM_ID,
@@ -232,6 +235,8 @@ NOT_SENT = {
     "tests/test_public_intake_api.py sends its published example",
     "messages_returned": "a return is recorded on a letter KPAS has dispatched, and the demo "
     "data sends none; tests/test_messages_api.py records returns",
+    "legal_holds_lift": "a hold is lifted once placed, and the demo data places none; "
+    "tests/test_legal_holds_api.py lifts holds",
 }
 #: Tables that record how a request was handled rather than what it changed: the audit trail,
 #: idempotency records, the worker's queue of weeks to recompute, and the migrations.
@@ -376,6 +381,12 @@ EXPECTED_CHANGES: dict[str, Callable[[Document], Counts]] = {
     # Answering an access request: a search records the records it newly matched; a match
     # decision and the search record change rows in place; each item answered is a row.
     "complaints_create": _rows(complaints=1, data_subjects=1),
+    # Retention: a change to a rule is a new version kept in its history; a hold opens the
+    # legal claim the restriction rules read; the run example is a dry run, which keeps its
+    # run record and destroys nothing.
+    "retention_policies_update": _rows(retention_policy_versions=1),
+    "legal_holds_create": _rows(legal_holds=1, subject_legal_claims=1),
+    "retention_runs_create": _rows(retention_runs=1),
     "complaints_update": _rows(),
     "complaints_acknowledge": _rows(complaint_updates=1, outbound_messages=1),
     "complaints_progress": _rows(complaint_updates=1, outbound_messages=1),
@@ -384,6 +395,15 @@ EXPECTED_CHANGES: dict[str, Callable[[Document], Counts]] = {
     "subject_requests_search": lambda body: {"subject_request_matches": body["added"]},
     "subject_requests_matches_decide": _rows(),
     "subject_requests_items_decide": lambda body: {"subject_request_items": len(body["items"])},
+    # The breach register. The example names two people affected (the demo's Isla Tillbrook
+    # and her mother); telling the people affected queues one message for each of them the
+    # council can reach, once.
+    "breaches_create": _rows(breaches=1, breach_subjects=2),
+    "breaches_update": _rows(),
+    "breaches_containment_create": _rows(breach_containment_actions=1),
+    "breaches_ico_notification": _rows(),
+    "breaches_individual_notifications": lambda body: {"outbound_messages": len(body["messages"])},
+    "breaches_close": _rows(),
 }
 
 
@@ -629,6 +649,8 @@ async def test_path_examples_name_records_the_demo_holds(
             EXAMPLE_RECIPIENT_ID,
             EXAMPLE_SURVIVOR_ID,
             EXAMPLE_DUPLICATE_ID,
+            EXAMPLE_BREACH_ID,
+            EXAMPLE_CONTAINED_BREACH_ID,
             *CASEWORK_EXAMPLES.values(),
         )
     }
@@ -663,6 +685,7 @@ def test_example_ids_are_the_demo_ids() -> None:
     assert agreements["kent-police-kmisa"] == EXAMPLE_AGREEMENT_ID
     assert any(school.urn == EXAMPLE_URN for school in demo_schools())
     assert EXAMPLE_CLIENT_ID == DEMO_MIS_CLIENT_ID
+    assert (EXAMPLE_BREACH_ID, EXAMPLE_CONTAINED_BREACH_ID) == (SPREADSHEET_BREACH, LETTER_BREACH)
     for name, example in CASEWORK_EXAMPLES.items():
         seeded = "DEMO_REFERRAL_ID" if name == "REFERRAL_ID" else f"DEMO_{name}"
         assert getattr(app.demo, seeded) == example, name

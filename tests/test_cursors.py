@@ -473,11 +473,23 @@ async def callers(
         headers=auth("information_governance", subject="cursor-caller"),
     )
     assert request.status_code == 201, request.text
+    breach = await client.post(
+        "/v1/breaches",
+        json={
+            "aware_at": datetime.now(UTC).isoformat(),
+            "description": "A spreadsheet of absentees was emailed to the wrong school.",
+            "data_categories": ["attendance"],
+            "subjects": [{"record_type": "pupil", "record_id": str(pupil.id)}],
+        },
+        headers=auth("information_governance", subject="cursor-caller"),
+    )
+    assert breach.status_code == 201, breach.text
     samples = {
         "pupil_id": str(pupil.id),
         "case_id": str(enforcement.case.id),
         "licence_id": str(licence.id),
         "request_id": request.json()["id"],
+        "breach_id": breach.json()["id"],
     }
     found: list[tuple[str, dict[str, str]]] = []
     missing: list[str] = []

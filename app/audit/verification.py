@@ -11,22 +11,26 @@ constant memory. Each event must
 and the chain head must name the last event (otherwise the tail was deleted, an event was
 appended outside the chain, or the head was edited). The subject index must agree with the
 chain: each event's ``audit_event_subjects`` rows name exactly the subjects its chained content
-names, and no row names an event that is not there. A forger who rewrites every later event
-and the head as well is caught only by comparing with an exported head digest.
+names (less destroyed subjects, whose rows go with them; for events up to the last one the
+retention sweep removed index rows of, past the audit trail's period, rows may be missing but
+none may be added), and no row names an event that is not there. A forger who rewrites every
+later event and the head as well is caught only by comparing with an exported head digest.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, cast
+from typing import Any, Final, cast
 
 from sqlalchemy import Table, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.trail import CANONICAL_FIELDS, event_hash, event_subjects
 from app.models.audit import GENESIS_HASH, AuditChainHead, AuditEvent, AuditEventSubject
+from app.models.retention import RetentionDestruction
 
 BATCH_SIZE: Final = 1000
 
@@ -76,6 +80,9 @@ async def verify_chain(session: AsyncSession, *, batch_size: int = BATCH_SIZE) -
     def broken(checked: int, seq: int, problem: str) -> ChainVerification:
         return ChainVerification(False, checked, seq, problem, head_seq, head_hash)
 
+    # The retention sweep removes the index rows of events older than the audit trail's
+    # period; up to the last event it did so for, rows may be missing (never added).
+    pruned_through = await _pruned_through(session)
     expected_seq = 1
     prev_hash = GENESIS_HASH
     checked = 0
@@ -89,6 +96,7 @@ async def verify_chain(session: AsyncSession, *, batch_size: int = BATCH_SIZE) -
         )
         rows = (await session.execute(stmt)).mappings().all()
         indexed = await _indexed_subjects(session, after, rows[-1]["seq"]) if rows else {}
+        destroyed = await _destroyed_subjects(session, rows)
         for row in rows:
             seq = row["seq"]
             if seq != expected_seq:
@@ -97,9 +105,14 @@ async def verify_chain(session: AsyncSession, *, batch_size: int = BATCH_SIZE) -
                 return broken(checked, seq, UNLINKED)
             if event_hash(row) != row["hash"]:
                 return broken(checked, seq, EDITED)
-            if indexed.get(row["id"], frozenset()) != event_subjects(
-                row["subject_id"], row["details"]
-            ):
+            # A destroyed subject's index rows went with their records (retention); the
+            # event itself, which names them by id only, is unchanged.
+            named = event_subjects(row["subject_id"], row["details"])
+            found = indexed.get(row["id"], frozenset())
+            if seq <= pruned_through:
+                if not found <= named - destroyed:
+                    return broken(checked, seq, SUBJECTS_MISMATCH)
+            elif found != named - destroyed:
                 return broken(checked, seq, SUBJECTS_MISMATCH)
             prev_hash = row["hash"]
             expected_seq += 1
@@ -125,6 +138,40 @@ async def verify_chain(session: AsyncSession, *, batch_size: int = BATCH_SIZE) -
             False, checked, None, SUBJECTS_ORPHANED, head_seq=head_seq, head_hash=head_hash
         )
     return ChainVerification(True, checked, None, None, head_seq, head_hash)
+
+
+async def _pruned_through(session: AsyncSession) -> int:
+    """The last event whose subject index rows the retention sweep removed (0 if none)."""
+    found = await session.scalar(
+        select(func.max(RetentionDestruction.through_seq)).where(
+            RetentionDestruction.record_type == "audit_event"
+        )
+    )
+    return int(found or 0)
+
+
+async def _destroyed_subjects(session: AsyncSession, rows: Sequence[Any]) -> frozenset[uuid.UUID]:
+    """Of the subjects these events name, those destroyed by retention."""
+    named: set[uuid.UUID] = set()
+    for row in rows:
+        named.update(event_subjects(row["subject_id"], row["details"]))
+    if not named:
+        return frozenset()
+    ordered = sorted(named)
+    found: set[uuid.UUID] = set()
+    for start in range(0, len(ordered), 500):
+        found.update(
+            subject_id
+            for subject_id in (
+                await session.scalars(
+                    select(RetentionDestruction.subject_id).where(
+                        RetentionDestruction.subject_id.in_(ordered[start : start + 500])
+                    )
+                )
+            ).all()
+            if subject_id is not None
+        )
+    return frozenset(found)
 
 
 async def _indexed_subjects(

@@ -84,6 +84,25 @@ def _pounds(pounds: int) -> str:
     return f"£{pounds:,}.00"
 
 
+#: Telling someone of a breach of their personal data (UK GDPR Art 34(2)): in clear and plain
+#: language, what happened, its likely consequences, what the council has done and will do,
+#: and whom to contact (the Data Protection Officer), as Art 33(3)(b) to (d) require.
+BREACH_NOTIFICATION_BODY = "\n".join(
+    (
+        "We are writing to tell you about a data protection incident that affects your "
+        "personal information.",
+        "Our reference: ((breach_reference))",
+        "What happened: ((what_happened))",
+        "What this could mean for you: ((likely_consequences))",
+        "What we have done and will do: ((measures_taken))",
+        "If you have any questions, contact our Data Protection Officer through the "
+        "Information Resilience and Transparency Team at data.protection@kent.gov.uk, quoting "
+        "our reference. You also have the right to complain to the Information Commissioner's "
+        "Office (ico.org.uk, 0303 123 1113).",
+    )
+)
+
+
 #: The penalty notice letter (Education (Penalty Notices) (England) Regulations 2007,
 #: SI 2007/1867, as amended by SI 2024/210). One template serves a first notice and a second
 #: within 3 years of a first: Notify's conditional content shows the reduced rate only on a
@@ -251,6 +270,19 @@ MESSAGE_TYPES: dict[str, MessageType] = {
             {Channel.EMAIL, Channel.LETTER},
             {"complaint_reference": R, "outcome": T},
             "subject_rights",
+        ),
+        MessageType(
+            "breach_notification",
+            "A data protection incident affecting your personal information",
+            frozenset({Channel.EMAIL, Channel.LETTER}),
+            {
+                "breach_reference": R,
+                "what_happened": T,
+                "likely_consequences": T,
+                "measures_taken": T,
+            },
+            frozenset({"breach_management"}),
+            body=BREACH_NOTIFICATION_BODY,
         ),
         _type(
             "licence_decision",

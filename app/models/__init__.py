@@ -15,6 +15,7 @@ from app.models.attendance import (
 )
 from app.models.audit import AuditChainHead, AuditEvent, AuditEventSubject
 from app.models.base import Base
+from app.models.breaches import Breach, BreachContainmentAction, BreachSubject
 from app.models.cases import (
     AttendanceContract,
     Case,
@@ -61,6 +62,14 @@ from app.models.people import (
     SensitiveEntry,
     SubjectKey,
 )
+from app.models.retention import (
+    LegalHold,
+    LegalHoldKind,
+    RetentionDestruction,
+    RetentionPolicy,
+    RetentionPolicyVersion,
+    RetentionRun,
+)
 from app.models.roll_reviews import RollReview, RollReviewReason, RollReviewStatus
 from app.models.schools import School, SchoolPhase, SchoolStatus
 from app.models.sharing import DataCategory, Recipient, RecipientKind, SharingAgreement
@@ -92,6 +101,9 @@ __all__ = [
     "AuditEvent",
     "AuditEventSubject",
     "Base",
+    "Breach",
+    "BreachContainmentAction",
+    "BreachSubject",
     "Carer",
     "CarerRelationship",
     "Case",
@@ -118,6 +130,8 @@ __all__ = [
     "ImportMode",
     "ImportStatus",
     "InspectionGrant",
+    "LegalHold",
+    "LegalHoldKind",
     "Licence",
     "LicenceDay",
     "LicenceDocument",
@@ -140,6 +154,10 @@ __all__ = [
     "Recipient",
     "RecipientKind",
     "RelationshipType",
+    "RetentionDestruction",
+    "RetentionPolicy",
+    "RetentionPolicyVersion",
+    "RetentionRun",
     "RollReview",
     "RollReviewReason",
     "RollReviewStatus",

@@ -100,7 +100,7 @@ class Disclosure(Base):
     automatic: Mapped[bool] = mapped_column(Boolean)
     approved_by: Mapped[str | None] = mapped_column(String(255))
     recorded_by: Mapped[str] = mapped_column(String(255))
-    disclosed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disclosed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: SHA-256 (hex) of exactly what was released.
     content_sha256: Mapped[str] = mapped_column(String(64))

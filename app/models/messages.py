@@ -71,6 +71,8 @@ class OutboundMessage(PersonalRecord, Timestamped, Base):
         # The worker's claim query: due queued messages, oldest first.
         Index("ix_outbound_messages_due", "status", "next_attempt_at"),
         Index("ix_outbound_messages_pupil_created", "pupil_id", "created_at"),
+        # The retention sweep: messages made before its cut-off.
+        Index("ix_outbound_messages_created_at", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)

@@ -233,7 +233,8 @@ class SubjectRequest(PersonalRecord, Timestamped, Versioned, Base):
         text_enum(RequestOutcome, "request_outcome")
     )
     outcome_reasons: Mapped[str | None] = mapped_column(String(4000))
-    closed_at: Mapped[datetime | None]
+    #: Indexed: the retention sweep finds requests closed before its cut-off.
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
     #: The London date of closure; on time when it is on or before ``due_on``.
     closed_on: Mapped[date | None]
     closed_by: Mapped[str | None] = mapped_column(String(255))
@@ -407,6 +408,8 @@ class Complaint(PersonalRecord, Timestamped, Versioned, Base):
         ForeignKey("subject_requests.id"), index=True
     )
     breach_reference: Mapped[str | None] = mapped_column(String(40))
+    #: The register's entry for ``breach_reference`` (set and checked together).
+    breach_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("breaches.id"), index=True)
     #: The request reference the complainant quoted, as they gave it, whether or not a request
     #: has it (the public is never told which): staff read it beside ``request_id``.
     request_reference_given: Mapped[str | None] = mapped_column(String(40))
@@ -418,7 +421,8 @@ class Complaint(PersonalRecord, Timestamped, Versioned, Base):
         text_enum(ComplaintOutcome, "complaint_outcome")
     )
     outcome_reasons: Mapped[str | None] = mapped_column(String(4000))
-    closed_at: Mapped[datetime | None]
+    #: Indexed: the retention sweep finds requests closed before its cut-off.
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
     closed_by: Mapped[str | None] = mapped_column(String(255))
     created_by: Mapped[str] = mapped_column(String(255))
 

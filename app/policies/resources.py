@@ -372,6 +372,7 @@ RESOURCES: dict[str, ResourceBinding] = {
         ResourceBinding("api_client", personal_data=False),
         ResourceBinding("audit_event", personal_data=False),
         ResourceBinding("purpose_registry", personal_data=False),
+        ResourceBinding("processing_record", personal_data=False),
         ResourceBinding("recipient", personal_data=False),
         ResourceBinding("sharing_agreement", personal_data=False),
         ResourceBinding(
@@ -428,6 +429,10 @@ RESOURCES: dict[str, ResourceBinding] = {
             attributes={"recorded_by": column_attribute(Disclosure.recorded_by)},
         ),
         ResourceBinding("inspection_grant", personal_data=False),
+        # Retention: the registry, legal holds and runs name people by id only.
+        ResourceBinding("retention_policy", personal_data=False),
+        ResourceBinding("legal_hold", personal_data=False),
+        ResourceBinding("retention_run", personal_data=False),
         # Attendance marks sent by a school's information system: decided per school.
         ResourceBinding(
             "attendance_marks",
@@ -530,6 +535,14 @@ RESOURCES: dict[str, ResourceBinding] = {
             subject_column=Complaint.subject_id,
             purposes_column=Complaint.purposes_mask,
             default_purpose=Purpose.SUBJECT_RIGHTS,
+            data_categories=IDENTITY,
+        ),
+        # The breach register: the row names no one; the people affected are its
+        # ``BreachSubject`` rows, named in the audit event of every read.
+        ResourceBinding(
+            "breach",
+            personal_data=True,
+            default_purpose=Purpose.BREACH_MANAGEMENT,
             data_categories=IDENTITY,
         ),
         # Letters, texts and emails to a pupil's carers, through the Notify outbox.

@@ -126,6 +126,14 @@ RULES: tuple[Rule, ...] = (
         "purpose_registry",
         frozenset({"findings"}),
     ),
+    # The record of processing, the notice's lists and their drift hold no personal data, but
+    # they are governance documents, not public ones.
+    Rule(
+        "processing_record.read",
+        frozenset({Role.INFORMATION_GOVERNANCE, Role.ADMIN}),
+        "processing_record",
+        frozenset({"read"}),
+    ),
     # Recipients and sharing agreements hold no personal data: administrators maintain them;
     # those who decide on disclosures read them.
     Rule("recipients.read", SHARING_READERS, "recipient", READ),
@@ -295,6 +303,27 @@ RULES: tuple[Rule, ...] = (
         READ | {"create", "update", "close"},
         frozenset({Purpose.SUBJECT_RIGHTS}),
     ),
+    # The breach register (UK GDPR Arts 33 and 34): information governance alone keeps it,
+    # under `breach_management`; no other role sees it.
+    Rule(
+        "breaches.governance",
+        GOVERNANCE,
+        "breach",
+        READ | {"create", "update", "notify", "close"},
+        frozenset({Purpose.BREACH_MANAGEMENT}),
+    ),
+    # Retention: the registry of retention rules holds no personal data; governance and
+    # administrators read it, and only information governance changes it. Legal holds and
+    # retention runs (ids and counts only) are information governance's.
+    Rule(
+        "retention_policies.read",
+        frozenset({Role.INFORMATION_GOVERNANCE, Role.ADMIN}),
+        "retention_policy",
+        READ,
+    ),
+    Rule("retention_policies.change", GOVERNANCE, "retention_policy", frozenset({"update"})),
+    Rule("legal_holds.governance", GOVERNANCE, "legal_hold", READ | {"create", "lift"}),
+    Rule("retention_runs.governance", GOVERNANCE, "retention_run", READ | {"create"}),
     # Disclosures: governance sees and records all; managers record releases they approve and
     # see the ones they recorded.
     Rule(

@@ -216,3 +216,13 @@ EXAMPLE_SUBJECT_REQUEST_MATCH_ID = uuid.UUID("c14a4f6a-d63c-5d06-8d82-c4afed349b
 SubjectRequestMatchIdPath = Annotated[
     uuid.UUID, _id_path("The match's id.", EXAMPLE_SUBJECT_REQUEST_MATCH_ID)
 ]
+
+#: The breach register (``app.demo_breaches``): an open breach assessed as a high risk, with
+#: the Commissioner and the people affected still to be told; and a contained one, everyone
+#: told, ready to close.
+EXAMPLE_BREACH_ID = uuid.UUID("aac7d2fa-872f-581b-b00a-26cb36dc7928")
+EXAMPLE_CONTAINED_BREACH_ID = uuid.UUID("48d43f81-54e7-5081-804d-3fc081a663cd")
+BreachIdPath = Annotated[uuid.UUID, _id_path("The breach's id.", EXAMPLE_BREACH_ID)]
+ContainedBreachIdPath = Annotated[
+    uuid.UUID, _id_path("The breach's id.", EXAMPLE_CONTAINED_BREACH_ID)
+]

@@ -75,7 +75,9 @@ _CREATE: JsonDict = {
     "request_id": _REQUEST_ID,
     "breach_reference": None,
 }
-_PATCH: JsonDict = {"breach_reference": "BR-2026-014"}
+#: The demo's open breach (``app.demo_breaches``).
+_BREACH_ID = "aac7d2fa-872f-581b-b00a-26cb36dc7928"
+_PATCH: JsonDict = {"breach_id": _BREACH_ID}
 _ACKNOWLEDGEMENT: JsonDict = {"channel": None}
 _PROGRESS: JsonDict = {
     "update": "We have asked the attendance team for the letters sent to the old address and "
@@ -160,27 +162,34 @@ class ComplaintCreate(Input):
         description="The subject request the complaint is about, if any.",
         examples=[_REQUEST_ID],
     )
+    breach_id: uuid.UUID | None = Field(
+        default=None,
+        description="The breach the complaint is about, by its id in the breach register.",
+        examples=[None],
+    )
     breach_reference: BreachReference | None = Field(
         default=None,
-        description="The breach the complaint is about, by the breach register's reference.",
+        description="The breach the complaint is about, by the breach register's reference "
+        "(`BR-2026-0014`); with `breach_id`, both must name the same breach.",
         examples=[None],
     )
 
 
 #: Fields of an amendment that may be set to null (to unlink).
-_NULLABLE_PATCH = frozenset({"request_id", "breach_reference"})
+_NULLABLE_PATCH = frozenset({"request_id", "breach_id", "breach_reference"})
 
 
 class ComplaintPatch(Input):
     """An amendment to an open complaint (JSON merge patch): the complainant's details (a
-    block whole), and what it is about: `request_id` and `breach_reference` link it, `null`
-    unlinks."""
+    block whole), and what it is about: `request_id`, and `breach_id` or `breach_reference`
+    (a breach in the register), link it; `null` unlinks."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [_PATCH]})
 
     complainant: ComplainantDetails | None = None
     request_id: uuid.UUID | None = Field(default=None, examples=[_REQUEST_ID])
-    breach_reference: BreachReference | None = Field(default=None, examples=["BR-2026-014"])
+    breach_id: uuid.UUID | None = Field(default=None, examples=[_BREACH_ID])
+    breach_reference: BreachReference | None = Field(default=None, examples=["BR-2026-0015"])
 
     @model_validator(mode="before")
     @classmethod
@@ -354,6 +363,7 @@ _READ: JsonDict = {
     "description": _CREATE["description"],
     "request_id": _REQUEST_ID,
     "request_reference_given": None,
+    "breach_id": None,
     "breach_reference": None,
     "acknowledged_at": "2026-11-30T09:40:00Z",
     "acknowledgement_message_id": _MESSAGE_ID,
@@ -398,6 +408,7 @@ class ComplaintRead(Output):
         description="The request reference the complainant quoted, as given (it may name no "
         "request: check `request_id`)."
     )
+    breach_id: uuid.UUID | None = Field(description="The breach in the register it is about.")
     breach_reference: str | None
     acknowledged_at: datetime | None
     acknowledgement_message_id: uuid.UUID | None
@@ -424,6 +435,7 @@ _SUMMARY: JsonDict = {
     "complainant_name": "Jordan Reeve",
     "complainant_subject_id": _COMPLAINANT_SUBJECT_ID,
     "request_id": _REQUEST_ID,
+    "breach_id": None,
     "breach_reference": None,
     "outcome": None,
 }
@@ -442,6 +454,7 @@ class ComplaintSummary(Output):
     complainant_name: str
     complainant_subject_id: uuid.UUID
     request_id: uuid.UUID | None
+    breach_id: uuid.UUID | None
     breach_reference: str | None
     outcome: ComplaintOutcome | None
 

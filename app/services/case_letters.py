@@ -20,7 +20,8 @@ from app.policies import Access
 from app.policies.registry import Purpose
 from app.services.cases import add_event
 from app.services.messages import addressee_of
-from app.services.outbox import OutboxRefusal, enqueue
+from app.services.outbox import OutboxRefusal
+from app.services.queued_messages import queue_about
 
 
 async def queue_case_message(
@@ -52,21 +53,19 @@ async def queue_case_message(
     if used is None:
         raise ValueError("a case message needs a purpose")
     try:
-        message = enqueue(
+        message = queue_about(
             session,
-            message_type_code=message_type,
-            channel=channel,
+            access,
+            carer,
             to=addressee_of(carer, channel),
+            message_type=message_type,
+            channel=channel,
             personalisation=personalisation,
             purpose=used,
-            subject_id=carer.subject_id,
-            purposes_mask=carer.purposes_mask,
-            lawful_basis=carer.lawful_basis,
-            created_by=access.principal.subject,
-            now=access.now,
+            template_ids=template_ids,
+            details={"case_id": str(case.id)},
             pupil_id=case.pupil_id,
             carer_id=carer.id,
-            template_ids=template_ids,
             case_id=case.id,
         )
     except OutboxRefusal as exc:
@@ -90,11 +89,5 @@ async def queue_case_message(
             "channel": channel.value,
             "carer_id": str(carer.id),
         },
-    )
-    access.record_change(
-        "message.queued",
-        resource_id=message.id,
-        subject_id=carer.subject_id,
-        details={"message_type": message_type, "channel": channel.value, "case_id": str(case.id)},
     )
     return message

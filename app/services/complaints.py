@@ -46,9 +46,11 @@ from app.schemas.complaints import (
     ComplaintProgressCreate,
 )
 from app.schemas.subject_requests import ResponseChannel
+from app.services.breaches import resolve_link
 from app.services.concurrency import IfMatch, etag_for
-from app.services.outbox import Addressee, OutboxRefusal, enqueue
+from app.services.outbox import Addressee, OutboxRefusal
 from app.services.people import new_subject
+from app.services.queued_messages import queue_about
 from app.services.subject_requests import REQUESTER_BASIS, REQUESTER_MASK, QueuedMessage
 
 NOT_FOUND = "No complaint with that id that you may see."
@@ -202,33 +204,21 @@ def _tell(
     """Queue a letter or email to the complainant in this transaction (422 when Notify would
     refuse the address: the change is refused with it, so nothing is half done)."""
     try:
-        message = enqueue(
+        message = queue_about(
             session,
-            message_type_code=message_type,
-            channel=channel,
+            access,
+            complaint,
             to=_addressee(complaint, channel),
+            message_type=message_type,
+            channel=channel,
             personalisation=personalisation,
             purpose=SUBJECT_RIGHTS,
-            subject_id=complaint.subject_id,
-            purposes_mask=complaint.purposes_mask,
-            lawful_basis=complaint.lawful_basis,
-            created_by=access.principal.subject,
-            now=access.now,
             template_ids=template_ids,
+            details={"complaint_id": str(complaint.id)},
         )
     except OutboxRefusal as exc:
         detail = f"The {channel.value} to the complainant cannot be sent: {exc}."
         raise _refuse(pointer, detail, "complainant_message_refused") from None
-    access.record_change(
-        "message.queued",
-        resource_id=message.id,
-        subject_id=complaint.subject_id,
-        details={
-            "message_type": message_type,
-            "channel": channel.value,
-            "complaint_id": str(complaint.id),
-        },
-    )
     return QueuedMessage(message_type, channel, message.id)
 
 
@@ -266,6 +256,7 @@ async def record_complaint(
     description: str,
     request_id: uuid.UUID | None = None,
     request_reference_given: str | None = None,
+    breach_id: uuid.UUID | None = None,
     breach_reference: str | None = None,
 ) -> Complaint:
     """Record a complaint its channel has already checked, due to be acknowledged within 30
@@ -286,6 +277,7 @@ async def record_complaint(
         description=description,
         request_id=request_id,
         request_reference_given=request_reference_given,
+        breach_id=breach_id,
         breach_reference=breach_reference,
         subject_id=subject.id,
         purposes_mask=COMPLAINANT_MASK,
@@ -325,6 +317,9 @@ async def create_complaint(
         raise _refuse("/received_on", "This date is in the future.", "in_future")
     if data.request_id is not None:
         await _check_request(access, ComplaintRepository(session), data.request_id)
+    breach_id, breach_reference = await resolve_link(
+        session, access, breach_id=data.breach_id, breach_reference=data.breach_reference
+    )
     complaint = await record_complaint(
         session,
         access,
@@ -333,7 +328,8 @@ async def create_complaint(
         complainant=data.complainant,
         description=data.description,
         request_id=data.request_id,
-        breach_reference=data.breach_reference,
+        breach_id=breach_id,
+        breach_reference=breach_reference,
     )
     return ComplaintView(complaint)
 
@@ -377,8 +373,10 @@ async def update_complaint(
         if data.request_id is not None and data.request_id != complaint.request_id:
             await _check_request(access, repository, data.request_id)
         complaint.request_id = data.request_id
-    if "breach_reference" in changes:
-        complaint.breach_reference = data.breach_reference
+    if {"breach_id", "breach_reference"} & changes.keys():
+        complaint.breach_id, complaint.breach_reference = await resolve_link(
+            session, access, breach_id=data.breach_id, breach_reference=data.breach_reference
+        )
     complaint.updated_at = access.now
     await session.flush()
     access.record_change(
@@ -388,6 +386,7 @@ async def update_complaint(
         details={
             "fields": ",".join(sorted(changes)),
             "request_id": str(complaint.request_id) if complaint.request_id else None,
+            "breach_id": str(complaint.breach_id) if complaint.breach_id else None,
         },
     )
     return await _view(session, complaint)

@@ -66,6 +66,11 @@ from app.schemas.licences import (
 from app.services.concurrency import IfMatch, etag_for
 from app.services.licensing_people import LICENSING_BASIS, LICENSING_MASK
 from app.services.outbox import Addressee, OutboxRefusal, enqueue
+from app.services.retention_periods import (
+    LICENSING_ADULT,
+    set_retention_dates,
+    years_in_force,
+)
 
 LICENSING = Purpose.CHILD_EMPLOYMENT_LICENSING
 #: The absence notice is the school register's authority too (SI 2024/208 reg 10).
@@ -482,7 +487,9 @@ async def _keep_adults_records(session: AsyncSession, licence: Licence) -> None:
     wanted = await _adults_named(session, licence)
     if not wanted:
         return
-    keep_until = licensing_adult_retain_until(_last_day(licence))
+    keep_until = licensing_adult_retain_until(
+        _last_day(licence), await years_in_force(session, LICENSING_ADULT)
+    )
     rows = await session.execute(
         select(DataSubject)
         .join(Person, Person.subject_id == DataSubject.id)
@@ -491,6 +498,45 @@ async def _keep_adults_records(session: AsyncSession, licence: Licence) -> None:
     for (subject,) in rows:
         if subject.retain_until is None or subject.retain_until < keep_until:
             subject.retain_until = keep_until
+
+
+async def recompute_adult_retention(session: AsyncSession, years: int) -> int:
+    """Every adult on a licence's retention date under a new ``licensing_adult`` period:
+    ``years`` after the last day of the last licence they are on (an adult on none keeps
+    the date they had); how many moved. Licences a batch at a time, in the caller's
+    transaction."""
+    last: dict[uuid.UUID, date] = {}
+    after: uuid.UUID | None = None
+    while True:
+        stmt = select(Licence).order_by(Licence.id).limit(500)
+        if after is not None:
+            stmt = stmt.where(Licence.id > after)
+        licences = list((await session.scalars(stmt)).all())
+        if not licences:
+            break
+        after = licences[-1].id
+        for licence in licences:
+            day = _last_day(licence)
+            for person_id in await _adults_named(session, licence):
+                if person_id not in last or last[person_id] < day:
+                    last[person_id] = day
+    moved = 0
+    ordered = sorted(last)
+    for start in range(0, len(ordered), 500):
+        rows = await session.execute(
+            select(Person.id, Person.subject_id, DataSubject.retain_until)
+            .join(DataSubject, DataSubject.id == Person.subject_id)
+            .where(
+                Person.id.in_(ordered[start : start + 500]), Person.person_type == PersonType.ADULT
+            )
+        )
+        changes = [
+            {"id": subject_id, "retain_until": until}
+            for person_id, subject_id, kept in rows.all()
+            if (until := licensing_adult_retain_until(last[person_id], years)) != kept
+        ]
+        moved += await set_retention_dates(session, changes)
+    return moved
 
 
 # --- use cases -----------------------------------------------------------------------------

@@ -21,21 +21,27 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ValidationFailed, body_problem
 from app.models.licences import Person, PersonType
-from app.models.subjects import SubjectKind
+from app.models.subjects import DataSubject, SubjectKind
 from app.policies import Access
 from app.policies.registry import LawfulBasis, Purpose, purposes_mask
 from app.repositories.licensing_people import PersonQuery, PersonRepository
 from app.repositories.pagination import PageRequest
 from app.rules.names import name_key
-from app.rules.retention import pupil_retain_until
+from app.rules.retention import PUPIL_RECORD_YEARS, pupil_retain_until
 from app.schemas.licensing_people import PersonCreate, PersonUpdate, person_shape_problems
 from app.services import duplicates
 from app.services.concurrency import IfMatch, etag_for
 from app.services.people import new_subject
+from app.services.retention_periods import (
+    LICENSED_CHILD,
+    set_retention_dates,
+    years_in_force,
+)
 
 #: What a person on a licence is collected for (UK GDPR Art 5(1)(b), purpose limitation).
 LICENSING_MASK = purposes_mask((Purpose.CHILD_EMPLOYMENT_LICENSING,))
@@ -68,12 +74,44 @@ def person_etag(person: Person) -> str:
     return etag_for(person.id, person.version, person.created_at)
 
 
-def child_retain_until(person_type: PersonType, date_of_birth: date | None) -> date | None:
-    """A child's records are kept until the day before their 25th birthday; an adult's date
-    comes from their licences (none yet)."""
+def child_retain_until(
+    person_type: PersonType, date_of_birth: date | None, years: int = PUPIL_RECORD_YEARS
+) -> date | None:
+    """A child's records are kept until the day before their 25th birthday (or the birthday
+    the registry's ``licensed_child`` period in force names); an adult's date comes from
+    their licences (none yet)."""
     if person_type is PersonType.CHILD and date_of_birth is not None:
-        return pupil_retain_until(date_of_birth)
+        return pupil_retain_until(date_of_birth, years)
     return None
+
+
+async def recompute_child_retention(session: AsyncSession, years: int) -> int:
+    """Every child on a licence's retention date from their date of birth under a new
+    ``licensed_child`` period; how many moved. A batch at a time, in the caller's
+    transaction."""
+    moved = 0
+    after: uuid.UUID | None = None
+    while True:
+        stmt = (
+            select(Person.id, Person.subject_id, Person.date_of_birth, DataSubject.retain_until)
+            .join(DataSubject, DataSubject.id == Person.subject_id)
+            .where(Person.person_type == PersonType.CHILD, Person.date_of_birth.is_not(None))
+            .order_by(Person.id)
+            .limit(1000)
+        )
+        if after is not None:
+            stmt = stmt.where(Person.id > after)
+        rows = (await session.execute(stmt)).all()
+        if not rows:
+            break
+        after = rows[-1][0]
+        changes = [
+            {"id": subject_id, "retain_until": until}
+            for _, subject_id, born, kept in rows
+            if (until := child_retain_until(PersonType.CHILD, born, years)) != kept
+        ]
+        moved += await set_retention_dates(session, changes)
+    return moved
 
 
 def _check_shape(
@@ -140,6 +178,7 @@ def new_person(
     date_of_birth: date | None,
     created_by: str,
     retain_until: date | None = None,
+    child_years: int = PUPIL_RECORD_YEARS,
     **fields: Any,
 ) -> Person:
     """A person on a licence and their data subject (not yet flushed): made one way by the
@@ -148,7 +187,7 @@ def new_person(
     subject = new_subject(
         session,
         SubjectKind.OTHER,
-        child_retain_until(person_type, date_of_birth) or retain_until,
+        child_retain_until(person_type, date_of_birth, child_years) or retain_until,
     )
     person = Person(
         id=fields.pop("id", None) or uuid.uuid4(),
@@ -182,7 +221,12 @@ async def create_person(
         education=data.education,
         school_name=data.school_name,
     )
-    person = new_person(session, created_by=access.principal.subject, **data.model_dump())
+    person = new_person(
+        session,
+        created_by=access.principal.subject,
+        child_years=await years_in_force(session, LICENSED_CHILD),
+        **data.model_dump(),
+    )
     if not access.permits(person):
         raise access.refuse(
             "the new person would be outside the caller's reach", code="condition_not_met"
@@ -232,7 +276,9 @@ async def update_person(
     if "date_of_birth" in fields and person.person_type is PersonType.CHILD:
         subject = await PersonRepository(session).subject(person.subject_id)
         subject.retain_until = retain_until = child_retain_until(
-            person.person_type, person.date_of_birth
+            person.person_type,
+            person.date_of_birth,
+            await years_in_force(session, LICENSED_CHILD),
         )
     await session.flush()
     if frozenset(fields) & DUPLICATE_FIELDS:

@@ -32,8 +32,9 @@ from app.repositories.pagination import PageRequest
 from app.repositories.people import CarerRepository, PupilRepository
 from app.schemas.messages import MessageCreate
 from app.services.concurrency import IfMatch, etag_for
-from app.services.outbox import Addressee, OutboxRefusal, enqueue, message_type
+from app.services.outbox import Addressee, OutboxRefusal, message_type
 from app.services.outbox import new_reference as new_message_reference
+from app.services.queued_messages import queue_about
 
 _log = get_logger("app.services.messages")
 
@@ -128,35 +129,23 @@ async def send_message(
         raise access.not_found(data.carer_id, "No carer of that pupil that you may contact.")
     carer = relationship.carer
     try:
-        message = enqueue(
+        message = queue_about(
             session,
-            message_type_code=data.message_type,
-            channel=data.channel,
+            access,
+            carer,
             to=addressee_of(carer, data.channel),
+            message_type=data.message_type,
+            channel=data.channel,
             personalisation=data.personalisation,
             purpose=purpose,
-            subject_id=carer.subject_id,
-            purposes_mask=carer.purposes_mask,
-            lawful_basis=carer.lawful_basis,
-            created_by=access.principal.subject,
-            now=access.now,
+            template_ids=template_ids,
+            details={"pupil_id": str(pupil.id)},
             pupil_id=pupil.id,
             carer_id=carer.id,
-            template_ids=template_ids,
         )
     except OutboxRefusal as exc:
         raise _refused(exc) from None
     await session.flush()
-    access.record_change(
-        "message.queued",
-        resource_id=message.id,
-        subject_id=carer.subject_id,
-        details={
-            "message_type": message.message_type,
-            "channel": message.channel.value,
-            "pupil_id": str(pupil.id),
-        },
-    )
     return message
 
 

@@ -16,7 +16,7 @@ from app.models.people import Carer, Gender, Pupil
 from app.models.subjects import DataSubject, SubjectKind
 from app.policies.registry import LawfulBasis, Purpose, purposes_mask
 from app.rules.names import name_key
-from app.rules.retention import pupil_retain_until
+from app.rules.retention import PUPIL_RECORD_YEARS, pupil_retain_until
 
 #: What roll, pupil and carer records are collected for: the work that creates them, the
 #: attendance duty and the interventions around it (UK GDPR Art 5(1)(b), purpose limitation).
@@ -44,10 +44,15 @@ def new_pupil(
     upn: str | None = None,
     purposes_mask: int = PEOPLE_PURPOSES_MASK,
     lawful_basis: str = PEOPLE_BASIS,
+    retain_years: int = PUPIL_RECORD_YEARS,
     **fields: object,
 ) -> Pupil:
-    """A pupil and their data subject, retained until the 25th birthday (not yet flushed)."""
-    subject = new_subject(session, SubjectKind.PUPIL, pupil_retain_until(date_of_birth))
+    """A pupil and their data subject, retained until the 25th birthday, or the birthday
+    ``retain_years`` (the registry's ``pupil_linked`` period in force) names (not yet
+    flushed)."""
+    subject = new_subject(
+        session, SubjectKind.PUPIL, pupil_retain_until(date_of_birth, retain_years)
+    )
     pupil = Pupil(
         id=uuid.uuid4(),
         subject=subject,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, ValidationFailed, body_problem
@@ -24,6 +25,7 @@ from app.models.people import (
     Pupil,
 )
 from app.models.sharing import DataCategory
+from app.models.subjects import DataSubject
 from app.policies import Access
 from app.repositories.pagination import PageRequest
 from app.repositories.people import (
@@ -45,6 +47,11 @@ from app.schemas.people import (
 from app.services import duplicates, pupil_merge
 from app.services.concurrency import IfMatch, etag_for
 from app.services.people import new_carer, new_pupil, rename_pupil
+from app.services.retention_periods import (
+    PUPIL_LINKED,
+    set_retention_dates,
+    years_in_force,
+)
 
 #: What a pupil or carer record is, as sharing agreements and inspection grants name it.
 IDENTITY_CONTACT = frozenset({DataCategory.IDENTITY_CONTACT.value})
@@ -169,6 +176,7 @@ async def create_pupil(session: AsyncSession, access: Access, *, data: PupilCrea
     )
     pupil = new_pupil(
         session,
+        retain_years=await years_in_force(session, PUPIL_LINKED),
         upn=data.upn,
         legal_forename=data.legal_forename,
         legal_surname=data.legal_surname,
@@ -236,7 +244,9 @@ async def update_pupil(
         setattr(pupil, field, value)
     if "date_of_birth" in changed:
         subject = await PupilRepository(session).subject(pupil.subject_id)
-        subject.retain_until = pupil_retain_until(pupil.date_of_birth)
+        subject.retain_until = pupil_retain_until(
+            pupil.date_of_birth, await years_in_force(session, PUPIL_LINKED)
+        )
         await session.flush()
         carers = await CarerRepository(session).relationships_of_pupil_unfiltered(pupil.id)
         await refresh_carer_retention(session, [r.carer_id for r in carers])
@@ -252,14 +262,58 @@ async def update_pupil(
     return await _record(session, pupil)
 
 
-async def refresh_carer_retention(session: AsyncSession, carer_ids: Iterable[uuid.UUID]) -> None:
+async def refresh_carer_retention(session: AsyncSession, carer_ids: Iterable[uuid.UUID]) -> int:
     """Carer records are pupil-linked: each is kept as long as the longest-kept of their
-    pupils. A carer left with no pupils keeps the date they had."""
+    pupils. A carer left with no pupils keeps the date they had. How many dates moved."""
     latest = await CarerRepository(session).latest_pupil_retention(set(carer_ids))
+    moved = 0
     for subject, retain_until in latest.values():
         if subject.retain_until != retain_until:
             subject.retain_until = retain_until
+            moved += 1
     await session.flush()
+    return moved
+
+
+_RECOMPUTE_BATCH = 1000
+
+
+async def recompute_pupil_retention(session: AsyncSession, years: int) -> int:
+    """Every pupil's retention date from their date of birth under a new ``pupil_linked``
+    period, then every carer's from their pupils (``refresh_carer_retention``); how many
+    dates moved. A batch at a time, in the caller's transaction."""
+    moved = 0
+    after: uuid.UUID | None = None
+    while True:
+        stmt = (
+            select(Pupil.id, Pupil.subject_id, Pupil.date_of_birth, DataSubject.retain_until)
+            .join(DataSubject, DataSubject.id == Pupil.subject_id)
+            .order_by(Pupil.id)
+            .limit(_RECOMPUTE_BATCH)
+        )
+        if after is not None:
+            stmt = stmt.where(Pupil.id > after)
+        rows = (await session.execute(stmt)).all()
+        if not rows:
+            break
+        after = rows[-1][0]
+        changes = [
+            {"id": subject_id, "retain_until": until}
+            for _, subject_id, born, kept in rows
+            if (until := pupil_retain_until(born, years)) != kept
+        ]
+        moved += await set_retention_dates(session, changes)
+    after = None
+    while True:
+        carers = select(Carer.id).order_by(Carer.id).limit(_RECOMPUTE_BATCH)
+        if after is not None:
+            carers = carers.where(Carer.id > after)
+        ids = list((await session.scalars(carers)).all())
+        if not ids:
+            break
+        after = ids[-1]
+        moved += await refresh_carer_retention(session, ids)
+    return moved
 
 
 # --- carers of a pupil ----------------------------------------------------------------------

@@ -64,11 +64,12 @@ from app.policies.registry import PURPOSE_BITS, REGISTRY
 from app.repositories.roll import CarerLink, KnownPupil, OpenEnrolment, RollRepository
 from app.repositories.roll_reviews import OpenReview, RollReviewRepository
 from app.rules.names import name_key
-from app.rules.retention import pupil_retain_until
+from app.rules.retention import PUPIL_RECORD_YEARS, pupil_retain_until
 from app.schemas.roll import RollCheck, RollPupil, RollPush, RollSummary
 from app.services.changes import set_changed
 from app.services.duplicates import flag_pupil_duplicates, flag_pupil_pairs
 from app.services.people import new_pupil
+from app.services.retention_periods import PUPIL_LINKED, years_in_force
 from app.services.roll_changes import (
     PUPIL_FIELDS,
     apply_carer_changes,
@@ -271,8 +272,11 @@ class _RollApplier:
         self.moved_retention: list[tuple[Pupil, date]] = []
         self.roll_pairs: list[tuple[uuid.UUID, uuid.UUID, DuplicateReason]] = []
         self.leavers: list[uuid.UUID] = []
+        #: The registry's ``pupil_linked`` period in force (loaded by ``apply``).
+        self.pupil_years = PUPIL_RECORD_YEARS
 
     async def apply(self, pupils: list[RollPupil]) -> _Counts:
+        self.pupil_years = await years_in_force(self.session, PUPIL_LINKED)
         pupil_ok = processable(self.access, Pupil.subject_id, Pupil.purposes_mask)
         carer_ok = processable(self.access, Carer.subject_id, Carer.purposes_mask)
         urn = self.school.urn
@@ -372,14 +376,16 @@ class _RollApplier:
         born = pupil.date_of_birth
         changed = apply_pupil_changes(pupil, pupil_changes(pupil, row))
         if pupil.date_of_birth != born:
-            self.moved_retention.append((pupil, pupil_retain_until(pupil.date_of_birth)))
+            self.moved_retention.append(
+                (pupil, pupil_retain_until(pupil.date_of_birth, self.pupil_years))
+            )
         if changed:
             self.changed_pupils.append(pupil.id)
         changed |= self._enrol(pupil, row, open_enrolment, closed_here)
         retain_until = (
             known.retain_until
             if pupil.date_of_birth == born
-            else pupil_retain_until(pupil.date_of_birth)
+            else pupil_retain_until(pupil.date_of_birth, self.pupil_years)
         )
         changed |= self._carers(pupil, row, links, retain_until)
         return changed
@@ -394,6 +400,7 @@ class _RollApplier:
         }
         pupil = new_pupil(
             self.session,
+            retain_years=self.pupil_years,
             legal_forename=row.legal_forename,
             legal_surname=row.legal_surname,
             date_of_birth=row.date_of_birth,
@@ -402,7 +409,7 @@ class _RollApplier:
             **contact,
         )
         self._new_enrolment(pupil, row)
-        retain_until = pupil_retain_until(row.date_of_birth)
+        retain_until = pupil_retain_until(row.date_of_birth, self.pupil_years)
         for carer in row.carers:
             link_new_carer(self.session, pupil, carer, retain_until)
             self.counts.carers_created += 1

@@ -35,6 +35,7 @@ from app.repositories.roll_reviews import RollReviewQuery, RollReviewRepository
 from app.rules.retention import pupil_retain_until
 from app.schemas.roll import RollCarer
 from app.services.duplicates import flag_pupil_duplicates
+from app.services.retention_periods import PUPIL_LINKED, years_in_force
 from app.services.roll import processable
 from app.services.roll_changes import (
     apply_carer_changes,
@@ -285,7 +286,9 @@ async def accept_review(
         kept = await PupilRepository(session).retention_dates([pupil.subject_id])
         retain_until = kept.get(pupil.subject_id)
     else:
-        retain_until = pupil_retain_until(pupil.date_of_birth)
+        retain_until = pupil_retain_until(
+            pupil.date_of_birth, await years_in_force(session, PUPIL_LINKED)
+        )
         await move_retention(
             RollRepository(session), [(pupil, retain_until)], {pupil.id: list(links.values())}
         )

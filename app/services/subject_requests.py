@@ -69,8 +69,9 @@ from app.schemas.subject_requests import (
     SubjectRequestUpdate,
 )
 from app.services.concurrency import IfMatch, etag_for
-from app.services.outbox import Addressee, OutboxRefusal, enqueue
+from app.services.outbox import Addressee, OutboxRefusal
 from app.services.people import new_subject
+from app.services.queued_messages import queue_about
 
 NOT_FOUND = "No subject request with that id that you may see."
 REVIEW_NOT_FOUND = "No review with that id on this request."
@@ -461,33 +462,21 @@ def _tell(
     refuse the address: the change is refused with it, so nothing is half done)."""
     channel = channel or _default_channel(request)
     try:
-        message = enqueue(
+        message = queue_about(
             session,
-            message_type_code=message_type,
-            channel=channel,
+            access,
+            request,
             to=_addressee(request, channel),
+            message_type=message_type,
+            channel=channel,
             personalisation=personalisation,
             purpose=SUBJECT_RIGHTS,
-            subject_id=request.subject_id,
-            purposes_mask=request.purposes_mask,
-            lawful_basis=request.lawful_basis,
-            created_by=access.principal.subject,
-            now=access.now,
             template_ids=template_ids,
+            details={"subject_request_id": str(request.id)},
         )
     except OutboxRefusal as exc:
         detail = f"The {channel.value} to the requester cannot be sent: {exc}."
         raise _refuse(pointer, detail, "requester_message_refused") from None
-    access.record_change(
-        "message.queued",
-        resource_id=message.id,
-        subject_id=request.subject_id,
-        details={
-            "message_type": message_type,
-            "channel": channel.value,
-            "subject_request_id": str(request.id),
-        },
-    )
     return QueuedMessage(message_type, channel, message.id)
 
 

@@ -394,4 +394,41 @@ KPAS_TEMPLATES: tuple[FakeTemplate, ...] = (
         ),
         postage="second",
     ),
+    FakeTemplate(
+        id="f3f28ef0-8680-5e8b-91f3-62eee555a6c4",
+        name="breach_notification (email)",
+        type="email",
+        subject="A data protection incident affecting your personal information",
+        body=_lines(
+            "We are writing to tell you about a data protection incident that affects your "
+            "personal information.",
+            "Our reference: ((breach_reference))",
+            "What happened: ((what_happened))",
+            "What this could mean for you: ((likely_consequences))",
+            "What we have done and will do: ((measures_taken))",
+            "If you have any questions, contact our Data Protection Officer through the "
+            "Information Resilience and Transparency Team at data.protection@kent.gov.uk, "
+            "quoting our reference. You also have the right to complain to the Information "
+            "Commissioner's Office (ico.org.uk, 0303 123 1113).",
+        ),
+    ),
+    FakeTemplate(
+        id="473c724e-4e32-5de5-95e9-1c2b2c432087",
+        name="breach_notification (letter)",
+        type="letter",
+        subject="A data protection incident affecting your personal information",
+        body=_lines(
+            "We are writing to tell you about a data protection incident that affects your "
+            "personal information.",
+            "Our reference: ((breach_reference))",
+            "What happened: ((what_happened))",
+            "What this could mean for you: ((likely_consequences))",
+            "What we have done and will do: ((measures_taken))",
+            "If you have any questions, contact our Data Protection Officer through the "
+            "Information Resilience and Transparency Team at data.protection@kent.gov.uk, "
+            "quoting our reference. You also have the right to complain to the Information "
+            "Commissioner's Office (ico.org.uk, 0303 123 1113).",
+        ),
+        postage="first",
+    ),
 )

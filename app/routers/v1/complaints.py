@@ -94,6 +94,7 @@ def _read(access: Access, view: ComplaintView) -> ComplaintRead:
         description=complaint.description,
         request_id=complaint.request_id,
         request_reference_given=complaint.request_reference_given,
+        breach_id=complaint.breach_id,
         breach_reference=complaint.breach_reference,
         acknowledged_at=complaint.acknowledged_at,
         acknowledgement_message_id=complaint.acknowledgement_message_id,
@@ -128,6 +129,7 @@ def _summary(access: Access, complaint: Complaint) -> ComplaintSummary:
         complainant_name=complaint.complainant_name,
         complainant_subject_id=complaint.subject_id,
         request_id=complaint.request_id,
+        breach_id=complaint.breach_id,
         breach_reference=complaint.breach_reference,
         outcome=complaint.outcome,
     )
@@ -149,8 +151,9 @@ def _respond(access: Access, view: ComplaintView, response: Response) -> Complai
     response_model=ComplaintRead,
     responses={
         422: problem_response(
-            "Invalid fields, no way to answer the complainant, received in the future, or a "
-            "`request_id` naming no subject request you may see (`unknown_subject_request`)."
+            "Invalid fields, no way to answer the complainant, received in the future, a "
+            "`request_id` naming no subject request you may see (`unknown_subject_request`), "
+            "or a breach not in the register (`unknown_breach`, `breach_link_mismatch`)."
         )
     },
 )
@@ -164,7 +167,8 @@ async def create_complaint(
     email, telephone or in person. It must be acknowledged by `acknowledge_by`: 30 days
     beginning with `received_on` (the day of receipt is day 1; days, not working days).
     Acknowledge it with `POST /v1/complaints/{complaint_id}/acknowledgement`. Link it to the
-    subject request it concerns (`request_id`) or a breach (`breach_reference`). Information
+    subject request it concerns (`request_id`) or a breach in the register (`breach_id` or
+    `breach_reference`). Information
     governance, under `subject_rights`. Send an `Idempotency-Key` to retry safely."""
 
     async def create() -> Created:
@@ -237,8 +241,9 @@ async def get_complaint(
         **PRECONDITIONS,
         409: problem_response("The complaint is closed (`rule`: `complaint_open`)."),
         422: problem_response(
-            "Invalid fields, or a `request_id` naming no subject request you may see "
-            "(`unknown_subject_request`)."
+            "Invalid fields, a `request_id` naming no subject request you may see "
+            "(`unknown_subject_request`), or a breach not in the register (`unknown_breach`, "
+            "`breach_link_mismatch`)."
         ),
     },
 )
@@ -251,8 +256,8 @@ async def update_complaint(
     response: Response,
 ) -> ComplaintRead:
     """Amend an open complaint, with `If-Match`: the complainant's contact details (the block
-    whole), and what it concerns: a subject request (`request_id`) or a breach
-    (`breach_reference`); `null` unlinks either."""
+    whole), and what it concerns: a subject request (`request_id`) or a breach in the register
+    (`breach_id` or `breach_reference`); `null` unlinks either."""
     view = await complaints.update_complaint(
         session, access, complaint_id=complaint_id, data=body, if_match=if_match
     )
