@@ -5,8 +5,8 @@ the coverage phase on PostgreSQL only, where the service runs in production), as
 whose roles reach every route (who may do what is the authorisation matrix's job),
 stating a purpose those roles may use.
 The seed is fixed so a failure reproduces; set ``KPAS_CONTRACT_SEED`` to explore others and
-``KPAS_CONTRACT_EXAMPLES`` for a deeper run (by default 15 generated cases per operation on
-PostgreSQL, 10 on the embedded SQLite, which runs the same phases but the coverage one: the
+``KPAS_CONTRACT_EXAMPLES`` for a deeper run (by default 8 generated cases per operation on
+PostgreSQL, 5 on the embedded SQLite, which runs the same phases but the coverage one: the
 coverage phase's boundary and negative cases of every parameter do most of the work, and the
 whole suite must fit in ten minutes on two cores).
 """
@@ -56,7 +56,7 @@ async def test_schemathesis_finds_no_failures(backend: str, tmp_path: Path) -> N
                     "all",
                     "--max-examples",
                     os.environ.get(
-                        "KPAS_CONTRACT_EXAMPLES", "15" if backend == "postgresql" else "10"
+                        "KPAS_CONTRACT_EXAMPLES", "8" if backend == "postgresql" else "5"
                     ),
                     # The coverage phase (every boundary and negative case of every parameter,
                     # several thousand requests) runs against the production database; the
