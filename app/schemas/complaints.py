@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 from pydantic.config import JsonDict
@@ -30,9 +30,8 @@ from app.schemas.common import (
     bounded,
     schema_examples,
 )
-from app.schemas.contact import AddressLine, Email, Phone, Postcode
 from app.schemas.subject_requests import (
-    FullName,
+    ContactToAnswer,
     LongReasons,
     QueuedMessageRead,
     ResponseChannel,
@@ -95,35 +94,13 @@ _CLOSURE: JsonDict = {
 # --- the complainant ---------------------------------------------------------------------------
 
 
-class ComplainantDetails(Input):
+class ComplainantDetails(ContactToAnswer):
     """Who complains and how to answer them: an email address, or a postal address (lines and
     postcode), or both. The acknowledgement, progress and outcome go by email or letter."""
 
+    answered_with: ClassVar[str] = "the acknowledgement"
+
     model_config = ConfigDict(json_schema_extra={"examples": [_COMPLAINANT]})
-
-    name: FullName = Field(examples=["Jordan Reeve"])
-    email: Email | None = Field(default=None, examples=["jordan.reeve@example.org"])
-    phone: Phone | None = Field(default=None, examples=[None])
-    address_lines: list[AddressLine] | None = Field(
-        default=None,
-        min_length=1,
-        max_length=5,
-        description="The postal address without the postcode (a letter adds the name first "
-        "and the postcode last: at most 7 lines in all).",
-        examples=[["12 Example Road", "Ashford"]],
-    )
-    postcode: Postcode | None = Field(default=None, examples=["TN23 1AA"])
-
-    @model_validator(mode="after")
-    def _a_way_to_answer(self) -> Self:
-        if (self.address_lines is None) != (self.postcode is None):
-            raise ValueError("a postal address needs both address_lines and postcode")
-        if self.email is None and self.address_lines is None:
-            raise ValueError(
-                "give an email address or a postal address: the acknowledgement is sent by one "
-                "of them"
-            )
-        return self
 
 
 # --- recording and amending a complaint ------------------------------------------------------

@@ -39,8 +39,6 @@ Organisation = Annotated[str, bounded(200), PRINTABLE, NOT_FORMULA]
 SchoolName = Annotated[str, bounded(200), PRINTABLE, NOT_FORMULA]
 
 
-BirthDate = PastBirthDate
-
 #: Where a child is educated that has a school to name.
 AT_A_SCHOOL = frozenset(
     {ChildEducation.INDEPENDENT_SCHOOL, ChildEducation.SCHOOL_IN_ANOTHER_AREA, ChildEducation.OTHER}
@@ -145,7 +143,7 @@ class PersonCreate(Input):
     )
     legal_forename: PersonName = Field(description="Legal forename.", examples=["Poppy"])
     legal_surname: PersonName = Field(description="Legal surname.", examples=["Wrenfield"])
-    date_of_birth: BirthDate | None = Field(
+    date_of_birth: PastBirthDate | None = Field(
         default=None,
         description="Required for a child: the licensing rules are worked out from it.",
         examples=["2015-02-11"],
@@ -194,7 +192,7 @@ class PersonUpdate(PeoplePatch):
 
     legal_forename: PersonName | None = Field(default=None, examples=["Poppy"])
     legal_surname: PersonName | None = Field(default=None, examples=["Wrenfield"])
-    date_of_birth: BirthDate | None = Field(
+    date_of_birth: PastBirthDate | None = Field(
         default=None, description="A child's cannot be removed.", examples=["2015-02-11"]
     )
     organisation: Organisation | None = Field(default=None, description="An adult's only.")

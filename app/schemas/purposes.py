@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
+from app.policies.registry import ConditionParagraph
 from app.schemas.common import Page
 
 _DOCUMENT_EXAMPLE: JsonDict = {
@@ -88,6 +89,20 @@ class ConditionRead(BaseModel):
         examples=[True],
     )
     policy_document: PolicyDocumentRead
+
+    @classmethod
+    def of(cls, condition: ConditionParagraph) -> ConditionRead:
+        """The registry's condition as the API shows it."""
+        return cls(
+            schedule=condition.schedule,
+            paragraph=condition.paragraph,
+            title=condition.title,
+            covers_individual_decisions=condition.covers_individual_decisions,
+            policy_document=PolicyDocumentRead(
+                reference=condition.policy_document.reference,
+                title=condition.policy_document.title,
+            ),
+        )
 
 
 class PurposeRead(BaseModel):

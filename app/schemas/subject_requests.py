@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
@@ -160,18 +160,13 @@ _REVIEW_DECISION: JsonDict = {
 # --- the requester and the person the request is about ------------------------------------
 
 
-class RequesterDetails(Input):
-    """Who made the request and how to answer them: an email address, or a postal address
-    (lines and postcode), or both. A telephone number alone is not enough: a response is sent
-    by email or letter."""
+class ContactToAnswer(Input):
+    """A person the council answers in writing: an email address, or a postal address (lines
+    and postcode), or both. A telephone number alone is not enough: answers go by email or
+    letter. ``answered_with`` names what is sent, for the refusal."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [_REQUESTER]})
+    answered_with: ClassVar[str] = "the response"
 
-    kind: RequesterKind = Field(
-        description="`subject` (the person the request is about), `parent_or_carer` or "
-        "`representative` (a solicitor, advocate or other person acting for them).",
-        examples=["parent_or_carer"],
-    )
     name: FullName = Field(examples=["Evie Tillbrook"])
     email: Email | None = Field(default=None, examples=["carer313-1@example.org"])
     phone: Phone | None = Field(default=None, examples=[None])
@@ -191,9 +186,24 @@ class RequesterDetails(Input):
             raise ValueError("a postal address needs both address_lines and postcode")
         if self.email is None and self.address_lines is None:
             raise ValueError(
-                "give an email address or a postal address: the response is sent by one of them"
+                "give an email address or a postal address: "
+                f"{self.answered_with} is sent by one of them"
             )
         return self
+
+
+class RequesterDetails(ContactToAnswer):
+    """Who made the request and how to answer them: an email address, or a postal address
+    (lines and postcode), or both. A telephone number alone is not enough: a response is sent
+    by email or letter."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_REQUESTER]})
+
+    kind: RequesterKind = Field(
+        description="`subject` (the person the request is about), `parent_or_carer` or "
+        "`representative` (a solicitor, advocate or other person acting for them).",
+        examples=["parent_or_carer"],
+    )
 
 
 class SubjectDetails(Input):

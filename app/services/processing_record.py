@@ -69,7 +69,7 @@ from app.schemas.processing_record import (
     Severity,
     TransfersRead,
 )
-from app.schemas.purposes import ConditionRead, PolicyDocumentRead
+from app.schemas.purposes import ConditionRead
 
 #: What each category of data is. Every ``DataCategory`` is collected by some part of the
 #: service: sharing agreements, the disclosure log and the special category records name them.
@@ -206,19 +206,6 @@ PART3_LOGGING: tuple[tuple[str, str], ...] = (
 )
 
 
-def _condition(condition: ConditionParagraph) -> ConditionRead:
-    return ConditionRead(
-        schedule=condition.schedule,
-        paragraph=condition.paragraph,
-        title=condition.title,
-        covers_individual_decisions=condition.covers_individual_decisions,
-        policy_document=PolicyDocumentRead(
-            reference=condition.policy_document.reference,
-            title=condition.policy_document.title,
-        ),
-    )
-
-
 def _purpose(spec: PurposeSpec) -> RecordPurposeRead:
     return RecordPurposeRead(
         code=spec.purpose.value,
@@ -226,7 +213,7 @@ def _purpose(spec: PurposeSpec) -> RecordPurposeRead:
         regime=spec.regime.value,
         lawful_bases=[b.value for b in spec.bases],
         article9_condition=spec.article9.value if spec.article9 else None,
-        conditions=[_condition(c) for c in spec.conditions],
+        conditions=[ConditionRead.of(c) for c in spec.conditions],
         schedule2_exemption=spec.schedule2_exemption,
         legislation=list(spec.legislation),
         governance=spec.governance,
@@ -371,7 +358,7 @@ def _law_enforcement(spec: PurposeSpec, sources: Sources) -> LawEnforcementRead:
         "as a competent authority (DPA 2018 s30(1)(b), s31).",
         legal_basis="DPA 2018 s35(2)(b): necessary for the performance of a task carried out "
         "for a law enforcement purpose by a competent authority",
-        sensitive_processing=[_condition(c) for c in spec.conditions],
+        sensitive_processing=[ConditionRead.of(c) for c in spec.conditions],
         legislation=list(spec.legislation),
         profiling="None: no decision about a person is made by automated means.",
         recipients=sources.recipients_for(spec.purpose),

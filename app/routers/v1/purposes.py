@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from app.policies import Access, Policy
-from app.policies.registry import REGISTRY, ConditionParagraph, PurposeSpec, findings
+from app.policies.registry import REGISTRY, PurposeSpec, findings
 from app.policies.subject_state import restriction_ground
 from app.routers.route import KpasRoute
 from app.routers.v1 import PREFIX
@@ -15,7 +15,6 @@ from app.schemas.purposes import (
     ConditionRead,
     FindingPage,
     FindingRead,
-    PolicyDocumentRead,
     PurposePage,
     PurposeRead,
 )
@@ -62,19 +61,6 @@ async def list_findings(
     )
 
 
-def _condition(condition: ConditionParagraph) -> ConditionRead:
-    return ConditionRead(
-        schedule=condition.schedule,
-        paragraph=condition.paragraph,
-        title=condition.title,
-        covers_individual_decisions=condition.covers_individual_decisions,
-        policy_document=PolicyDocumentRead(
-            reference=condition.policy_document.reference,
-            title=condition.policy_document.title,
-        ),
-    )
-
-
 def _purpose(spec: PurposeSpec) -> PurposeRead:
     ground = spec.restriction_ground
     return PurposeRead(
@@ -83,7 +69,7 @@ def _purpose(spec: PurposeSpec) -> PurposeRead:
         regime=spec.regime.value,
         lawful_bases=[b.value for b in spec.bases],
         article9_condition=spec.article9.value if spec.article9 else None,
-        conditions=[_condition(c) for c in spec.conditions],
+        conditions=[ConditionRead.of(c) for c in spec.conditions],
         schedule1_paragraphs=list(spec.schedule1),
         schedule2_exemption=spec.schedule2_exemption,
         special_category_for_individuals=spec.special_category_for_individuals,
