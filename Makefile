@@ -10,7 +10,7 @@ TEST_WORKERS ?= auto
 
 export KPAS_DATABASE_URL ?= sqlite+aiosqlite:///var/kpas.db
 
-.PHONY: install run test lint format openapi migrate seed bench lock clean
+.PHONY: install run test lint format openapi migrate seed bench resilience lock clean
 
 install: $(STAMP)
 
@@ -48,6 +48,9 @@ format: install
 
 openapi: install  ## regenerate openapi/openapi.json from the app
 	$(BIN)/kpas openapi
+
+resilience: install  ## the slow proofs: many processes on one PostgreSQL, faults that take seconds (needs KPAS_TEST_POSTGRES_URL)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m resilience
 
 bench: install  ## run the benchmarks (all, or WORKLOADS="a b") and write docs/benchmarks.md
 	$(BIN)/python -m bench $(WORKLOADS)
