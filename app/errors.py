@@ -182,6 +182,44 @@ class ServiceUnavailable(ProblemError):
     title = "Service unavailable"
 
 
+#: Seconds a client is asked to wait after the database went away mid-request: a dropped
+#: connection is replaced at the next checkout, and a lock or a restart passes in seconds.
+DATABASE_RETRY_AFTER_SECONDS = 2
+#: SQLite's primary result codes for a busy or locked database, an I/O error, a full disk and
+#: a file it cannot open: the database is unavailable, the request itself was fine.
+_SQLITE_UNAVAILABLE = {5, 6, 10, 13, 14}
+#: PostgreSQL SQLSTATEs for the same: class 08 (connection exceptions), 53300 (too many
+#: connections), 57P01-57P03 (shut down by an administrator, a crash, still starting).
+_POSTGRES_UNAVAILABLE = {"53300", "57P01", "57P02", "57P03"}
+#: The store refusing to take writes, which passes once an operator frees space or makes it
+#: writable again: SQLite's read-only database (8); PostgreSQL's full disk (53100), I/O error
+#: (58030) and read-only transaction (25006: a standby, or a database set read-only).
+_SQLITE_CANNOT_WRITE = {8}
+_POSTGRES_CANNOT_WRITE = {"25006", "53100", "58030"}
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The error says the database could not be reached or went away (a connection dropped
+    or refused, a restart, a lock held too long), not that the request was wrong."""
+    from sqlalchemy import exc as sa
+
+    if isinstance(exc, ConnectionError | sa.TimeoutError):
+        # Refused or reset before SQLAlchemy saw a connection; a pool with none to lend.
+        return True
+    if not isinstance(exc, sa.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        # The driver found the connection closed (asyncpg's ConnectionDoesNotExistError and
+        # the like). Other interface errors are misuse, a bug: they stay 500s.
+        return True
+    orig = exc.orig
+    sqlite_code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(sqlite_code, int):
+        return sqlite_code & 0xFF in _SQLITE_UNAVAILABLE | _SQLITE_CANNOT_WRITE
+    sqlstate = str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
+    return sqlstate.startswith("08") or sqlstate in _POSTGRES_UNAVAILABLE | _POSTGRES_CANNOT_WRITE
+
+
 #: Problem classes by status, for errors raised by the framework rather than by our code.
 BY_STATUS: dict[int, type[ProblemError]] = {
     cls.status: cls
@@ -243,7 +281,8 @@ def install_problem_handlers(app: Any) -> None:
     """Render every error, ours or the framework's, as an RFC 9457 problem."""
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
-    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.exc import DBAPIError, IntegrityError
+    from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
     from sqlalchemy.orm.exc import StaleDataError
     from starlette.exceptions import HTTPException as StarletteHTTPException
     from starlette.requests import Request
@@ -300,6 +339,21 @@ def install_problem_handlers(app: Any) -> None:
             PreconditionFailed("The resource was changed by another request; fetch it again."),
         )
 
+    async def on_database(request: Request, exc: Exception) -> JSONResponse:
+        if not database_unavailable(exc):
+            return await on_unexpected(request, exc)
+        # The database rolls back a transaction whose connection went away: the request took
+        # effect whole or not at all, and a client may send it again (with its
+        # Idempotency-Key or If-Match, as always, to be sure it is applied once).
+        log.warning("database_unavailable", error_class=type(exc).__name__)
+        return respond(
+            request,
+            ServiceUnavailable(
+                "The database is unavailable; try again shortly.",
+                headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+            ),
+        )
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled_error", error_class=type(exc).__name__, exc_info=exc)
         return respond(request, InternalError("An unexpected error occurred."))
@@ -309,4 +363,6 @@ def install_problem_handlers(app: Any) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(IntegrityError, on_integrity)
     app.add_exception_handler(StaleDataError, on_stale)
+    for error_class in (DBAPIError, SQLAlchemyTimeoutError, ConnectionError):
+        app.add_exception_handler(error_class, on_database)
     app.add_exception_handler(Exception, on_unexpected)

@@ -152,9 +152,12 @@ _TEXT: dict[str, tuple[str, str]] = {
         "service desk.",
     ),
     "service-unavailable": (
-        "The service cannot serve requests right now: its database is unreachable or not yet "
-        "upgraded.",
-        "Try again later, with a growing pause between attempts.",
+        "The service cannot serve requests right now: its database is unreachable, went away "
+        "during the request, stayed locked by other work for too long, or is not yet "
+        "upgraded. A change the database lost this way took effect whole or not at all.",
+        "Wait the seconds in `Retry-After` (when given), then try again, with a growing pause "
+        "between attempts. Send changes again with the same `Idempotency-Key` or `If-Match`, so "
+        "that one which did take effect is not applied twice.",
     ),
 }
 

@@ -57,8 +57,9 @@ def kpas(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 @contextmanager
-def live_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """Start ``kpas serve`` and yield its base URL once ``/readyz`` answers 200.
+def live_server(env: dict[str, str], log_path: Path, *, start_within: float = 30) -> Iterator[str]:
+    """Start ``kpas serve`` and yield its base URL once ``/readyz`` answers 200 (within
+    ``start_within`` seconds: more where several processes start on a busy machine).
 
     Its log goes to ``log_path`` (a pipe nobody reads would fill and stall the server).
     """
@@ -73,7 +74,7 @@ def live_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + start_within
         while True:
             try:
                 if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
