@@ -135,6 +135,14 @@ class Idempotency:
             self.request.method, self.request.url.path, fingerprint_body
         )
         stored = await self.store.lookup(owner=owner, key=self.key, fingerprint=fingerprint)
+        if stored is None:
+            stored = await self.store.claim(
+                owner=owner,
+                key=self.key,
+                fingerprint=fingerprint,
+                method=self.request.method,
+                path=self.request.url.path,
+            )
         if stored is not None:
             return JSONResponse(
                 stored.body,
@@ -142,14 +150,7 @@ class Idempotency:
                 headers={**stored.headers, "Idempotent-Replayed": "true"},
             )
         first = await respond()
-        await self.store.remember(
-            owner=owner,
-            key=self.key,
-            fingerprint=fingerprint,
-            method=self.request.method,
-            path=self.request.url.path,
-            response=first,
-        )
+        await self.store.remember(response=first)
         return JSONResponse(first.body, status_code=first.status_code, headers=first.headers)
 
 

@@ -8,7 +8,10 @@ stated purpose): a token for the same subject with other permissions gets a 409 
 of the stored response, which may name records it can no longer see.
 
 The remembered response is written in the same transaction as the work it describes, so a
-replay can never return a response for work that rolled back.
+replay can never return a response for work that rolled back. The key is claimed (its record
+inserted) before the work runs: a concurrent request with the same key waits on that row until
+the first commits, then replays its response, or takes the key over if the first rolled back.
+So requests sent again before the first answered apply the work once, and none of them fails.
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import IdempotencyKeyAuthorityChanged, IdempotencyKeyReused
+from app.errors import Conflict, IdempotencyKeyAuthorityChanged, IdempotencyKeyReused
 from app.models.base import utcnow
 from app.models.idempotency import IdempotencyRecord
 
@@ -100,6 +104,7 @@ class IdempotencyStore:
     def __init__(self, session: AsyncSession, *, ttl: timedelta) -> None:
         self.session = session
         self.ttl = ttl
+        self._claimed: tuple[KeyOwner, str] | None = None
 
     async def lookup(self, *, owner: KeyOwner, key: str, fingerprint: str) -> StoredResponse | None:
         """The first response to this key, or None. Refuses (and replays nothing) when the key
@@ -124,16 +129,17 @@ class IdempotencyStore:
             )
         return StoredResponse(record.status_code, record.response_body, record.response_headers)
 
-    async def remember(
-        self,
-        *,
-        owner: KeyOwner,
-        key: str,
-        fingerprint: str,
-        method: str,
-        path: str,
-        response: StoredResponse,
-    ) -> None:
+    async def claim(
+        self, *, owner: KeyOwner, key: str, fingerprint: str, method: str, path: str
+    ) -> StoredResponse | None:
+        """Take the key for this request before its work runs (None), or the response of a
+        request with the same key that committed first (refused as ``lookup`` refuses).
+
+        The claim is the record itself, inserted in this transaction with no response yet:
+        nobody else sees it before it commits, with the response ``remember`` fills in. A
+        concurrent insert of the same key waits for this transaction (PostgreSQL's unique
+        index; SQLite runs one writer at a time), then fails, and that request replays.
+        """
         now = utcnow()
         # An expired record for the same key may still be in the table: replace it.
         await self.session.execute(
@@ -144,23 +150,56 @@ class IdempotencyStore:
                 IdempotencyRecord.expires_at <= now,
             )
         )
-        self.session.add(
-            IdempotencyRecord(
-                issuer=owner.issuer,
-                subject=owner.subject,
-                key=key,
-                authority_hash=owner.authority,
-                method=method,
-                path=path,
-                request_hash=fingerprint,
+        claim = insert(IdempotencyRecord).values(
+            issuer=owner.issuer,
+            subject=owner.subject,
+            key=key,
+            authority_hash=owner.authority,
+            method=method,
+            path=path,
+            request_hash=fingerprint,
+            status_code=0,
+            response_body={},
+            response_headers={},
+            created_at=now,
+            expires_at=now + self.ttl,
+        )
+        connection = await self.session.connection()
+        try:
+            # A savepoint of the connection's own: the refusal leaves the request's
+            # transaction usable, and the session's pending audit events untouched.
+            async with connection.begin_nested():
+                await connection.execute(claim)
+        except IntegrityError:
+            stored = await self.lookup(owner=owner, key=key, fingerprint=fingerprint)
+            if stored is None:  # the first request's record expired the moment it committed
+                raise Conflict(
+                    "A request with this Idempotency-Key was being processed; retry it.",
+                    headers={"Retry-After": "1"},
+                ) from None
+            return stored
+        self._claimed = owner, key
+        return None
+
+    async def remember(self, *, response: StoredResponse) -> None:
+        """Keep the first response on the record ``claim`` inserted, in the same
+        transaction as the work it describes."""
+        if self._claimed is None:
+            raise RuntimeError("remember() without a claim")
+        owner, key = self._claimed
+        await self.session.execute(
+            update(IdempotencyRecord)
+            .where(
+                IdempotencyRecord.issuer == owner.issuer,
+                IdempotencyRecord.subject == owner.subject,
+                IdempotencyRecord.key == key,
+            )
+            .values(
                 status_code=response.status_code,
                 response_body=response.body,
                 response_headers=response.headers,
-                created_at=now,
-                expires_at=now + self.ttl,
             )
         )
-        await self.session.flush()
 
     async def purge_expired(self) -> int:
         result = await self.session.execute(
