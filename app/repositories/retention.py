@@ -150,6 +150,36 @@ class RetentionRepository:
 
     # --- what is due -----------------------------------------------------------------------
 
+    async def claim_for_destruction(
+        self, subject_ids: Collection[uuid.UUID]
+    ) -> frozenset[uuid.UUID]:
+        """Of these subjects, those this transaction may destroy: locked for it, and not
+        destroyed yet once locked.
+
+        Sweeps run side by side (each worker's schedule, a run started through the API). A
+        subject another transaction holds is skipped: it is that sweep's, or the next
+        sweep's. The check for a destruction comes after the lock, in a statement of its own,
+        so a sweep that destroyed the subject and committed while this one read sees it
+        then: no subject is destroyed twice. (SQLite has one writer: its transaction already
+        excludes every other.)
+        """
+        ordered = sorted(subject_ids)
+        if not ordered:
+            return frozenset()
+        locked = await self.session.scalars(
+            select(DataSubject.id)
+            .where(DataSubject.id.in_(ordered))
+            .order_by(DataSubject.id)
+            .with_for_update(skip_locked=True)
+        )
+        mine = sorted(locked.all())
+        if not mine:
+            return frozenset()
+        destroyed = await self.session.scalars(
+            select(RetentionDestruction.subject_id).where(RetentionDestruction.subject_id.in_(mine))
+        )
+        return frozenset(mine) - set(destroyed.all())
+
     def _not_destroyed(self) -> ColumnElement[bool]:
         return (
             ~select(RetentionDestruction.id)

@@ -532,9 +532,14 @@ async def sweep(session: AsyncSession, options: SweepOptions) -> SweepOutcome:
             continue
         step = max(1, options.per_transaction)
         for start in range(0, len(going), step):
+            chunk = going[start : start + step]
+            # Another sweep may be at the same subjects: each goes to the one that claims it.
+            claimed = await repository.claim_for_destruction([s.id for s in chunk])
+            if not claimed:
+                continue
             done = await destroy_subjects(
                 session,
-                going[start : start + step],
+                [s for s in chunk if s.id in claimed],
                 run_id=run.id,
                 versions=versions,
                 options=options,

@@ -136,6 +136,29 @@ async def due_records(
     return list((await session.scalars(stmt)).all())
 
 
+async def claim_records(
+    session: AsyncSession, record_type: str, ids: list[uuid.UUID], before: datetime
+) -> list[uuid.UUID]:
+    """Of these records, those this transaction may destroy: locked for it, and still due
+    once locked.
+
+    Sweeps run side by side (each worker's schedule, a run started through the API), as
+    ``RetentionRepository.claim_for_destruction`` explains for people. A record another
+    transaction holds is skipped, for that sweep or the next; the check that it is still due
+    is a statement of its own after the lock, so a sweep that destroyed it and committed in
+    between is seen then, and nothing is destroyed (or counted) twice.
+    """
+    key, due = _due_clause(record_type, before)
+    locked = await session.scalars(
+        select(key).where(key.in_(ids)).order_by(key).with_for_update(skip_locked=True)
+    )
+    mine = list(locked.all())
+    if not mine:
+        return []
+    still_due = await session.scalars(select(key).where(key.in_(mine), due).order_by(key))
+    return list(still_due.all())
+
+
 async def any_due(session: AsyncSession, record_type: str, before: datetime) -> bool:
     if record_type == "audit_event":
         return bool(await _index_rows(session, before, after=0, limit=1))
@@ -399,6 +422,10 @@ async def sweep_records(session: AsyncSession, sweep: RecordSweep) -> dict[str, 
             going = [record_id for record_id in batch if record_id not in held]
             for start in range(0, len(going), step):
                 ids = going[start : start + step]
+                if not sweep.dry_run:
+                    ids = await claim_records(session, record_type, ids, before)
+                    if not ids:
+                        continue
                 now = datetime.now(UTC)
                 tables = await destroy_records(
                     session, record_type, ids, now=now, dry_run=sweep.dry_run
