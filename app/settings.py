@@ -219,6 +219,10 @@ class Settings(BaseSettings):
                     f"and channel (the demo ids exist only in the fake); missing: "
                     f"{', '.join(missing)}"
                 )
+            # Every call to Notify carries a token made with the service's key: in clear, it
+            # could be replayed by anyone on the path (and the default is the local fake).
+            if not self.notify_base_url.startswith("https://"):
+                problems.append("KPAS_NOTIFY_BASE_URL must be an https:// address")
             if any(not origin.startswith("https://") for origin in self.cors_allowed_origins):
                 problems.append("KPAS_CORS_ALLOWED_ORIGINS must name https:// origins only")
             if problems:

@@ -28,6 +28,7 @@ TEST_KEYS_DIR = Path(tempfile.mkdtemp(prefix="kpas-test-keys-"))
 
 #: A production deployment's own Notify key and receipt token (made up; never used to send).
 PRODUCTION_NOTIFY: dict[str, object] = {
+    "notify_base_url": "https://api.notifications.service.gov.uk",
     "notify_api_key": (
         "kpas_live-26785a09-ab16-4eb0-8407-a37497a57506-3d1ce039-5476-414c-99b2-fac1e6add62c"
     ),

@@ -14,6 +14,7 @@ PG = "postgresql+asyncpg://kpas@db.internal/kpas"
 #: What production needs besides a database: the service's own Notify key, receipt token and
 #: a template for every message type and channel.
 NOTIFY = {
+    "notify_base_url": PRODUCTION_NOTIFY["notify_base_url"],
     "notify_api_key": (
         "kpas_live-26785a09-ab16-4eb0-8407-a37497a57506-3d1ce039-5476-414c-99b2-fac1e6add62c"
     ),
@@ -44,6 +45,13 @@ def test_production_refuses_the_demo_notify_key_and_a_weak_receipt_token() -> No
     assert "KPAS_NOTIFY_CALLBACK_TOKEN" in str(raised.value)
     with pytest.raises(ValidationError, match="KPAS_NOTIFY_CALLBACK_TOKEN"):
         Settings(env="production", database_url=PG, **{**NOTIFY, "notify_callback_token": "short"})
+
+
+def test_production_refuses_notify_over_plain_http() -> None:
+    # The default is the local fake; a real deployment's tokens for Notify must not go in clear.
+    for url in ("http://127.0.0.1:8025", "http://api.notifications.service.gov.uk"):
+        with pytest.raises(ValidationError, match="KPAS_NOTIFY_BASE_URL"):
+            Settings(env="production", database_url=PG, **{**NOTIFY, "notify_base_url": url})
 
 
 def test_environment_variables_are_read_with_prefix(monkeypatch: pytest.MonkeyPatch) -> None:

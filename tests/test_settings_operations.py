@@ -72,6 +72,7 @@ class TestDescribingErrors:
             "KPAS_NOTIFY_API_KEY",
             "KPAS_NOTIFY_CALLBACK_TOKEN",
             "KPAS_NOTIFY_TEMPLATES",
+            "KPAS_NOTIFY_BASE_URL",
         ]
         assert all(line.endswith("(KPAS_ENV is production)") for line in lines)
 
@@ -116,6 +117,7 @@ class TestTheCommandLine:
             "KPAS_NOTIFY_API_KEY",
             "KPAS_NOTIFY_CALLBACK_TOKEN",
             "KPAS_NOTIFY_TEMPLATES",
+            "KPAS_NOTIFY_BASE_URL",
         ]
         assert "short-secret-value" not in result.stderr  # values are never echoed
 
