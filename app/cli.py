@@ -10,6 +10,7 @@ import json
 import socket
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -657,6 +658,7 @@ async def _worker_async(args: argparse.Namespace) -> int:
     )
     from app.services.attendance_recompute import AttendanceRecomputer
     from app.services.licence_reminders import ChaperoneReminders
+    from app.services.partitions import PartitionKeeper
     from app.services.retention import RetentionSweeper
 
     settings = get_settings()
@@ -703,11 +705,15 @@ async def _worker_async(args: argparse.Namespace) -> int:
         if settings.retention_sweep_seconds > 0
         else None
     )
+    # And, daily, the partitions of the tables that grow without bound are made a year ahead
+    # (PostgreSQL; nothing on SQLite).
+    partitions = PartitionKeeper(database)
 
     def stop() -> None:
         worker.stop()
         recomputer.stop()
         reminders.stop()
+        partitions.stop()
         if sweeper is not None:
             sweeper.stop()
 
@@ -722,8 +728,10 @@ async def _worker_async(args: argparse.Namespace) -> int:
             done = await worker.run_once()
             log.info("outbox_worker_pass", worker_id=options.worker_id, messages=done)
             await recomputer.drain()
+            made = await partitions.run_once()
+            log.info("partitions_once", worker_id=options.worker_id, partitions=made)
         else:
-            loops = [worker.run(), recomputer.run(), reminders.run()]
+            loops = [worker.run(), recomputer.run(), reminders.run(), partitions.run()]
             if sweeper is not None:
                 loops.append(sweeper.run())
             await _run_together(*loops, stop=stop)
@@ -834,6 +842,34 @@ def _retention_sweep(args: argparse.Namespace) -> int:
 
     configure_logging(get_settings())
     return asyncio.run(_retention_sweep_async(args))
+
+
+async def _partitions_ensure_async(args: argparse.Namespace) -> int:
+    from app.db import Database
+    from app.repositories.partitions import ahead_of
+    from app.services.partitions import ensure_ahead
+
+    database = Database.from_settings(get_settings())
+    through = args.through or ahead_of(date.today())
+    try:
+        if database.engine.dialect.name != "postgresql":
+            print("nothing to do: only PostgreSQL partitions tables")
+            return 0
+        made = await ensure_ahead(database, through=through, since=args.since)
+    finally:
+        await database.dispose()
+    print(
+        f"partitions through {through.isoformat()}: "
+        + (f"made {', '.join(made)}" if made else "all there already")
+    )
+    return 0
+
+
+def _partitions_ensure(args: argparse.Namespace) -> int:
+    from app.log import configure_logging
+
+    configure_logging(get_settings())
+    return asyncio.run(_partitions_ensure_async(args))
 
 
 def _non_negative_int(text: str) -> int:
@@ -1048,6 +1084,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch-size", type=_positive_int, default=200, help="people read per query"
     )
     sweep.set_defaults(run=_retention_sweep)
+
+    partitions = commands.add_parser(
+        "partitions", help="partitions of the tables that grow without bound (PostgreSQL)"
+    )
+    partition_commands = partitions.add_subparsers(dest="partitions_command", required=True)
+    ensure = partition_commands.add_parser(
+        "ensure",
+        help="make the attendance partitions through the school year holding --through (a "
+        "year from today by default) and the audit trail's next block, moving into them any "
+        "rows in the DEFAULT partitions; the worker does this daily",
+    )
+    ensure.add_argument(
+        "--through",
+        type=date.fromisoformat,
+        default=None,
+        help="a date (YYYY-MM-DD) the attendance partitions must reach",
+    )
+    ensure.add_argument(
+        "--since",
+        type=date.fromisoformat,
+        default=None,
+        help="a date (YYYY-MM-DD) the attendance partitions must start from: before loading "
+        "earlier school years' marks, so they go straight to their own partitions",
+    )
+    ensure.set_defaults(run=_partitions_ensure)
 
     audit = commands.add_parser("audit", help="the tamper-evident audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)

@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 from app.db import create_engine
 from app.models import Base
+from app.repositories.partitions import include_name
 from app.settings import get_settings
 
 config = context.config
@@ -23,6 +24,8 @@ def _configure(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         compare_server_default=True,
+        # Partitions (PostgreSQL) are not models: their parents are.
+        include_name=include_name,
     )
 
 

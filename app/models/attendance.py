@@ -4,7 +4,9 @@ brought them, and the weekly tallies and alerts the worker keeps up to date (Sch
 school attendance*, 2024).
 
 Marks are the largest table KPAS holds (about 91 million a year), so a mark row is kept
-narrow: it names the pupil, school, date, session and code, and the import that wrote it.
+narrow: it names the pupil, school, date, session and code, and the import that wrote it. On
+PostgreSQL marks and their history are partitioned by school year of ``mark_date``
+(``app.repositories.partitions``), so a date-bounded read touches that year's partition only.
 Need-to-know, restriction and retention reach marks through their pupil (a mark is never read
 except as part of a pupil's or a school's attendance), and a pupil's marks go with the pupil.
 
@@ -80,7 +82,9 @@ class AttendanceMarkHistory(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     pupil_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pupils.id", ondelete="CASCADE"))
     school_urn: Mapped[int] = mapped_column(ForeignKey("schools.urn"))
-    mark_date: Mapped[date] = mapped_column(Date)
+    #: In the key because PostgreSQL partitions the table by it (every unique constraint of a
+    #: partitioned table must hold the partition key); ``id`` alone is unique in practice.
+    mark_date: Mapped[date] = mapped_column(Date, primary_key=True)
     session: Mapped[str] = mapped_column(String(2))
     code: Mapped[str] = mapped_column(String(2))
     import_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attendance_imports.id"))

@@ -31,7 +31,10 @@ class AuditEvent(Base):
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    id: Mapped[uuid.UUID] = mapped_column(unique=True, default=uuid.uuid4)
+    #: Indexed, not unique: on PostgreSQL the table is partitioned by ``seq``
+    #: (``app.repositories.partitions``), and a unique constraint there must hold ``seq``. A
+    #: random UUID minted per event; a copied event is found by verification (its ``seq``).
+    id: Mapped[uuid.UUID] = mapped_column(index=True, default=uuid.uuid4)
     occurred_at: Mapped[datetime]
     kind: Mapped[str] = mapped_column(String(40))  # "decision" or "change"
     action: Mapped[str] = mapped_column(String(60))
@@ -48,7 +51,9 @@ class AuditEvent(Base):
     request_id: Mapped[str | None] = mapped_column(String(128))
     details: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Not a unique constraint, for the same reason: it covers ``seq`` and the previous hash,
+    #: so a repeated hash breaks the chain, which verification reports.
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class AuditEventPending(Base):
