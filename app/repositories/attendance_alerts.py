@@ -4,7 +4,7 @@ worker's reads of the alerts it keeps up to date."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
@@ -15,6 +15,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     case,
     delete,
     exists,
@@ -40,6 +41,9 @@ from app.rules.attendance import Session, SessionKey
 from app.rules.kent import District
 
 ABSENCE_KINDS = (AlertKind.PERSISTENT_ABSENCE, AlertKind.SEVERE_ABSENCE)
+#: Pupils, and schools, named in one query (well under either database's parameter limit).
+PUPILS_PER_QUERY = 500
+SCHOOLS_PER_QUERY = 1000
 
 #: The alert's pupil and school as the list joins them: aliases, because the policy's filter
 #: asks its own questions of ``schools`` (the school's area team) and must not be correlated
@@ -83,6 +87,48 @@ class PupilFooting:
     #: Restricted (UK GDPR Art 18) or with an upheld objection (Art 21) to a purpose alerts
     #: serve: no alert is computed.
     withheld: bool = False
+
+
+@dataclass(slots=True)
+class AlertRow:
+    """An alert as the worker reads and changes it, without the ORM: a pass keeps thousands
+    of alerts' figures current, and writes the changed ones back in one ``executemany``
+    (``update_alerts``)."""
+
+    id: uuid.UUID
+    pupil_id: uuid.UUID
+    school_urn: int
+    kind: AlertKind
+    status: AlertStatus
+    period_start: date
+    period_end: date
+    possible_sessions: int
+    attended_sessions: int
+    authorised_sessions: int
+    unauthorised_sessions: int
+    spent_through_date: date | None
+    spent_through_session: str | None
+    raised_at: datetime
+    updated_at: datetime
+    withdrawn_at: datetime | None
+
+
+#: The columns of ``AlertRow``, in its order.
+_ROW_COLUMNS = tuple(getattr(AttendanceAlert, name) for name in AlertRow.__slots__)
+#: What the worker may change on an alert.
+_CHANGEABLE = (
+    "status",
+    "period_end",
+    "possible_sessions",
+    "attended_sessions",
+    "authorised_sessions",
+    "unauthorised_sessions",
+    "spent_through_date",
+    "spent_through_session",
+    "raised_at",
+    "updated_at",
+    "withdrawn_at",
+)
 
 
 def _entries() -> Select[AttendanceAlert, str, str, str]:
@@ -211,12 +257,26 @@ class AttendanceAlertRepository:
         return {(alert.pupil_id, alert.kind, alert.period_start): alert for alert in rows}
 
     async def footings(
-        self, pupil_ids: Collection[uuid.UUID], *, purposes: Collection[str] = ()
+        self,
+        pupil_ids: Collection[uuid.UUID] | Select[tuple[uuid.UUID]],
+        *,
+        purposes: Collection[str] = (),
     ) -> dict[uuid.UUID, PupilFooting]:
         """Each pupil's footing, date of birth, and whether alerts are withheld: the data
-        subject is restricted, or has an upheld objection to one of ``purposes``."""
-        if not pupil_ids:
-            return {}
+        subject is restricted, or has an upheld objection to one of ``purposes``. The pupils
+        are given by id, or (a batch's thousands) as a query of their ids."""
+        if isinstance(pupil_ids, Select):
+            return await self._footings(Pupil.id.in_(pupil_ids), purposes)
+        found: dict[uuid.UUID, PupilFooting] = {}
+        ordered = list(pupil_ids)
+        for start in range(0, len(ordered), PUPILS_PER_QUERY):
+            chunk = ordered[start : start + PUPILS_PER_QUERY]
+            found.update(await self._footings(Pupil.id.in_(chunk), purposes))
+        return found
+
+    async def _footings(
+        self, which: ColumnElement[bool], purposes: Collection[str]
+    ) -> dict[uuid.UUID, PupilFooting]:
         objecting = exists(
             select(SubjectObjection.id).where(
                 SubjectObjection.subject_id == Pupil.subject_id,
@@ -234,9 +294,88 @@ class AttendanceAlertRepository:
                 DataSubject.restricted_since.is_not(None) | objecting,
             )
             .join(DataSubject, DataSubject.id == Pupil.subject_id)
-            .where(Pupil.id.in_(list(pupil_ids)))
+            .where(which)
         )
         return {row[0]: PupilFooting(row[1], row[2], row[3], row[4], bool(row[5])) for row in rows}
+
+    # --- many schools at once (a pass's batch) -------------------------------------------
+
+    async def penalty_alerts_of_schools(
+        self, schools: Collection[int], *, ending_from: date
+    ) -> dict[int, list[AlertRow]]:
+        """The penalty-threshold alerts (open or withdrawn) of a batch of schools whose
+        window ends on or after ``ending_from``, by school."""
+        found: dict[int, list[AlertRow]] = {urn: [] for urn in schools}
+        for chunk in _chunks(sorted(schools)):
+            rows = await self.session.execute(
+                select(*_ROW_COLUMNS).where(
+                    AttendanceAlert.school_urn.in_(chunk),
+                    AttendanceAlert.kind == AlertKind.PENALTY_THRESHOLD,
+                    AttendanceAlert.period_end >= ending_from,
+                )
+            )
+            for row in rows:
+                found[row.school_urn].append(AlertRow(*row))
+        return found
+
+    async def absence_alerts_of_schools(
+        self, schools: Collection[int], years: Collection[date]
+    ) -> dict[int, list[AlertRow]]:
+        """The persistent and severe absence alerts of a batch of schools for these school
+        years, by school."""
+        found: dict[int, list[AlertRow]] = {urn: [] for urn in schools}
+        for chunk in _chunks(sorted(schools)):
+            rows = await self.session.execute(
+                select(*_ROW_COLUMNS).where(
+                    AttendanceAlert.school_urn.in_(chunk),
+                    AttendanceAlert.kind.in_(ABSENCE_KINDS),
+                    AttendanceAlert.period_start.in_(sorted(years)),
+                )
+            )
+            for row in rows:
+                found[row.school_urn].append(AlertRow(*row))
+        return found
+
+    async def update_alerts(self, changed: Sequence[AlertRow]) -> None:
+        """Write back what the worker changed of these alerts: one ``executemany``."""
+        if not changed:
+            return
+        alerts = cast(Table, AttendanceAlert.__table__)
+        await self.session.execute(
+            update(alerts)
+            .where(alerts.c.id == bindparam("alert_id"))
+            .values({name: bindparam(name, type_=alerts.c[name].type) for name in _CHANGEABLE}),
+            [
+                {"alert_id": row.id, **{name: getattr(row, name) for name in _CHANGEABLE}}
+                for row in changed
+            ],
+        )
+
+    async def open_penalty_ends_of_schools(
+        self, schools: Collection[int], *, ending: tuple[date, date]
+    ) -> list[tuple[int, uuid.UUID, date, date | None, str | None]]:
+        """``(school, pupil, period_end, spent_through_date, spent_through_session)`` of the
+        open penalty-threshold alerts of a batch of schools ending within ``ending`` (first
+        and last inclusive): what ``spent_through`` reads, for many schools at once."""
+        found: list[tuple[int, uuid.UUID, date, date | None, str | None]] = []
+        for chunk in _chunks(sorted(schools)):
+            rows = await self.session.execute(
+                select(
+                    AttendanceAlert.school_urn,
+                    AttendanceAlert.pupil_id,
+                    AttendanceAlert.period_end,
+                    AttendanceAlert.spent_through_date,
+                    AttendanceAlert.spent_through_session,
+                ).where(
+                    AttendanceAlert.school_urn.in_(chunk),
+                    AttendanceAlert.kind == AlertKind.PENALTY_THRESHOLD,
+                    AttendanceAlert.status == AlertStatus.OPEN,
+                    AttendanceAlert.period_end >= ending[0],
+                    AttendanceAlert.period_end <= ending[1],
+                )
+            )
+            found.extend((row[0], row[1], row[2], row[3], row[4]) for row in rows)
+        return found
 
     async def spent_through(
         self, school_urn: int, pupil_ids: Collection[uuid.UUID], *, ending: tuple[date, date]
@@ -261,30 +400,25 @@ class AttendanceAlertRepository:
                 AttendanceAlert.pupil_id.in_(list(pupil_ids)),
             )
         )
-        found: dict[uuid.UUID, SessionKey] = {}
-        for pupil_id, period_end, spent_date, spent_session in rows:
-            spent: SessionKey = (
-                (spent_date, Session(spent_session))
-                if spent_date is not None and spent_session is not None
-                else (period_end + timedelta(days=6), Session.PM)
-            )
-            if pupil_id not in found or spent > found[pupil_id]:
-                found[pupil_id] = spent
-        return found
+        return latest_spent(rows)
 
     async def open_alerts_of(
         self, school_urn: int, pupil_ids: Collection[uuid.UUID]
     ) -> list[AttendanceAlert]:
         if not pupil_ids:
             return []
+        # Refreshed: the worker writes alerts back without the ORM (``update_alerts``), so an
+        # alert this session loaded before may hold what it was then.
         rows = await self.session.scalars(
-            select(AttendanceAlert).where(
+            select(AttendanceAlert)
+            .where(
                 and_(
                     AttendanceAlert.school_urn == school_urn,
                     AttendanceAlert.status == AlertStatus.OPEN,
                     AttendanceAlert.pupil_id.in_(list(pupil_ids)),
                 )
             )
+            .execution_options(populate_existing=True)
         )
         return list(rows.all())
 
@@ -367,6 +501,27 @@ class AttendanceAlertRepository:
             .values(pupil_id=to_pupil)
         )
         await self.session.execute(delete(markers).where(markers.c.pupil_id == from_pupil))
+
+
+def latest_spent(rows: Iterable[Sequence[Any]]) -> dict[uuid.UUID, SessionKey]:
+    """Each pupil's last spent session from ``(pupil, period_end, spent_through_date,
+    spent_through_session)`` of open penalty-threshold alerts. An alert that does not record
+    it spent every session to the end of its week."""
+    found: dict[uuid.UUID, SessionKey] = {}
+    for pupil_id, period_end, spent_date, spent_session in rows:
+        spent: SessionKey = (
+            (spent_date, Session(spent_session))
+            if spent_date is not None and spent_session is not None
+            else (period_end + timedelta(days=6), Session.PM)
+        )
+        if pupil_id not in found or spent > found[pupil_id]:
+            found[pupil_id] = spent
+    return found
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), SCHOOLS_PER_QUERY):
+        yield items[start : start + SCHOOLS_PER_QUERY]
 
 
 def _entry(row: Row[AttendanceAlert, str, str, str]) -> AlertEntry:

@@ -1,10 +1,12 @@
 """Queries behind an attendance import, all set-based: no statement runs per row.
 
 The rows that pass the checks in Python are staged in a temporary table without indexes (on
-PostgreSQL by binary ``COPY``, on SQLite by ``executemany``). Set-based statements then match
-each row to a pupil on that school's roll on that day together with the mark it would
-replace, find rows repeating an earlier row of the import, and finally write new marks,
-corrections with their history, and the stale-week queue in the request's transaction. The
+PostgreSQL by binary ``COPY``, on SQLite by ``executemany``). An import of new marks only is
+written from there in one statement that matches each row to its pupil on the way
+(``insert_all_new``). Otherwise set-based statements match each row to a pupil on that
+school's roll on that day together with the mark it would replace, find rows repeating an
+earlier row of the import, and finally write new marks, corrections with their history, and
+the stale-week queue in the request's transaction. The
 temporary tables are dropped when the import is done (and on PostgreSQL at commit in any
 case).
 """
@@ -61,6 +63,7 @@ StagedRow = tuple[int, int, str, date, str, str, date]
 SCHOOLS_PER_QUERY = 1000
 #: ``work_mem`` of an import's transaction on PostgreSQL.
 IMPORT_WORK_MEM = "64MB"
+_KEY = ("pupil_id", "mark_date", "session", "school_urn")
 STAGED_COLUMNS = ("row_no", "school_urn", "upn", "mark_date", "session", "code", "week_start")
 
 MARKS = cast(Table, AttendanceMark.__table__)
@@ -154,6 +157,8 @@ class Staging:
             **options,
         )
         self.created: list[Table] = []
+        #: Whether two rows of ``rolls`` share a school and UPN (None until it is filled).
+        self.shared: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,17 +250,14 @@ class AttendanceMarksRepository:
 
     # --- matching -----------------------------------------------------------------------------
 
-    async def match_pupils(
-        self, staging: Staging, school_urns: Collection[int], days: tuple[date, date]
-    ) -> int:
-        """Match each staged row to the live (unmerged) pupil with its UPN on that school's
-        roll on that day (the oldest record where two share the UPN, as the roll push does),
-        with the mark it would replace. Rows that match no one are left out. Returns the
-        number matched. ``days`` are the first and last days the rows name: only the marks
-        of those schools in that period are read."""
-        rolls, staged, matched = staging.rolls, staging.staged, staging.matched
+    async def fill_rolls(self, staging: Staging, school_urns: Collection[int]) -> None:
+        """Copy the rolls of the import's schools into ``staging.rolls`` (once per import):
+        every live (unmerged) pupil's enrolments there, ranked oldest record first where two
+        share a UPN."""
+        if staging.shared is not None:
+            return
+        rolls, staged = staging.rolls, staging.staged
         await self._create(staging, rolls)
-        await self._create(staging, matched)
         rank = func.row_number().over(
             partition_by=(ENROLMENTS.c.school_urn, PUPILS.c.upn),
             order_by=(PUPILS.c.created_at, PUPILS.c.id, ENROLMENTS.c.on_roll_from),
@@ -281,7 +283,95 @@ class AttendanceMarksRepository:
         )
         await self._analyze(rolls)
         await self._analyze(staged)
+        # Where a roll has two rows for one UPN (two records sharing it, or a pupil who left
+        # and came back), the first row whose dates fit wins; most imports need no such test.
+        staging.shared = bool(await self.session.scalar(select(exists().where(rolls.c.rank > 1))))
+
+    def _first_fit(self, staging: Staging) -> ColumnElement[bool]:
+        """The roll row joined to a staged row is the first that puts the UPN on the roll
+        that day (``fill_rolls`` ranks them)."""
+        rolls, staged = staging.rolls, staging.staged
         older = rolls.alias("older")
+        if not staging.shared:
+            return true()
+        return ~exists().where(_on_roll(older, staged), older.c.rank < rolls.c.rank)
+
+    async def any_marks(
+        self, school_urns: Collection[int], days: tuple[date, date], sessions: Collection[str]
+    ) -> bool:
+        """Whether KPAS holds any mark of these schools and sessions from the first to the
+        last of ``days``: one probe of the school and date index. None means every row of an
+        import over them is a new mark (``insert_all_new``)."""
+        if not school_urns or not sessions:
+            return False
+        return bool(
+            await self.session.scalar(
+                select(
+                    exists().where(
+                        MARKS.c.school_urn.in_(sorted(school_urns)),
+                        MARKS.c.mark_date.between(*days),
+                        MARKS.c.session.in_(sorted(sessions)),
+                    )
+                )
+            )
+        )
+
+    async def insert_all_new(
+        self,
+        staging: Staging,
+        school_urns: Collection[int],
+        *,
+        staged: int,
+        import_id: uuid.UUID,
+        now: datetime,
+    ) -> bool:
+        """Write every staged row straight into the marks, each matched to its pupil on the
+        way (one ``INSERT ... SELECT`` in key order, no table of matched rows in between),
+        and queue the school weeks they fall in. For an import of new marks only: the caller
+        holds the schools (``lock_schools``) and found no stored mark where the rows fall
+        (``any_marks``). All or nothing: False, with nothing written, when a row matches no
+        pupil on the roll (fewer rows written than ``staged``) or the mark's key refuses a
+        row (two rows of the import are the same mark, or another writer added one); the
+        caller then takes the matching path, which reports why."""
+        await self.fill_rolls(staging, school_urns)
+        rolls, rows = staging.rolls, staging.staged
+        key = (rolls.c.pupil_id, rows.c.mark_date, rows.c.session, rows.c.school_urn)
+        statement = insert(MARKS).from_select(
+            [*_KEY, "code", "import_id", "recorded_at"],
+            select(*key, rows.c.code, literal(import_id, Uuid()), literal(now, UTCDateTime()))
+            .select_from(rows.join(rolls, _on_roll(rolls, rows)))
+            .where(self._first_fit(staging))
+            .order_by(*key),
+        )
+        connection = await self._connection()
+        savepoint = await connection.begin_nested()
+        try:
+            result = await connection.execute(statement)
+        except IntegrityError:
+            await savepoint.rollback()
+            return False
+        if int(getattr(result, "rowcount", 0) or 0) != staged:
+            await savepoint.rollback()
+            return False
+        await savepoint.commit()
+        await self._queue_weeks(
+            select(rows.c.school_urn, rows.c.week_start, literal(now, UTCDateTime()))
+            .where(true())  # SQLite reads ON CONFLICT after a SELECT without WHERE as a join's
+            .distinct()
+        )
+        return True
+
+    async def match_pupils(
+        self, staging: Staging, school_urns: Collection[int], days: tuple[date, date]
+    ) -> int:
+        """Match each staged row to the live (unmerged) pupil with its UPN on that school's
+        roll on that day (the oldest record where two share the UPN, as the roll push does),
+        with the mark it would replace. Rows that match no one are left out. Returns the
+        number matched. ``days`` are the first and last days the rows name: only the marks
+        of those schools in that period are read."""
+        await self.fill_rolls(staging, school_urns)
+        rolls, staged, matched = staging.rolls, staging.staged, staging.matched
+        await self._create(staging, matched)
         stored = (
             select(MARKS)
             .where(MARKS.c.school_urn.in_(school_urns), MARKS.c.mark_date.between(*days))
@@ -292,14 +382,6 @@ class AttendanceMarksRepository:
             stored.c.mark_date == staged.c.mark_date,
             stored.c.session == staged.c.session,
             stored.c.school_urn == staged.c.school_urn,
-        )
-        # Where a roll has two rows for one UPN (two records sharing it, or a pupil who left
-        # and came back), the first row whose dates fit wins; most imports need no such test.
-        shared = await self.session.scalar(select(exists().where(rolls.c.rank > 1)))
-        first_fit: ColumnElement[bool] = (
-            ~exists().where(_on_roll(older, staged), older.c.rank < rolls.c.rank)
-            if shared
-            else true()
         )
         result = await self.session.execute(
             insert(matched).from_select(
@@ -319,7 +401,7 @@ class AttendanceMarksRepository:
                 .select_from(
                     staged.join(rolls, _on_roll(rolls, staged)).outerjoin(stored, same_mark)
                 )
-                .where(first_fit),
+                .where(self._first_fit(staging)),
             )
         )
         return int(getattr(result, "rowcount", 0) or 0)
@@ -476,20 +558,25 @@ class AttendanceMarksRepository:
                 )
             )
         if outcome.created or outcome.replaced:
-            # The worker clears only entries queued before it started: a week queued again
-            # must move its time forward, or the worker would drop it unrecomputed.
-            queue = self._insert(STALE_WEEKS).from_select(
-                ["school_urn", "week_start", "queued_at"],
+            await self._queue_weeks(
                 select(matched.c.school_urn, matched.c.week_start, stamp)
                 .where(or_(matched.c.old_code.is_(None), replaced))
-                .distinct(),
+                .distinct()
             )
-            await self.session.execute(
-                queue.on_conflict_do_update(
-                    index_elements=["school_urn", "week_start"],
-                    set_={"queued_at": queue.excluded.queued_at},
-                )
+
+    async def _queue_weeks(self, weeks: Any) -> None:
+        """Queue the ``(school_urn, week_start, queued_at)`` rows ``weeks`` selects. The
+        worker clears only entries queued before it started: a week queued again must move
+        its time forward, or the worker would drop it unrecomputed."""
+        queue = self._insert(STALE_WEEKS).from_select(
+            ["school_urn", "week_start", "queued_at"], weeks
+        )
+        await self.session.execute(
+            queue.on_conflict_do_update(
+                index_elements=["school_urn", "week_start"],
+                set_={"queued_at": queue.excluded.queued_at},
             )
+        )
 
     def _insert(self, table: Table) -> Any:
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)

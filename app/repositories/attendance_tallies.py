@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -74,6 +74,10 @@ _M = MARKS.c
 #: the school's rows for the weeks are read in one range scan and picked out here, which is
 #: cheaper than matching every row against a long list of pupils.
 FEW_PUPILS = 20
+#: Schools, and pupils, named in one query of a batch (well under either database's
+#: parameter limit).
+SCHOOLS_PER_QUERY = 1000
+PUPILS_PER_QUERY = 5000
 
 
 def codes_of(*categories: CodeCategory) -> list[str]:
@@ -149,6 +153,24 @@ class Recount:
     before: set[uuid.UUID]
     #: The new rows.
     after: list[PupilWeek] = field(default_factory=list)
+
+
+class Counted(NamedTuple):
+    """What a batch's recount hands back of each new pupil-week."""
+
+    pupil_id: uuid.UUID
+    week_start: date
+    possible: int
+
+
+@dataclass(slots=True)
+class BatchRecount:
+    """What recounting one school's weeks in a batch found (``recount_schools``)."""
+
+    #: Pupils the replaced rows named.
+    before: set[uuid.UUID]
+    #: The new rows, as much of them as the pass needs.
+    after: list[Counted] = field(default_factory=list)
 
 
 def stale_query() -> Select[tuple[bool]]:
@@ -492,6 +514,241 @@ class AttendanceTallyRepository:
         rows = await self.session.execute(query)
         return {pupil_id: _as_date(day) for pupil_id, day in rows if pupil_id in wanted}
 
+    # --- many schools at once (a pass's batch) -------------------------------------------
+
+    async def recount_schools(
+        self, weeks_by_school: Mapping[int, Sequence[date]]
+    ) -> dict[int, BatchRecount]:
+        """``replace_pupil_weeks`` for a batch of schools: one ``DELETE`` and one ``INSERT ...
+        SELECT`` per distinct week, each over every school of the batch that week is stale
+        for (a day's imports leave one week for every school: two statements in all)."""
+        recounts = {urn: BatchRecount(before=set()) for urn in weeks_by_school}
+        for week, urns in _schools_by_week(weeks_by_school).items():
+            for chunk in _chunks(urns):
+                removed = await self.session.execute(
+                    delete(PUPIL_WEEKS)
+                    .where(_P.week_start == week, _P.school_urn.in_(chunk))
+                    .returning(_P.school_urn, _P.pupil_id)
+                )
+                for urn, pupil_id in removed:
+                    recounts[urn].before.add(pupil_id)
+                counted = (
+                    select(_M.school_urn, literal(week, Date), _M.pupil_id, *_COUNTS.values())
+                    .where(
+                        _M.school_urn.in_(chunk),
+                        _M.mark_date >= week,
+                        _M.mark_date < week + timedelta(days=7),
+                    )
+                    .group_by(_M.school_urn, _M.pupil_id)
+                    .having(_COUNTS["possible"] > 0)
+                )
+                inserted = await self.session.execute(
+                    insert(PUPIL_WEEKS)
+                    .from_select(["school_urn", "week_start", "pupil_id", *_COUNTS], counted)
+                    .returning(_P.school_urn, _P.pupil_id, _P.possible)
+                )
+                for urn, pupil_id, possible in inserted:
+                    recounts[urn].after.append(Counted(pupil_id, week, possible))
+        return recounts
+
+    async def replace_schools_weeks(
+        self,
+        weeks_by_school: Mapping[int, Sequence[date]],
+        possible: Mapping[int, Mapping[date, int]],
+    ) -> dict[int, set[date]]:
+        """``replace_school_weeks`` for a batch of schools. Returns, by school, which of its
+        weeks were school weeks before."""
+        were: dict[int, set[date]] = {urn: set() for urn in weeks_by_school}
+        for week, urns in _schools_by_week(weeks_by_school).items():
+            for chunk in _chunks(urns):
+                removed = await self.session.execute(
+                    delete(SCHOOL_WEEKS)
+                    .where(_S.week_start == week, _S.school_urn.in_(chunk))
+                    .returning(_S.school_urn)
+                )
+                for (urn,) in removed:
+                    were[urn].add(week)
+        rows = [
+            {"school_urn": urn, "week_start": week, "possible_sessions": sessions}
+            for urn in sorted(possible)
+            for week, sessions in sorted(possible[urn].items())
+            if sessions > 0
+        ]
+        if rows:
+            await self.session.execute(insert(SCHOOL_WEEKS), rows)
+        return were
+
+    def pupils_of_weeks(
+        self, weeks_by_school: Mapping[int, Sequence[date]]
+    ) -> Select[tuple[uuid.UUID]]:
+        """A query of the pupils with a tally in these weeks of these schools (so that what
+        a batch needs of each pupil is read in one statement, not by a list of ids)."""
+        return select(_P.pupil_id).where(
+            or_(
+                *(
+                    and_(_P.week_start == week, _P.school_urn.in_(urns))
+                    for week, urns in _schools_by_week(weeks_by_school).items()
+                )
+            )
+        )
+
+    async def school_weeks_around_schools(
+        self, firsts: Mapping[int, date], *, reach: int = PENALTY_WINDOW_SCHOOL_WEEKS
+    ) -> dict[int, tuple[list[date], list[date]]]:
+        """``school_weeks_around(..., after=None)`` for a batch of schools, by school: up to
+        ``reach`` school weeks before its first changed week, and every one from it on. One
+        query of each kind per distinct first week."""
+        by_first: dict[date, list[int]] = defaultdict(list)
+        for urn, first in firsts.items():
+            by_first[first].append(urn)
+        found: dict[int, tuple[list[date], list[date]]] = {urn: ([], []) for urn in firsts}
+        for first, urns in by_first.items():
+            for chunk in _chunks(urns):
+                rank = (
+                    func.row_number()
+                    .over(partition_by=_S.school_urn, order_by=_S.week_start.desc())
+                    .label("rank")
+                )
+                earlier = (
+                    select(_S.school_urn, _S.week_start, rank)
+                    .where(_S.school_urn.in_(chunk), _S.week_start < first)
+                    .subquery("earlier")
+                )
+                rows = await self.session.execute(
+                    select(earlier.c.school_urn, earlier.c.week_start)
+                    .where(earlier.c.rank <= reach)
+                    .order_by(earlier.c.school_urn, earlier.c.week_start)
+                )
+                for urn, week in rows:
+                    found[urn][0].append(_as_date(week))
+                rows = await self.session.execute(
+                    select(_S.school_urn, _S.week_start)
+                    .where(_S.school_urn.in_(chunk), _S.week_start >= first)
+                    .order_by(_S.school_urn, _S.week_start)
+                )
+                for urn, week in rows:
+                    found[urn][1].append(_as_date(week))
+        return found
+
+    async def unauthorised_weeks_of_schools(
+        self, spans: Mapping[int, tuple[date, date]]
+    ) -> dict[int, list[tuple[uuid.UUID, date, int]]]:
+        """``unauthorised_weeks`` for a batch of schools, each over its own span of weeks
+        (read over the span of them all, one query)."""
+        found: dict[int, list[tuple[uuid.UUID, date, int]]] = {urn: [] for urn in spans}
+        if not spans:
+            return found
+        first = min(span[0] for span in spans.values())
+        last = max(span[1] for span in spans.values())
+        for chunk in _chunks(list(spans)):
+            rows = await self.session.execute(
+                select(_P.school_urn, _P.pupil_id, _P.week_start, _P.unauthorised).where(
+                    _P.school_urn.in_(chunk),
+                    _P.week_start >= first,
+                    _P.week_start <= last,
+                    _P.unauthorised > 0,
+                )
+            )
+            for urn, pupil_id, week, sessions in rows:
+                week = _as_date(week)
+                if spans[urn][0] <= week <= spans[urn][1]:
+                    found[urn].append((pupil_id, week, int(sessions)))
+        return found
+
+    async def unauthorised_sessions_of_schools(
+        self, schools: Collection[int], first: date, last: date
+    ) -> dict[tuple[int, uuid.UUID], list[SessionKey]]:
+        """``unauthorised_sessions`` for a batch: the unauthorised sessions in the weeks from
+        ``first`` to ``last`` of each pupil with unauthorised absence in those weeks' tallies
+        at a school of the batch, by (school, pupil), in date and session order. The pupils
+        are picked by a query of the tallies, not a list of ids."""
+        found: dict[tuple[int, uuid.UUID], list[SessionKey]] = defaultdict(list)
+        for chunk in _chunks(sorted(schools)):
+            absent = (
+                select(_P.school_urn, _P.pupil_id)
+                .where(
+                    _P.school_urn.in_(chunk),
+                    _P.week_start >= first,
+                    _P.week_start <= last,
+                    _P.unauthorised > 0,
+                )
+                .distinct()
+                .subquery("absent")
+            )
+            rows = await self.session.execute(
+                select(_M.school_urn, _M.pupil_id, _M.mark_date, _M.session)
+                .join(
+                    absent,
+                    and_(absent.c.school_urn == _M.school_urn, absent.c.pupil_id == _M.pupil_id),
+                )
+                .where(
+                    _M.school_urn.in_(chunk),
+                    _M.mark_date >= first,
+                    _M.mark_date <= last + timedelta(days=6),
+                    _M.code.in_(sorted(PENALTY_CODES)),
+                )
+                .order_by(_M.school_urn, _M.pupil_id, _M.mark_date, _M.session)
+            )
+            for urn, pupil_id, mark_date, session_name in rows:
+                found[(urn, pupil_id)].append((_as_date(mark_date), Session(session_name)))
+        return dict(found)
+
+    async def year_to_date_of_schools(
+        self, schools: Collection[int], first: date, before: date
+    ) -> dict[int, dict[uuid.UUID, YearToDate]]:
+        """``year_to_date`` of every pupil at a batch of schools (one range scan of their
+        weekly rows, summed in the database)."""
+        found: dict[int, dict[uuid.UUID, YearToDate]] = {urn: {} for urn in schools}
+        for chunk in _chunks(sorted(schools)):
+            rows = await self.session.execute(
+                select(
+                    _P.school_urn,
+                    _P.pupil_id,
+                    func.sum(_P.possible),
+                    func.sum(_P.present),
+                    func.sum(_P.approved_activity),
+                    func.sum(_P.authorised),
+                    func.sum(_P.unauthorised),
+                    func.max(_P.week_start),
+                )
+                .where(
+                    _P.school_urn.in_(chunk),
+                    _P.week_start >= first,
+                    _P.week_start < before,
+                )
+                .group_by(_P.school_urn, _P.pupil_id)
+            )
+            for urn, pupil_id, possible, present, approved, authorised, unauthorised, last in rows:
+                figures = AttendanceFigures(
+                    possible=int(possible),
+                    present=int(present),
+                    approved_activity=int(approved),
+                    authorised=int(authorised),
+                    unauthorised=int(unauthorised),
+                )
+                found[urn][pupil_id] = YearToDate(figures, _as_date(last))
+        return found
+
+    async def last_possible_sessions_of_schools(
+        self, schools: Collection[int], week: date
+    ) -> dict[tuple[int, uuid.UUID], date]:
+        """``last_possible_sessions`` of every pupil at a batch of schools in ``week``, by
+        (school, pupil)."""
+        found: dict[tuple[int, uuid.UUID], date] = {}
+        for chunk in _chunks(sorted(schools)):
+            rows = await self.session.execute(
+                select(_M.school_urn, _M.pupil_id, func.max(_M.mark_date))
+                .where(
+                    _M.school_urn.in_(chunk),
+                    _M.mark_date >= week,
+                    _M.mark_date < week + timedelta(days=7),
+                    _M.code.in_(POSSIBLE_CODES),
+                )
+                .group_by(_M.school_urn, _M.pupil_id)
+            )
+            found.update(((urn, pupil_id), _as_date(day)) for urn, pupil_id, day in rows)
+        return found
+
     async def delete_pupil_weeks(
         self, pupil_id: uuid.UUID, school_urn: int, weeks: Collection[date]
     ) -> int:
@@ -508,6 +765,21 @@ class AttendanceTallyRepository:
             )
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _schools_by_week(weeks_by_school: Mapping[int, Sequence[date]]) -> dict[date, list[int]]:
+    by_week: dict[date, list[int]] = defaultdict(list)
+    for urn, weeks in weeks_by_school.items():
+        for week in weeks:
+            by_week[week].append(urn)
+    return dict(sorted(by_week.items()))
+
+
+def _chunks(items: Sequence[Any], size: int | None = None) -> Iterator[Sequence[Any]]:
+    """``items`` a bounded number at a time (well under either database's parameter limit)."""
+    step = size or SCHOOLS_PER_QUERY
+    for start in range(0, len(items), step):
+        yield items[start : start + step]
 
 
 def _as_date(value: Any) -> date:

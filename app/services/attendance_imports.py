@@ -10,6 +10,11 @@ transaction (``apply_import``):
 - rows that pass are staged in batches in a temporary table; then, set-based, each is matched
   to a live pupil with that UPN on that school's roll on that day, and a row for the same
   pupil, date, session and school as an earlier row is refused;
+- the daily import, new marks only (no stored mark of its schools and sessions in its days,
+  looked for under the schools' locks), is written from the staged rows into the marks in
+  one statement that matches each row on the way. Should a row match no pupil or two rows be
+  one mark, that statement is undone and the import takes the matching path, which reports
+  them; corrections always take it (it finds the marks they replace);
 - atomic (the default): any problem and nothing is written but the import's report. Partial:
   the valid rows are applied and the rest reported;
 - applying writes the replaced marks to history, the new and changed marks, and queues the
@@ -171,9 +176,10 @@ class _Checks:
         self.schools: dict[int, Refusal | None] = {}
         #: Schools the rows named that the caller may write for.
         self.permitted: set[int] = set()
-        #: The first and last days of the rows that passed.
+        #: The first and last days, and the sessions, of the rows that passed.
         self.first_day = date.max
         self.last_day = date.min
+        self.session_names: set[str] = set()
         self.problems = ImportProblems()
 
     def check(self, rows: list[RawMark], staged: list[StagedRow]) -> list[RawMark]:
@@ -246,7 +252,7 @@ class _Checks:
             urn = self._value(row, 1, self.urns, self._urn)
             upn = self._value(row, 2, self.upns, _upn)
             day = self._value(row, 3, self.days, self._day)
-            session = self._value(row, 4, self.sessions, _session)
+            session = self._value(row, 4, self.sessions, self._session)
             code = self._value(row, 5, self.codes, _code)
             if problems.count == found:
                 stage: StagedRow = (number, urn, upn, day[0], session, code, day[1])
@@ -343,6 +349,12 @@ class _Checks:
         self.last_day = max(self.last_day, day)
         return day, week_start(day)
 
+    def _session(self, raw: Any) -> str | Refusal:
+        verdict = _session(raw)
+        if not isinstance(verdict, Refusal):
+            self.session_names.add(verdict)
+        return verdict
+
 
 def _upn(raw: Any) -> str | Refusal:
     if not isinstance(raw, str):
@@ -385,8 +397,9 @@ class ReceivedImport:
     rows: int
     staged: int
     school_urns: frozenset[int]
-    #: The first and last days of the rows that passed.
+    #: The first and last days, and the sessions, of the rows that passed.
     days: tuple[date, date]
+    sessions: frozenset[str]
     problems: ImportProblems
     staging: Staging
 
@@ -439,6 +452,7 @@ async def receive_import(
         staged=staged,
         school_urns=frozenset(checks.permitted),
         days=(checks.first_day, checks.last_day),
+        sessions=frozenset(checks.session_names),
         problems=checks.problems,
         staging=staging,
     )
@@ -496,8 +510,16 @@ async def apply_import(
     import_id, now = uuid.uuid4(), utcnow()
     await repo.lock_schools(urns)
     matched = 0
-    new_marks_written = False
-    if received.staged:
+    new_marks_written = all_new = False
+    # The daily import: marks for a registration KPAS holds nothing of yet. Decided under the
+    # schools' locks, so no other import can add a mark there before this one writes.
+    daily = received.staged and not problems.count
+    if daily and not await repo.any_marks(urns, received.days, received.sessions):
+        all_new = await repo.insert_all_new(
+            staging, urns, staged=received.staged, import_id=import_id, now=now
+        )
+        matched = received.staged if all_new else 0
+    if received.staged and not all_new:
         matched = await repo.match_pupils(staging, urns, received.days)
         if matched < received.staged:
             listed = await repo.unmatched(staging, limit=MAX_KEPT_PROBLEMS)
@@ -522,7 +544,10 @@ async def apply_import(
     else:
         status = ImportStatus.REJECTED
     applying = status is not ImportStatus.REJECTED
-    outcome = await repo.outcome(staging) if applying else Outcome(0, 0, 0)
+    if all_new:
+        outcome = Outcome(created=matched, replaced=0, unchanged=0)
+    else:
+        outcome = await repo.outcome(staging) if applying else Outcome(0, 0, 0)
     record = await repo.add_import(
         AttendanceImport(
             id=import_id,
@@ -543,10 +568,10 @@ async def apply_import(
             problem_count=problems.count,
         )
     )
-    written_now = outcome.created and not new_marks_written
+    written_now = outcome.created and not (new_marks_written or all_new)
     if written_now and not await repo.insert_new_marks(staging, import_id=import_id, now=now):
         raise Conflict("Marks of this import were written meanwhile; send it again.")
-    if applying:
+    if applying and not all_new:
         await repo.apply_changes(staging, outcome, import_id=import_id, now=now)
     await repo.close_staging(staging)
     counts: dict[str, str | int | bool | None] = {

@@ -1,7 +1,9 @@
 """Keeping what attendance alerts need up to date after each import, incrementally.
 
 An import queues the school weeks whose marks it changed (``attendance_stale_weeks``). One
-pass (``recompute``) claims a batch of them and, in the caller's transaction:
+pass (``recompute``) claims a batch of schools with their stale weeks and, in the caller's
+transaction (steps 1 and 2 for the whole batch at once, step 3 school by school from reads
+made for the whole batch, see ``_Batch``):
 
 1. recounts those weeks' pupil-weeks from the marks (``attendance_pupil_weeks``);
 2. sets which of them are school weeks (``attendance_school_weeks``: a week with at least one
@@ -70,11 +72,18 @@ from app.models.attendance import (
     AttendanceWithheldPupil,
 )
 from app.models.base import utcnow
-from app.repositories.attendance_alerts import AttendanceAlertRepository, PupilFooting
+from app.repositories.attendance_alerts import (
+    AlertRow,
+    AttendanceAlertRepository,
+    PupilFooting,
+    latest_spent,
+)
 from app.repositories.attendance_tallies import (
     AttendanceTallyRepository,
+    BatchRecount,
     PupilWeek,
     StaleWeek,
+    YearToDate,
     stale_query,
 )
 from app.rules.attendance import (
@@ -98,9 +107,10 @@ _log = get_logger("app.services.attendance_recompute")
 #: The purposes alerts serve: an upheld objection (UK GDPR Art 21) to either stops them.
 ALERT_PURPOSES = ("attendance_duty", "intervention")
 
-#: Stale school weeks one pass takes. A pass is one transaction and holds its schools (and, on
-#: SQLite, the only write lock) throughout, so it is kept to a few seconds.
-DEFAULT_BATCH_WEEKS = 50
+#: Stale school weeks one pass takes (all of a school's, schools waiting longest first). A
+#: pass is one transaction and holds its schools (and, on SQLite, the only write lock)
+#: throughout, so it is kept to a few seconds: after a day's imports, 200 schools' one week.
+DEFAULT_BATCH_WEEKS = 200
 
 
 @dataclass(slots=True)
@@ -128,7 +138,13 @@ class _AlertWriter:
     """Raises, updates, reopens and withdraws one school's alerts, keeping ids stable."""
 
     def __init__(
-        self, session: AsyncSession, school_urn: int, now: datetime, counts: RecomputeCounts
+        self,
+        session: AsyncSession,
+        school_urn: int,
+        now: datetime,
+        counts: RecomputeCounts,
+        *,
+        footings: dict[uuid.UUID, PupilFooting] | None = None,
     ) -> None:
         self.session = session
         self.school_urn = school_urn
@@ -137,7 +153,10 @@ class _AlertWriter:
         self._new: list[
             tuple[uuid.UUID, AlertKind, date, date, AttendanceFigures, SessionKey | None]
         ] = []
-        self.footings: dict[uuid.UUID, PupilFooting] = {}
+        #: Pupils' footings, read for the whole batch (a pupil's is the same at any school).
+        self.footings: dict[uuid.UUID, PupilFooting] = {} if footings is None else footings
+        #: Alerts read without the ORM that this writer changed (written by the batch).
+        self.changed: list[AlertRow] = []
 
     async def standing(
         self, alerts: AttendanceAlertRepository, pupils: set[uuid.UUID]
@@ -150,7 +169,7 @@ class _AlertWriter:
 
     def hold(
         self,
-        existing: AttendanceAlert | None,
+        existing: AttendanceAlert | AlertRow | None,
         *,
         pupil_id: uuid.UUID,
         kind: AlertKind,
@@ -174,8 +193,9 @@ class _AlertWriter:
             self.counts.updated += 1
         if changed:
             existing.updated_at = self.now
+            self._changed(existing)
 
-    def lapse(self, existing: AttendanceAlert | None) -> None:
+    def lapse(self, existing: AttendanceAlert | AlertRow | None) -> None:
         """The alert no longer holds: withdraw it if open. It keeps the figures it last had
         while open."""
         if existing is None or existing.status is AlertStatus.WITHDRAWN:
@@ -184,6 +204,12 @@ class _AlertWriter:
         existing.withdrawn_at = self.now
         existing.updated_at = self.now
         self.counts.withdrawn += 1
+        self._changed(existing)
+
+    def _changed(self, alert: AttendanceAlert | AlertRow) -> None:
+        # An ORM alert is written by the session's flush; a row is kept for ``update_alerts``.
+        if isinstance(alert, AlertRow):
+            self.changed.append(alert)
 
     async def flush(self, alerts: AttendanceAlertRepository) -> None:
         """Insert the new alerts, each on its pupil's footing."""
@@ -238,7 +264,7 @@ def _figure_columns(figures: AttendanceFigures) -> dict[str, int]:
 
 
 def _set(
-    alert: AttendanceAlert,
+    alert: AttendanceAlert | AlertRow,
     *,
     period_end: date,
     figures: AttendanceFigures,
@@ -274,58 +300,195 @@ async def recompute_claimed(
     session: AsyncSession, claimed: Sequence[StaleWeek], *, now: datetime | None = None
 ) -> RecomputeCounts:
     """Steps 1 to 4 for weeks already claimed (``AttendanceTallyRepository.claim``) in this
-    transaction."""
+    transaction. The batch's schools are recounted together and what their alerts are
+    computed from is read for all of them at once (``_Batch``); then each school's alerts
+    are worked out in turn from what was read."""
     now = now or utcnow()
     counts = RecomputeCounts(weeks=len(claimed))
     by_school: dict[int, list[date]] = defaultdict(list)
     for stale in claimed:
         by_school[stale.school_urn].append(stale.week_start)
-    for school_urn, weeks in by_school.items():
-        await _recompute_school(session, school_urn, sorted(weeks), now=now, counts=counts)
+    weeks_by_school = {urn: sorted(weeks) for urn, weeks in by_school.items()}
+    if weeks_by_school:
+        batch = await _Batch.load(session, weeks_by_school)
+        changed: list[AlertRow] = []
+        for school_urn, weeks in weeks_by_school.items():
+            changed += await _recompute_school(
+                session, batch, school_urn, weeks, now=now, counts=counts
+            )
+        await session.flush()
+        await batch.alerts.update_alerts(changed)
     await session.flush()
     counts.unqueued = await AttendanceTallyRepository(session).unqueue(claimed)
     return counts
 
 
+@dataclass(slots=True)
+class _Batch:
+    """What one pass reads for all the schools it claimed, set-based: the recount of their
+    stale weeks (step 1 and 2), and everything their alerts are computed from. Each read is
+    bounded by the batch's schools and the weeks a change can reach, as the per-school reads
+    are; each school then takes its own part (``_recompute_school``)."""
+
+    tallies: AttendanceTallyRepository
+    alerts: AttendanceAlertRepository
+    schools: list[int]
+    recounts: dict[int, BatchRecount]
+    possible: dict[int, Counter[date]]
+    were: dict[int, set[date]]
+    #: By school: the school weeks up to ten before its first changed week, and those from it.
+    around: dict[int, tuple[list[date], list[date]]]
+    unauthorised_weeks: dict[int, list[tuple[uuid.UUID, date, int]]]
+    #: Unauthorised sessions of each school's pupils with any in its span, by (school, pupil).
+    sessions: dict[tuple[int, uuid.UUID], list[SessionKey]]
+    spent_rows: dict[int, list[tuple[uuid.UUID, date, date | None, str | None]]]
+    penalty: dict[int, list[AlertRow]]
+    absence: dict[int, list[AlertRow]]
+    #: By school year, then school: each pupil's figures so far.
+    year_to_date: dict[date, dict[int, dict[uuid.UUID, YearToDate]]]
+    footings: dict[uuid.UUID, PupilFooting]
+    #: By week, read when a school first asks for it: each pupil's last possible day.
+    last_days: dict[date, dict[tuple[int, uuid.UUID], date]]
+
+    @classmethod
+    async def load(cls, session: AsyncSession, weeks_by_school: dict[int, list[date]]) -> _Batch:
+        tallies = AttendanceTallyRepository(session)
+        alerts = AttendanceAlertRepository(session)
+        schools = sorted(weeks_by_school)
+        recounts = await tallies.recount_schools(weeks_by_school)
+        possible: dict[int, Counter[date]] = {}
+        for urn, recount in recounts.items():
+            possible[urn] = Counter()
+            for row in recount.after:
+                possible[urn][row.week_start] += row.possible
+        were = await tallies.replace_schools_weeks(weeks_by_school, possible)
+        firsts = {urn: weeks[0] for urn, weeks in weeks_by_school.items()}
+        around = await tallies.school_weeks_around_schools(firsts)
+        spans = {
+            urn: (feed[0], feed[-1])
+            for urn, (earlier, later) in around.items()
+            if (feed := earlier + later)
+        }
+        unauthorised = await tallies.unauthorised_weeks_of_schools(spans)
+        with_absence = [urn for urn, rows in unauthorised.items() if rows]
+        sessions = (
+            await tallies.unauthorised_sessions_of_schools(
+                with_absence,
+                min(span[0] for span in spans.values()),
+                max(span[1] for span in spans.values()),
+            )
+            if with_absence
+            else {}
+        )
+        # What open events before each school's change spent, and the alerts a change from it
+        # can touch: from the start of its feed (or its first changed week, with no feed).
+        starts = {urn: spans[urn][0] if urn in spans else firsts[urn] for urn in schools}
+        spent_rows: dict[int, list[tuple[uuid.UUID, date, date | None, str | None]]] = defaultdict(
+            list
+        )
+        for (
+            urn,
+            pupil_id,
+            period_end,
+            spent_date,
+            spent_session,
+        ) in await alerts.open_penalty_ends_of_schools(
+            schools,
+            ending=(min(starts.values()), max(firsts.values()) - timedelta(days=1)),
+        ):
+            spent_rows[urn].append((pupil_id, period_end, spent_date, spent_session))
+        penalty = await alerts.penalty_alerts_of_schools(schools, ending_from=min(starts.values()))
+        years_of = {
+            urn: {school_year_start(week) for week in weeks}
+            for urn, weeks in weeks_by_school.items()
+        }
+        every_year = sorted(set().union(*years_of.values()))
+        absence = await alerts.absence_alerts_of_schools(schools, every_year)
+        year_to_date = {
+            year: await tallies.year_to_date_of_schools(
+                [urn for urn in schools if year in years_of[urn]], year, _next_school_year(year)
+            )
+            for year in every_year
+        }
+        # The pupils counted now, by a query of the new tallies; those whose tallies went,
+        # by id (a correction moving a pupil's last marks of a week: a few).
+        footings = await alerts.footings(
+            tallies.pupils_of_weeks(weeks_by_school), purposes=ALERT_PURPOSES
+        )
+        gone = {
+            pupil_id
+            for recount in recounts.values()
+            for pupil_id in recount.before
+            if pupil_id not in footings
+        }
+        footings.update(await alerts.footings(gone, purposes=ALERT_PURPOSES))
+        return cls(
+            tallies=tallies,
+            alerts=alerts,
+            schools=schools,
+            recounts=recounts,
+            possible=possible,
+            were=were,
+            around=around,
+            unauthorised_weeks=unauthorised,
+            sessions=sessions,
+            spent_rows=dict(spent_rows),
+            penalty=penalty,
+            absence=absence,
+            year_to_date=year_to_date,
+            footings=footings,
+            last_days={},
+        )
+
+    async def last_possible_days(
+        self, school_urn: int, pupil_ids: Sequence[uuid.UUID], week: date
+    ) -> dict[uuid.UUID, date]:
+        """``AttendanceTallyRepository.last_possible_sessions`` from the batch's read of
+        that week (one read per week for every school of the batch)."""
+        if week not in self.last_days:
+            self.last_days[week] = await self.tallies.last_possible_sessions_of_schools(
+                self.schools, week
+            )
+        days = self.last_days[week]
+        return {
+            pupil_id: days[(school_urn, pupil_id)]
+            for pupil_id in pupil_ids
+            if (school_urn, pupil_id) in days
+        }
+
+
 async def _recompute_school(
     session: AsyncSession,
+    batch: _Batch,
     school_urn: int,
     weeks: Sequence[date],
     *,
     now: datetime,
     counts: RecomputeCounts,
-) -> None:
-    tallies = AttendanceTallyRepository(session)
-    alerts = AttendanceAlertRepository(session)
-    recount = await tallies.replace_pupil_weeks(school_urn, weeks)
-    possible: Counter[date] = Counter()
-    for row in recount.after:
-        possible[row.week_start] += row.possible
-    were = await tallies.replace_school_weeks(school_urn, weeks, dict(possible))
+) -> list[AlertRow]:
+    """One school's alerts from the batch's reads; returns the alerts it changed (which the
+    batch writes back together)."""
+    alerts = batch.alerts
+    recount = batch.recounts[school_urn]
+    possible = batch.possible[school_urn]
+    were = batch.were[school_urn]
     now_school_weeks = {week for week, sessions in possible.items() if sessions > 0}
     counts.pupil_weeks += len(recount.after)
     counts.school_weeks += len(now_school_weeks)
     pupils = recount.before | {row.pupil_id for row in recount.after}
-    writer = _AlertWriter(session, school_urn, now, counts)
+    writer = _AlertWriter(session, school_urn, now, counts, footings=batch.footings)
     pupils = await _withhold(session, alerts, writer, school_urn, weeks[0], pupils)
     await _penalty_alerts(
-        tallies,
-        alerts,
+        batch,
         writer,
         school_urn=school_urn,
         weeks=weeks,
         pupils=pupils,
         moved=were ^ now_school_weeks,
     )
-    await _absence_alerts(
-        tallies,
-        alerts,
-        writer,
-        school_urn=school_urn,
-        weeks=weeks,
-        pupils=pupils,
-    )
+    await _absence_alerts(batch, writer, school_urn=school_urn, weeks=weeks, pupils=pupils)
     await writer.flush(alerts)
+    return writer.changed
 
 
 async def _withhold(
@@ -385,8 +548,7 @@ async def _release_withheld(session: AsyncSession, now: datetime) -> None:
 
 
 async def _penalty_alerts(
-    tallies: AttendanceTallyRepository,
-    alerts: AttendanceAlertRepository,
+    batch: _Batch,
     writer: _AlertWriter,
     *,
     school_urn: int,
@@ -397,19 +559,16 @@ async def _penalty_alerts(
     """Recompute the penalty windows a change to ``weeks`` can affect (see the module
     docstring) for ``pupils``, and for everyone with absence across a school week that
     appeared or disappeared (``moved``) when later school weeks exist."""
-    first_changed, last_changed = weeks[0], weeks[-1]
+    tallies, alerts = batch.tallies, batch.alerts
+    first_changed = weeks[0]
     # Each event spends its sessions, so a change can move every later event: the span runs
     # to the school's latest school week. The ten before the change give the windows that
     # end in it their full reach; the open events before the change say what is spent.
-    earlier, school_weeks = await tallies.school_weeks_around(
-        school_urn, first_changed, last_changed, after=None
-    )
+    earlier, school_weeks = batch.around[school_urn]
     feed = earlier + school_weeks
     counts_by_pupil: dict[uuid.UUID, dict[date, int]] = defaultdict(dict)
     if feed:
-        for pupil_id, week, sessions in await tallies.unauthorised_weeks(
-            school_urn, feed[0], feed[-1]
-        ):
+        for pupil_id, week, sessions in batch.unauthorised_weeks[school_urn]:
             counts_by_pupil[pupil_id][week] = sessions
     if moved and school_weeks and school_weeks[-1] > min(moved):
         pupils = pupils | set(counts_by_pupil)
@@ -421,15 +580,22 @@ async def _penalty_alerts(
         return
     footings = await writer.standing(alerts, pupils)
     with_absence = {pupil_id for pupil_id in pupils if counts_by_pupil.get(pupil_id)}
-    sessions_by_pupil = (
-        await tallies.unauthorised_sessions(school_urn, with_absence, feed[0], feed[-1])
-        if feed and with_absence
-        else {}
-    )
-    spent = await alerts.spent_through(
-        school_urn,
-        with_absence,
-        ending=(feed[0] if feed else first_changed, first_changed - timedelta(days=1)),
+    sessions_by_pupil: dict[uuid.UUID, list[SessionKey]] = {}
+    if feed and with_absence:
+        reach = (feed[0], feed[-1] + timedelta(days=6))
+        for pupil_id in with_absence:
+            found_sessions = [
+                key
+                for key in batch.sessions.get((school_urn, pupil_id), ())
+                if reach[0] <= key[0] <= reach[1]
+            ]
+            if found_sessions:
+                sessions_by_pupil[pupil_id] = found_sessions
+    ending = (feed[0] if feed else first_changed, first_changed - timedelta(days=1))
+    spent = latest_spent(
+        row
+        for row in batch.spent_rows.get(school_urn, ())
+        if row[0] in with_absence and ending[0] <= row[1] <= ending[1]
     )
     windows: dict[uuid.UUID, list[PenaltyWindow]] = {}
     for pupil_id in with_absence:
@@ -445,9 +611,12 @@ async def _penalty_alerts(
         ]
         if found:
             windows[pupil_id] = found
-    existing = await alerts.penalty_alerts(
-        school_urn, pupils, ending_from=feed[0] if feed else first_changed
-    )
+    ending_from = feed[0] if feed else first_changed
+    existing = {
+        (alert.pupil_id, alert.period_start): alert
+        for alert in batch.penalty[school_urn]
+        if alert.pupil_id in pupils and alert.period_end >= ending_from
+    }
     figures = await _window_figures(tallies, school_urn, windows)
     kept: set[tuple[uuid.UUID, date]] = set()
     for pupil_id, found in windows.items():
@@ -511,8 +680,7 @@ async def _window_figures(
 
 
 async def _absence_alerts(
-    tallies: AttendanceTallyRepository,
-    alerts: AttendanceAlertRepository,
+    batch: _Batch,
     writer: _AlertWriter,
     *,
     school_urn: int,
@@ -524,11 +692,16 @@ async def _absence_alerts(
     if not pupils:
         return
     years = sorted({school_year_start(week) for week in weeks})
-    existing = await alerts.absence_alerts(school_urn, years)
+    existing = {
+        (alert.pupil_id, alert.kind, alert.period_start): alert
+        for alert in batch.absence[school_urn]
+        if alert.period_start in years
+    }
     minimum = get_settings().absence_alert_min_possible_sessions
-    footings = await writer.standing(alerts, pupils)
+    footings = await writer.standing(batch.alerts, pupils)
     for year in years:
-        so_far = await tallies.year_to_date(school_urn, pupils, year, _next_school_year(year))
+        at_school = batch.year_to_date[year][school_urn]
+        so_far = {pupil_id: at_school[pupil_id] for pupil_id in pupils if pupil_id in at_school}
         holding: dict[tuple[uuid.UUID, AlertKind], AttendanceFigures] = {}
         for pupil_id in pupils:
             found = so_far.get(pupil_id)
@@ -547,7 +720,7 @@ async def _absence_alerts(
                 else:
                     writer.lapse(existing.get((pupil_id, kind, year)))
         last_days = await _last_days(
-            tallies,
+            batch,
             school_urn,
             {pupil_id: so_far[pupil_id].last_week for pupil_id, _ in holding},
         )
@@ -563,16 +736,16 @@ async def _absence_alerts(
 
 
 async def _last_days(
-    tallies: AttendanceTallyRepository, school_urn: int, last_weeks: dict[uuid.UUID, date]
+    batch: _Batch, school_urn: int, last_weeks: dict[uuid.UUID, date]
 ) -> dict[uuid.UUID, date]:
     """The last day each pupil had a possible session, from their last such week's marks
-    (one narrow read per distinct week: usually just the current one)."""
+    (read once per distinct week for the whole batch: usually just the current one)."""
     by_week: dict[date, list[uuid.UUID]] = defaultdict(list)
     for pupil_id, week in last_weeks.items():
         by_week[week].append(pupil_id)
     found: dict[uuid.UUID, date] = {}
     for week, pupil_ids in by_week.items():
-        days = await tallies.last_possible_sessions(school_urn, pupil_ids, week)
+        days = await batch.last_possible_days(school_urn, pupil_ids, week)
         # The week has a possible session for each of them, so each has a day; the week's
         # Monday is only a fallback against marks changing under a concurrent import.
         found.update((pupil_id, days.get(pupil_id, week)) for pupil_id in pupil_ids)
