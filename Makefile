@@ -10,7 +10,7 @@ TEST_WORKERS ?= auto
 
 export KPAS_DATABASE_URL ?= sqlite+aiosqlite:///var/kpas.db
 
-.PHONY: install run test lint format openapi migrate seed bench resilience lock clean
+.PHONY: install run test lint format openapi migrate seed bench load resilience lock clean
 
 install: $(STAMP)
 
@@ -52,8 +52,14 @@ openapi: install  ## regenerate openapi/openapi.json from the app
 resilience: install  ## the slow proofs: many processes on one PostgreSQL, faults that take seconds (needs KPAS_TEST_POSTGRES_URL)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m resilience
 
-bench: install  ## run the benchmarks (all, or WORKLOADS="a b") and write docs/benchmarks.md
-	$(BIN)/python -m bench $(WORKLOADS)
+# PostgreSQL for the benchmarks: the local development server unless KPAS_BENCH_POSTGRES_URL
+# names another (set it empty for SQLite alone; the report then says PostgreSQL did not run).
+bench: export KPAS_BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
+bench: install  ## run the benchmarks at the quick size (BENCH=--full for the published figures; WORKLOADS="a b" for some) and update docs/benchmarks.md
+	$(BIN)/python -m bench $(BENCH) $(WORKLOADS)
+
+load: install  ## load-test the real service on PostgreSQL (LOAD="--quick", etc.) and write docs/load.md (needs KPAS_BENCH_POSTGRES_URL or KPAS_TEST_POSTGRES_URL)
+	$(BIN)/python -m bench.load $(LOAD)
 
 lock:  ## re-resolve the lock files after changing dependencies in pyproject.toml
 	$(BIN)/python -m pip install --quiet uv

@@ -8,7 +8,9 @@ and the report gives the ratio of their throughputs. No speed claim is an absolu
 from __future__ import annotations
 
 import asyncio
+import os
 import platform
+import sqlite3
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -28,6 +30,11 @@ class Scale(StrEnum):
 
     QUICK = "quick"
     FULL = "full"
+
+
+def sized(scale: Scale, *, quick: int, full: int) -> int:
+    """The count for ``scale``: workloads say their two sizes in one place with this."""
+    return quick if scale is Scale.QUICK else full
 
 
 @dataclass(slots=True)
@@ -57,6 +64,7 @@ class Result:
     baseline: Measurement
     target: str
     note: str = ""
+    size: str = ""  # the Scale it ran at; set by the runner
 
     @property
     def ratio(self) -> float:
@@ -131,80 +139,207 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.3f}"
 
 
-def _row_key(r: Result) -> str:
-    return f"| {r.workload} | {r.backend} |"
+@dataclass(slots=True)
+class Run:
+    """One ``python -m bench`` invocation: when, at which size, which workloads, on what.
+
+    Rows name their run by ``stamp``; the report lists every run a row still comes from, so a
+    partial run never leaves the header describing a machine or size a row was not measured on.
+    """
+
+    stamp: str
+    size: str
+    workloads: str  # "every workload" or the names given
+    machine: str
+    postgresql: str  # the server version, or why there are no PostgreSQL rows
+
+    def line(self) -> str:
+        return (
+            f"- **{self.stamp}**, {self.size} size, {self.workloads}: {self.machine}; "
+            f"PostgreSQL: {self.postgresql}"
+        )
 
 
-def _note_key(r: Result) -> str:
-    return f"- **{r.workload}** ({r.backend}):"
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory() -> str:
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "RAM unknown"
+    return f"{total / 2**30:.1f} GiB RAM"
+
+
+def _os() -> str:
+    name = platform.system()
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                name = line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return f"{name} (kernel {platform.release()})" if platform.system() == "Linux" else name
+
+
+def machine() -> str:
+    """The machine a run's figures belong to: CPU, cores, memory, OS, Python, SQLite."""
+    return (
+        f"{_cpu_model()}, {os.cpu_count()} cores, {_memory()}; {_os()}; "
+        f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}"
+    )
+
+
+def new_run(size: str, workloads: Sequence[str], postgresql: str) -> Run:
+    return Run(
+        stamp=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        size=size,
+        workloads=", ".join(workloads) if workloads else "every workload",
+        machine=machine(),
+        postgresql=postgresql,
+    )
+
+
+HEADER = (
+    "| workload | backend | size | median ms | p95 ms | baseline median ms | ratio | target | run |"
+)
+_RUN_PREFIX = "- **"
+_RUNS_HEADING = "## Runs"
+_NOTES_HEADING = "## What each workload measures"
+
+
+def _row_key(workload: str, backend: str, size: str) -> str:
+    return f"| {workload} | {backend} | {size} |"
+
+
+def _note_key(workload: str, backend: str, size: str) -> str:
+    return f"- **{workload}** ({backend}, {size}):"
+
+
+def _row(r: Result, run: Run) -> str:
+    return (
+        f"{_row_key(r.workload, r.backend, r.size)} {_ms(r.subject.median)} "
+        f"| {_ms(r.subject.p95)} | {_ms(r.baseline.median)} | {r.ratio:.2f} | {r.target} "
+        f"| {run.stamp} |"
+    )
+
+
+def _cells(row: str) -> list[str]:
+    return [cell.strip() for cell in row.strip().strip("|").split("|")]
 
 
 def render(
     results: list[Result],
+    run: Run,
     *,
-    earlier: str | None = None,
     kept_rows: Sequence[str] = (),
     kept_notes: Sequence[str] = (),
+    kept_runs: Sequence[str] = (),
 ) -> str:
-    """The report. A partial run passes the rows and notes it keeps from the report before
-    (``kept_rows``, ``kept_notes``) and the line saying which run those came from."""
-    run = f"- Run: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}"
-    if earlier is not None:
-        run += " (" + ", ".join(dict.fromkeys(r.workload for r in results)) + ")"
+    """The report: this run's rows and those kept from the report before (``kept_rows``,
+    ``kept_notes``), full-size rows first, and a line for every run a row comes from."""
+    rows = [*kept_rows, *(_row(r, run) for r in results)]
+    rows.sort(key=lambda row: _cells(row)[2] != Scale.FULL)  # stable: order kept within a size
+    stamps = {_cells(row)[-1] for row in rows}
+    runs = [line for line in kept_runs if line[len(_RUN_PREFIX) :].split("**", 1)[0] in stamps]
+    if run.stamp in stamps or not rows:
+        runs.append(run.line())
+    notes = [
+        *kept_notes,
+        *(f"{_note_key(r.workload, r.backend, r.size)} {r.note}" for r in results if r.note),
+    ]
     lines = [
         "# Benchmarks",
         "",
-        "Generated by `make bench`. Each workload runs interleaved with its baseline in the same",
-        "process; **ratio** is the workload's throughput as a fraction of the baseline's.",
+        "Generated by `make bench` (`python -m bench --help` lists the workloads, sizes and",
+        "settings). Each workload runs interleaved with its baseline in the same process;",
+        "**ratio** is the workload's throughput as a fraction of the baseline's. **size** is",
+        "the setting the row ran at: `full` is the size the targets are set for (the published",
+        "figures), `quick` a smaller run of the same comparison for development. **run** names",
+        "the run below that measured the row, and the machine it ran on.",
         "",
-        run,
-        *([earlier] if earlier is not None else []),
-        f"- Python {platform.python_version()} on {platform.machine()}, {platform.system()}",
+        _RUNS_HEADING,
         "",
-        "| workload | backend | median ms | p95 ms | baseline median ms | ratio | target |",
-        "|---|---|---:|---:|---:|---:|---|",
-        *kept_rows,
+        *runs,
+        "",
+        "## Results",
+        "",
+        HEADER,
+        "|---|---|---|---:|---:|---:|---:|---|---|",
+        *rows,
     ]
-    for r in results:
-        lines.append(
-            f"{_row_key(r)} {_ms(r.subject.median)} | {_ms(r.subject.p95)} "
-            f"| {_ms(r.baseline.median)} | {r.ratio:.2f} | {r.target} |"
-        )
-    notes = [*kept_notes, *(f"{_note_key(r)} {r.note}" for r in results if r.note)]
     if notes:
-        lines += ["", "## What each workload measures", "", *dict.fromkeys(notes)]
+        lines += ["", _NOTES_HEADING, "", *dict.fromkeys(notes)]
     return "\n".join(lines) + "\n"
 
 
-def write_report(results: list[Result], path: Path) -> None:
+def write_report(results: list[Result], run: Run, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(results))
+    path.write_text(render(results, run))
 
 
-def merge_report(results: list[Result], path: Path) -> None:
-    """Write ``results`` into the report at ``path``, keeping the rows (and notes) of every
-    workload and backend this run did not measure, and saying which run those came from."""
+def merge_report(
+    results: list[Result], run: Run, path: Path, *, replace_size: str | None = None
+) -> None:
+    """Write ``results`` into the report at ``path``. Rows (and notes) of every workload,
+    backend and size this run did not measure are kept, with the lines of the runs they came
+    from; ``replace_size`` (a run of every workload) also drops the other rows of that size,
+    so a workload renamed or removed since leaves no stale row behind."""
     if not path.exists():
-        write_report(results, path)
+        write_report(results, run, path)
         return
     old = path.read_text().splitlines()
-    rows = tuple(_row_key(r) for r in results)
-    notes = tuple(_note_key(r) for r in results)
-    earlier = next((line for line in old if line.startswith("- Other rows: ")), None)
-    if earlier is None:
-        run = next((line for line in old if line.startswith("- Run: ")), "- Run: unknown")
-        earlier = run.replace("- Run: ", "- Other rows: the full run of ", 1)
-    path.write_text(
-        render(
-            results,
-            earlier=earlier,
-            kept_rows=[
-                line
-                for line in old
-                if line.startswith("| ") and not line.startswith(("| workload |", *rows))
-            ],
-            kept_notes=[
-                line for line in old if line.startswith("- **") and not line.startswith(notes)
-            ],
-        )
-    )
+    measured = {(r.workload, r.backend, r.size) for r in results}
+
+    def kept(workload: str, backend: str, size: str) -> bool:
+        return (workload, backend, size) not in measured and size != replace_size
+
+    rows = [
+        line
+        for line in old
+        if line.startswith("| ")
+        and line != HEADER
+        and len(cells := _cells(line)) == 9
+        and kept(*cells[:3])
+    ]
+    notes = []
+    section = ""
+    for line in old:
+        if line.startswith("## "):
+            section = line
+        elif section == _NOTES_HEADING and line.startswith(_RUN_PREFIX):
+            workload, _, rest = line[len(_RUN_PREFIX) :].partition("** (")
+            backend, _, rest = rest.partition(", ")
+            size = rest.split("):", 1)[0]
+            if kept(workload, backend, size):
+                notes.append(line)
+    in_runs = False
+    runs = []
+    for line in old:
+        if line.startswith("## "):
+            in_runs = line == _RUNS_HEADING
+        elif in_runs and line.startswith(_RUN_PREFIX):
+            runs.append(line)
+    # Two runs within a second: the new one gets its own name, so rows keep their own runs.
+    stamps = {line[len(_RUN_PREFIX) :].split("**", 1)[0] for line in runs}
+    stamp, serial = run.stamp, 1
+    while run.stamp in stamps:
+        serial += 1
+        run.stamp = f"{stamp} ({serial})"
+    path.write_text(render(results, run, kept_rows=rows, kept_notes=notes, kept_runs=runs))
+
+
+def short(count: int) -> str:
+    """A size as workload names give it: 1M, 240k, 10k, 500."""
+    if count >= 1_000_000 and count % 1_000_000 == 0:
+        return f"{count // 1_000_000}M"
+    if count >= 1_000 and count % 1_000 == 0:
+        return f"{count // 1_000}k"
+    return str(count)

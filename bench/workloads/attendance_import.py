@@ -1,10 +1,13 @@
 """Attendance ingest: marks through ``POST /v1/attendance/imports`` against a raw binary COPY.
 
-Subject: a CSV import of N marks through the ASGI app: the MIS client's token, the policy
-decision per school, the body streamed and every row checked (UPN check letter, date,
-session, code), staging, matching each row to a pupil on that school's roll on that date,
-the upsert with history, the stale-week queue, the import report, the audit event and the
-commit. Every mark is new (the marks are cleared between rounds, outside the clock).
+Subject: a CSV import of N new marks through the ASGI app (the daily case: KPAS holds no
+mark of those schools and sessions on those days, so the import writes them straight from
+its staged rows): the MIS client's token, the policy decision per school, the body streamed
+and every row checked (UPN check letter, date, session, code), staging, the school locks and
+the check that every mark is new, matching each row to a pupil on that school's roll on that
+date as it is written, the stale-week queue, the import report, the audit event and the
+commit. The marks are cleared between rounds, outside the clock. ``scale`` sets the size
+(``MARKS``, ``SCHOOLS``).
 Baseline: the same N rows, already built as tuples, written with binary ``COPY`` into an
 empty table with the same columns and indexes as ``attendance_marks`` (``LIKE ... INCLUDING
 ALL``: the primary key, the school/date index and the checks). On SQLite the baseline is
@@ -40,13 +43,19 @@ from bench.attendance_scene import (
     raw_connection,
     school_days,
 )
-from bench.harness import Measurement, Result
+from bench.harness import Measurement, Result, Scale
 from tests.conftest import make_settings
 
-#: Marks per import, by backend: PostgreSQL takes the issue's million; SQLite a fifth of it.
-MARKS = {"postgresql": 1_000_000, "sqlite": 200_000}
-SCHOOLS = 50
-PUPILS_PER_SCHOOL = 2000  # 100,000 pupils: one import is a school week of them
+#: Marks per import, by scale and backend: at the full size PostgreSQL takes the issue's
+#: million, SQLite a fifth of it; the quick size a tenth of those.
+MARKS = {
+    Scale.FULL: {"postgresql": 1_000_000, "sqlite": 200_000},
+    Scale.QUICK: {"postgresql": 100_000, "sqlite": 20_000},
+}
+#: Schools by scale, of ``PUPILS_PER_SCHOOL`` each: at the full size 100,000 pupils, so one
+#: import is a school week of them.
+SCHOOLS = {Scale.FULL: 50, Scale.QUICK: 10}
+PUPILS_PER_SCHOOL = 2000
 ROUNDS = 3
 FIRST_DAY = date(2026, 11, 2)
 RAW_TABLE = "bench_raw_marks"
@@ -106,14 +115,15 @@ async def _clear_raw(database: Database) -> None:
             await conn.execute(text(f"VACUUM ANALYZE {RAW_TABLE}"))
 
 
-async def run(backend: str, url: str) -> list[Result]:
-    marks = MARKS[backend]
+async def run(backend: str, url: str, scale: Scale = Scale.FULL) -> list[Result]:
+    marks = MARKS[scale][backend]
+    schools = SCHOOLS[scale]
     keys = Path(tempfile.mkdtemp(prefix="kpas-bench-keys-"))
     settings = make_settings(url, log_level="WARNING", signing_keys_dir=keys)
     database = Database.from_settings(settings)
     await database.upgrade()
     pupils = await create_schools_and_pupils(
-        database, schools=SCHOOLS, pupils_per_school=PUPILS_PER_SCHOOL, district=District.DOVER
+        database, schools=schools, pupils_per_school=PUPILS_PER_SCHOOL, district=District.DOVER
     )
     days = school_days(FIRST_DAY, -(-marks // (2 * len(pupils))))
     await _create_raw_table(database)
@@ -201,7 +211,7 @@ async def run(backend: str, url: str) -> list[Result]:
         else "peak memory not measurable here"
     )
     note = (
-        f"CSV import of {marks:,} marks ({len(pupils):,} pupils at {SCHOOLS} schools, "
+        f"CSV import of {marks:,} new marks ({len(pupils):,} pupils at {schools} schools, "
         f"{len(days)} school day{'' if len(days) == 1 else 's'}) through the ASGI app: "
         f"{rate:,.0f} marks/s against "
         f"{raw_rate:,.0f} marks/s for the raw "
@@ -215,7 +225,7 @@ async def run(backend: str, url: str) -> list[Result]:
             backend,
             subject,
             baseline,
-            target=">= 0.33 of raw COPY and >= 100,000 marks/s (PostgreSQL)",
+            target=">= 0.8 of raw COPY and >= 100,000 marks/s (PostgreSQL)",
             note=note,
         )
     ]

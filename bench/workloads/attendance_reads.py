@@ -1,8 +1,9 @@
 """Attendance reads over a year of marks: the alerts list and a school's summary.
 
-Scene (``SCENES``): 10 million marks on PostgreSQL, 13 secondary schools of 2,000 pupils with
-every school day from 1 September 2025 (1 million on SQLite: 5 schools of 1,000 pupils, 100
-days), copied straight into ``attendance_marks``; then the worker's recompute drains the
+Scene (``SCENES``, by scale and backend): at the full size 10 million marks on PostgreSQL, 13
+secondary schools of 2,000 pupils with every school day from 1 September 2025 (1 million on
+SQLite: 5 schools of 1,000 pupils, 100 days); at the quick size 300,000 and 100,000. The marks
+are copied straight into ``attendance_marks``; then the worker's recompute drains the
 queue, building the weekly tallies and the alerts from scratch (its time is in the note).
 
 - Alerts: ``GET /v1/attendance/alerts`` (first page of 50, an attendance manager's area team,
@@ -39,11 +40,15 @@ from bench.attendance_scene import (
     raw_connection,
     school_days,
 )
-from bench.harness import Result, Workload, measure
+from bench.harness import Result, Scale, Workload, measure
 from tests.conftest import make_settings
 
-#: (schools, pupils per school, school days) by backend: 13 x 2,000 x 385 sessions is 10.0M.
-SCENES = {"postgresql": (13, 2000, 193), "sqlite": (5, 1000, 100)}
+#: (schools, pupils per school, school days) by scale and backend: 13 x 2,000 x 385 sessions
+#: is 10.0M.
+SCENES = {
+    Scale.FULL: {"postgresql": (13, 2000, 193), "sqlite": (5, 1000, 100)},
+    Scale.QUICK: {"postgresql": (3, 500, 100), "sqlite": (2, 500, 50)},
+}
 FIRST_DAY = date(2025, 9, 1)
 ROUNDS = 30
 WARMUP = 3
@@ -137,8 +142,12 @@ async def _queue_every_week(database: Database) -> None:
             await conn.execute(text("ANALYZE"))
 
 
-async def run(backend: str, url: str) -> list[Result]:
-    schools, per_school, day_count = SCENES[backend]
+def _marks(count: int) -> str:
+    return f"{count / 1e6:.0f}M" if count >= 1_000_000 else f"{count / 1e3:.0f}k"
+
+
+async def run(backend: str, url: str, scale: Scale = Scale.FULL) -> list[Result]:
+    schools, per_school, day_count = SCENES[scale][backend]
     keys = Path(tempfile.mkdtemp(prefix="kpas-bench-keys-"))
     settings = make_settings(url, log_level="WARNING", signing_keys_dir=keys)
     database = Database.from_settings(settings)
@@ -215,7 +224,7 @@ async def run(backend: str, url: str) -> list[Result]:
         )
         alerts_result = await measure(
             Workload(
-                name=f"attendance alerts, first page of 50 ({marks / 1e6:.0f}M marks)",
+                name=f"attendance alerts, first page of 50 ({_marks(marks)} marks)",
                 subject=alerts,
                 baseline=alerts_baseline,
                 target="report only",
@@ -230,7 +239,7 @@ async def run(backend: str, url: str) -> list[Result]:
         )
         summary_result = await measure(
             Workload(
-                name=f"school attendance summary, {per_school:,} pupils ({marks / 1e6:.0f}M marks)",
+                name=f"school attendance summary, {per_school:,} pupils ({_marks(marks)} marks)",
                 subject=summary,
                 baseline=summary_baseline,
                 target="report only",

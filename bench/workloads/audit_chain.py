@@ -23,7 +23,7 @@ from app.audit.trail import PendingAuditEvent, record, seal
 from app.db import Database
 from app.demo import seed_demo
 from app.models import AuditEvent, School
-from bench.harness import Result, Workload, measure, measure_concurrent
+from bench.harness import Result, Scale, Workload, measure, measure_concurrent, sized
 from tests.conftest import make_settings
 
 CLIENTS = 32
@@ -91,7 +91,7 @@ def _plain_row(seq: int) -> dict[str, Any]:
     }
 
 
-async def run(backend: str, url: str) -> list[Result]:
+async def run(backend: str, url: str, scale: Scale = Scale.FULL) -> list[Result]:
     settings = make_settings(url, log_level="WARNING", database_pool_size=CLIENTS + 2)
     database = Database.from_settings(settings)
     await database.upgrade()
@@ -140,7 +140,7 @@ async def run(backend: str, url: str) -> list[Result]:
         note="record + seal + commit of one event (head lock, SHA-256, insert, head update) "
         "against a plain INSERT of the same row into an unchained copy of the table + commit.",
     )
-    results = [await measure(append, backend)]
+    results = [await measure(append, backend, rounds=sized(scale, quick=60, full=200))]
     if backend == "postgresql":
         results.append(
             await measure_concurrent(
@@ -154,6 +154,7 @@ async def run(backend: str, url: str) -> list[Result]:
                 ),
                 backend,
                 clients=CLIENTS,
+                rounds=sized(scale, quick=3, full=8),
             )
         )
         results.append(
@@ -169,6 +170,7 @@ async def run(backend: str, url: str) -> list[Result]:
                 ),
                 backend,
                 clients=CLIENTS,
+                rounds=sized(scale, quick=3, full=8),
             )
         )
     await database.dispose()

@@ -22,13 +22,13 @@ from app.demo import demo_schools, seed_demo
 from app.main import create_app
 from app.repositories.schools import SchoolRepository
 from app.schemas.schools import SchoolRead
-from bench.harness import Result, Workload, measure_concurrent
+from bench.harness import Result, Scale, Workload, measure_concurrent, sized
 from tests.conftest import make_settings
 
 CLIENTS = 32
 
 
-async def run(backend: str, url: str) -> list[Result]:
+async def run(backend: str, url: str, scale: Scale = Scale.FULL) -> list[Result]:
     keys = Path(tempfile.mkdtemp(prefix="kpas-bench-keys-"))
     settings = make_settings(
         url, log_level="WARNING", signing_keys_dir=keys, database_pool_size=CLIENTS
@@ -80,8 +80,8 @@ async def run(backend: str, url: str) -> list[Result]:
             ),
             backend,
             clients=CLIENTS,
-            ops_per_client=20,
-            rounds=6,
+            ops_per_client=sized(scale, quick=10, full=20),
+            rounds=sized(scale, quick=3, full=6),
         )
     await database.dispose()
     return [result]

@@ -49,7 +49,7 @@ from app.rules.child_performance import (
 )
 from app.services.licences import check, new_reference
 from app.services.licensing_people import LICENSING_BASIS, LICENSING_MASK
-from bench.harness import Op, Result, Workload, measure
+from bench.harness import Op, Result, Scale, Workload, measure, sized
 from tests.conftest import make_settings
 from tests.licence_support import make_adult, make_approved_chaperone, make_person, make_production
 
@@ -228,7 +228,7 @@ def _pure_rules(days: list[PerformanceDay]) -> Op:
     return checked
 
 
-async def run(backend: str, url: str) -> list[Result]:
+async def run(backend: str, url: str, scale: Scale = Scale.FULL) -> list[Result]:
     schedule = _schedule()
     results: list[Result] = []
     async with _scene(url) as scene:
@@ -252,7 +252,7 @@ async def run(backend: str, url: str) -> list[Result]:
                     f"{scene.load_seconds:.1f} s.",
                 ),
                 backend,
-                rounds=200,
+                rounds=sized(scale, quick=50, full=200),
                 warmup=20,
             )
         )
@@ -277,7 +277,7 @@ async def run(backend: str, url: str) -> list[Result]:
                     "against sorting the same duties by day and start time.",
                 ),
                 backend,
-                rounds=200,
+                rounds=sized(scale, quick=50, full=200),
                 warmup=20,
             )
         )

@@ -33,7 +33,7 @@ import httpx
 from app.db import Database
 from app.messages.worker import OutboxWorker, WorkerOptions
 from app.models.messages import MessageStatus
-from bench.harness import Measurement, Result
+from bench.harness import Measurement, Result, Scale, short
 from tests.conftest import make_settings
 from tests.messages_support import (
     FakeProcess,
@@ -45,7 +45,8 @@ from tests.messages_support import (
 )
 from tests.notify_support import SMS_TEMPLATE
 
-MESSAGES = 10_000
+#: Texts queued for each drain, by scale.
+MESSAGES = {Scale.QUICK: 1_000, Scale.FULL: 10_000}
 LIMIT_PER_MINUTE = 6_000
 CONCURRENCY = 10
 WINDOW_SECONDS = 1.0
@@ -153,7 +154,8 @@ def _configure(url: str, **settings: object) -> None:
     httpx.post(f"{url}/_fake/config", json=body, timeout=10).raise_for_status()
 
 
-async def run(backend: str, url: str) -> list[Result]:
+async def run(backend: str, url: str, scale: Scale = Scale.FULL) -> list[Result]:
+    messages = MESSAGES[scale]
     settings = make_settings(url, log_level="WARNING", database_pool_size=5)
     database = Database.from_settings(settings)
     await database.upgrade()
@@ -162,7 +164,7 @@ async def run(backend: str, url: str) -> list[Result]:
         # 1. Rate limited on both sides.
         per_second = LIMIT_PER_MINUTE / 60
         _configure(fake.url, rate_limit=int(per_second), rate_period_seconds=1.0)
-        await queue_messages(database, MESSAGES)
+        await queue_messages(database, messages)
         async with notify_client(fake, timeout=10.0, connections=CONCURRENCY + 2) as notify:
             worker = OutboxWorker(database, notify, _options(LIMIT_PER_MINUTE))
             subject, wall, cpu = await _drain(worker, database)
@@ -172,25 +174,25 @@ async def run(backend: str, url: str) -> list[Result]:
         limit = Measurement("baseline", [60 / LIMIT_PER_MINUTE])
         results.append(
             Result(
-                f"notify outbox at {LIMIT_PER_MINUTE:,}/min, 10k texts",
+                f"notify outbox at {LIMIT_PER_MINUTE:,}/min, {short(messages)} texts",
                 backend,
                 subject,
                 limit,
                 target="ratio >= 0.95 of the limit; no 429s; no duplicates",
-                note=f"One worker (concurrency {CONCURRENCY}) drains {MESSAGES:,} queued texts "
+                note=f"One worker (concurrency {CONCURRENCY}) drains {messages:,} queued texts "
                 f"with its limiter and the fake's bucket (one second's sends) both at "
                 f"{LIMIT_PER_MINUTE:,} a minute; baseline = the limit. This run: "
-                f"{MESSAGES / wall:.1f} messages/s overall ({wall:.1f} s), "
+                f"{messages / wall:.1f} messages/s overall ({wall:.1f} s), "
                 f"{worker.stats.rate_limited} answered 429, {accepted:,} accepted, "
-                f"{duplicates} duplicate sends, {cpu / MESSAGES * 1000:.2f} ms CPU per message.",
+                f"{duplicates} duplicate sends, {cpu / messages * 1000:.2f} ms CPU per message.",
             )
         )
 
         # 2. Throttled with 429s for a tenth of the run: back-pressure, never a spent attempt.
         await empty_outbox(database)
         _configure(fake.url, rate_limit=int(per_second), rate_period_seconds=1.0)
-        await queue_messages(database, MESSAGES)
-        expected = MESSAGES / per_second
+        await queue_messages(database, messages)
+        expected = messages / per_second
         async with notify_client(fake, timeout=10.0, connections=CONCURRENCY + 2) as notify:
             worker = OutboxWorker(database, notify, _options(LIMIT_PER_MINUTE, max_attempts=3))
             throttle = asyncio.create_task(
@@ -211,7 +213,7 @@ async def run(backend: str, url: str) -> list[Result]:
                 target="ratio >= 0.9 of the limit; none dead-lettered; no duplicates",
                 note=f"As above, but every send is answered 429 for {expected / 10:.0f} s in the "
                 f"middle of the run and the worker may make only 3 attempts. This run: "
-                f"{MESSAGES / wall:.1f} messages/s overall ({wall:.1f} s), "
+                f"{messages / wall:.1f} messages/s overall ({wall:.1f} s), "
                 f"{worker.stats.rate_limited:,} answered 429, {accepted:,} accepted, "
                 f"{counts[MessageStatus.DEAD]} dead-lettered, {duplicates} duplicate sends.",
             )
@@ -220,26 +222,26 @@ async def run(backend: str, url: str) -> list[Result]:
         # 3. No limit: the most one worker can send, against the bare client.
         await empty_outbox(database)
         _configure(fake.url, rate_limit=10_000_000, rate_period_seconds=60.0)
-        await queue_messages(database, MESSAGES)
+        await queue_messages(database, messages)
         async with notify_client(fake, timeout=10.0, connections=CONCURRENCY + 2) as notify:
             worker = OutboxWorker(database, notify, _options(None))
             subject, wall, cpu = await _drain(worker, database)
         book = _ledger(fake.url)
         duplicates = len(book["duplicate_references"])  # type: ignore[arg-type]
-        baseline, base_wall, base_cpu = await _bare_sends(fake, MESSAGES)
+        baseline, base_wall, base_cpu = await _bare_sends(fake, messages)
         results.append(
             Result(
-                "notify outbox, no limit, 10k texts",
+                f"notify outbox, no limit, {short(messages)} texts",
                 backend,
                 subject,
                 baseline,
                 target="report only (the fake Notify's own speed bounds both)",
-                note=f"One worker (concurrency {CONCURRENCY}, no limiter) drains {MESSAGES:,} "
-                f"texts: {MESSAGES / wall:.1f} messages/s, {cpu / MESSAGES * 1000:.2f} ms CPU "
-                f"and {wall / MESSAGES * 1000:.2f} ms wall per message, {duplicates} "
-                f"duplicates. Baseline: {MESSAGES:,} bare NotifyClient sends at the same "
-                f"concurrency, no database: {MESSAGES / base_wall:.1f}/s, "
-                f"{base_cpu / MESSAGES * 1000:.2f} ms CPU per send. The fake runs in its own "
+                note=f"One worker (concurrency {CONCURRENCY}, no limiter) drains {messages:,} "
+                f"texts: {messages / wall:.1f} messages/s, {cpu / messages * 1000:.2f} ms CPU "
+                f"and {wall / messages * 1000:.2f} ms wall per message, {duplicates} "
+                f"duplicates. Baseline: {messages:,} bare NotifyClient sends at the same "
+                f"concurrency, no database: {messages / base_wall:.1f}/s, "
+                f"{base_cpu / messages * 1000:.2f} ms CPU per send. The fake runs in its own "
                 "process on the same machine.",
             )
         )

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from app.auth.principal import Principal, Role
 from app.policies.engine import PolicyEngine
 from app.policies.registry import Purpose, purposes_mask
-from bench.harness import Result, Workload, measure
+from bench.harness import Result, Scale, Workload, measure, sized
 from tests.policy_probe import ProbeRecord, probe_engine
 
 BATCH = 1000
@@ -19,7 +19,7 @@ NOW = datetime(2026, 11, 29, 10, tzinfo=UTC)
 TODAY = date(2026, 11, 29)
 
 
-async def run(backend: str, url: str) -> list[Result]:
+async def run(backend: str, url: str, scale: Scale = Scale.FULL) -> list[Result]:
     if backend != "sqlite":  # in-process only: one run is enough
         return []
     engine: PolicyEngine = probe_engine()
@@ -59,7 +59,7 @@ async def run(backend: str, url: str) -> list[Result]:
             f"Divide the median by {BATCH} for one decision.",
         ),
         "in-process",
-        rounds=100,
+        rounds=sized(scale, quick=30, full=100),
         warmup=10,
     )
     return [result]

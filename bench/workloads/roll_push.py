@@ -34,11 +34,12 @@ from app.rules.names import name_key
 from app.rules.retention import pupil_retain_until
 from app.rules.upn import check_letter
 from app.services.people import PEOPLE_BASIS, PEOPLE_PURPOSES_MASK
-from bench.harness import Result, Workload, measure
+from bench.harness import Result, Scale, Workload, measure
 from tests.conftest import make_settings
 
 PUPILS = 2000
-ROUNDS = 5
+#: Pupils on the roll and measured pushes, by scale.
+SIZES = {Scale.QUICK: (500, 3), Scale.FULL: (PUPILS, 5)}
 WARMUP = 1
 AS_OF = date(2026, 11, 27)
 FIRST_URN = 880000
@@ -192,12 +193,13 @@ def baseline_rows(roll: list[dict[str, Any]], urn: int) -> dict[str, list[dict[s
     return out
 
 
-async def run(backend: str, url: str) -> list[Result]:
+async def run(backend: str, url: str, scale: Scale = Scale.FULL) -> list[Result]:
+    pupils, rounds = SIZES[scale]
     keys = Path(tempfile.mkdtemp(prefix="kpas-bench-keys-"))
     settings = make_settings(url, log_level="WARNING", signing_keys_dir=keys)
     database = Database.from_settings(settings)
     await database.upgrade()
-    pushes = WARMUP + ROUNDS
+    pushes = WARMUP + rounds
     urns = [FIRST_URN + i for i in range(3 * pushes)]
     async with database.sessions() as session, session.begin():
         session.add_all(
@@ -223,10 +225,10 @@ async def run(backend: str, url: str) -> list[Result]:
 
     # Every body and every row is built before the clock starts.
     bodies = [
-        json.dumps({"as_of": AS_OF.isoformat(), "pupils": synthetic_roll()}).encode()
+        json.dumps({"as_of": AS_OF.isoformat(), "pupils": synthetic_roll(pupils)}).encode()
         for _ in push_urns
     ]
-    inserts = [baseline_rows(synthetic_roll(), urn) for urn in baseline_urns]
+    inserts = [baseline_rows(synthetic_roll(pupils), urn) for urn in baseline_urns]
     first_pushes: Iterator[tuple[int, bytes]] = iter(zip(push_urns, bodies, strict=True))
     second_pushes: Iterator[tuple[int, bytes]] = iter(zip(push_urns, bodies, strict=True))
     baselines = iter(inserts)
@@ -268,7 +270,7 @@ async def run(backend: str, url: str) -> list[Result]:
             return rows
 
         note = (
-            f"PUT /v1/schools/{{urn}}/roll, {PUPILS} pupils with 1-2 carers each (JSON), "
+            f"PUT /v1/schools/{{urn}}/roll, {pupils} pupils with 1-2 carers each (JSON), "
             "through the ASGI app: token, policy decision, every row validated, matching by "
             "UPN, writes, duplicate flagging, one audit event and the commit; against bulk "
             "Core INSERTs of as many subjects, pupils, enrolments, carers and links in one "
@@ -276,31 +278,31 @@ async def run(backend: str, url: str) -> list[Result]:
         )
         first = await measure(
             Workload(
-                name=f"roll push, first ({PUPILS} pupils created)",
+                name=f"roll push, first ({pupils} pupils created)",
                 subject=first_push,
                 baseline=bulk_insert,
                 target="report only",
                 note=note,
             ),
             backend,
-            rounds=ROUNDS,
+            rounds=rounds,
             warmup=WARMUP,
         )
-        assert all(s["joined"] == PUPILS for s in summaries), summaries
+        assert all(s["joined"] == pupils for s in summaries), summaries
         summaries.clear()
         second = await measure(
             Workload(
-                name=f"roll push, again ({PUPILS} unchanged)",
+                name=f"roll push, again ({pupils} unchanged)",
                 subject=second_push,
                 baseline=bulk_insert,
                 target="report only",
                 note=note,
             ),
             backend,
-            rounds=ROUNDS,
+            rounds=rounds,
             warmup=WARMUP,
         )
-        assert all(s["unchanged"] == PUPILS for s in summaries), summaries
+        assert all(s["unchanged"] == pupils for s in summaries), summaries
     gc.unfreeze()
     await database.dispose()
     return [first, second]

@@ -10,13 +10,13 @@ from app.db import Database
 from app.demo import seed_demo
 from app.main import create_app
 from app.models import School
-from bench.harness import Result, Workload, measure
+from bench.harness import Result, Scale, Workload, measure, sized
 from tests.conftest import make_settings
 
 PAGE = 50
 
 
-async def run(backend: str, url: str) -> list[Result]:
+async def run(backend: str, url: str, scale: Scale = Scale.FULL) -> list[Result]:
     settings = make_settings(url, log_level="WARNING")
     database = Database.from_settings(settings)
     await database.upgrade()
@@ -58,6 +58,8 @@ async def run(backend: str, url: str) -> list[Result]:
                 "SELECT on a pooled session.",
             ),
             backend,
+            rounds=sized(scale, quick=50, full=200),
+            warmup=sized(scale, quick=10, full=20),
         )
     await database.dispose()
     return [result]

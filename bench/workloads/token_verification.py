@@ -13,7 +13,7 @@ from starlette.requests import Request
 from app.auth.dependencies import current_principal
 from app.auth.identity import Identity
 from app.auth.principal import Role
-from bench.harness import Result, Workload, measure
+from bench.harness import Result, Scale, Workload, measure, sized
 from tests.conftest import make_settings
 
 #: Needs no database: measured once, under this label, whatever backends the run covers.
@@ -21,7 +21,7 @@ BACKEND_LABEL = "none (no database)"
 TARGET = "ratio >= 0.67 (within 1.5x of the bare signature check)"
 
 
-async def run(backend: str, url: str) -> list[Result]:
+async def run(backend: str, url: str, scale: Scale = Scale.FULL) -> list[Result]:
     if backend != "sqlite":
         return []
     with tempfile.TemporaryDirectory() as keys:
@@ -45,7 +45,8 @@ async def run(backend: str, url: str) -> list[Result]:
         # A client reuses its token for every request until it expires. The request objects
         # exist before verification starts in a real request, so they are built untimed.
         token = mint()
-        reused_requests = iter([as_request(token) for _ in range(5200)])
+        reused_rounds = sized(scale, quick=1000, full=5000)
+        reused_requests = iter([as_request(token) for _ in range(reused_rounds + 200)])
 
         async def full_verification() -> object:
             principal = await current_principal(next(reused_requests))
@@ -67,12 +68,12 @@ async def run(backend: str, url: str) -> list[Result]:
                 "key built once: the signature and nothing else.",
             ),
             BACKEND_LABEL,
-            rounds=5000,
+            rounds=reused_rounds,
             warmup=200,
         )
 
         # Every request with a token never seen before: nothing parsed is reused.
-        rounds, warmup = 1500, 50
+        rounds, warmup = sized(scale, quick=300, full=1500), 50
         fresh = [mint() for _ in range(rounds + warmup)]
         subject_requests = iter([as_request(t) for t in fresh])
         baseline_tokens = iter(fresh)
