@@ -36,6 +36,7 @@ from app.demo import (
 )
 from app.demo_breaches import LETTER_BREACH, SPREADSHEET_BREACH
 from app.main import V1_ROUTERS
+from app.models.base import Base
 from app.policies import PolicyDeclaration, declared_policies
 from app.policies.registry import Purpose
 from app.policies.rules import RULES
@@ -443,9 +444,12 @@ def caller_for(resource: str, action: str) -> tuple[Role, list[Purpose]] | None:
 
 
 async def row_counts(conn: AsyncConnection) -> Counts:
-    """Rows per table (bookkeeping aside), in one statement: a scalar count per table."""
+    """Rows per table (bookkeeping aside), in one statement: a scalar count per table.
+
+    The tables are the models' (a partitioned table's rows are counted once, on its parent,
+    not again on the PostgreSQL partition that holds them)."""
     names = await conn.run_sync(lambda sync: sa_inspect(sync).get_table_names())
-    counted = sorted(set(names) - BOOKKEEPING_TABLES)
+    counted = sorted((set(names) & set(Base.metadata.tables)) - BOOKKEEPING_TABLES)
     statement = select(
         *(select(func.count()).select_from(table(name)).scalar_subquery() for name in counted)
     )
