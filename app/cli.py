@@ -1011,7 +1011,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch-weeks",
         type=_positive_int,
         default=DEFAULT_BATCH_WEEKS,
-        help=f"school weeks per transaction (default {DEFAULT_BATCH_WEEKS})",
+        help="school weeks per transaction; a school's are never split, so one with more "
+        f"goes whole, alone (default {DEFAULT_BATCH_WEEKS})",
     )
     recompute.set_defaults(run=_attendance_recompute)
 

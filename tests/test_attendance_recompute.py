@@ -176,13 +176,19 @@ async def test_a_week_of_closure_marks_is_not_a_school_week_but_a_part_closed_on
     assert part is not None and part.possible_sessions == 6
 
 
-async def test_a_pass_takes_at_most_its_limit_and_leaves_the_rest_queued(
+async def test_a_pass_takes_whole_schools_up_to_its_limit_and_leaves_the_rest_queued(
     session: AsyncSession, school: School, pupil: Pupil
 ) -> None:
+    """A school's weeks are never split between passes (the alerts would then depend on
+    where the queue was cut): the first school goes whole even past the limit, later schools
+    only while they fit."""
+    other = await make_school(session)
+    their_pupil = await make_pupil(session, school=other, on_roll_from=AUTUMN_2024)
     await record(session, pupil, school, present(monday(0), monday(1), monday(2)))
+    await record(session, their_pupil, other, present(monday(0)))
     counts = await recompute(session, limit=2)
-    assert (counts.weeks, counts.unqueued) == (2, 2)
-    assert await queued(session) == {(school.urn, monday(2))}
+    assert (counts.weeks, counts.unqueued) == (3, 3)
+    assert await queued(session) == {(other.urn, monday(0))}
     assert (await recompute(session, limit=2)).weeks == 1
     assert (await recompute(session, limit=2)).weeks == 0
 

@@ -187,9 +187,13 @@ class AttendanceTallyRepository:
     # --- the queue ----------------------------------------------------------------------
 
     async def claim(self, *, limit: int) -> list[StaleWeek]:
-        """Up to ``limit`` stale weeks, from the schools waiting longest: those schools are
-        locked for this transaction (skipping any another worker holds). A school with more
-        stale weeks than fit gives its earliest; the rest wait for the next pass."""
+        """The stale weeks of the schools waiting longest, up to ``limit`` weeks: those
+        schools are locked for this transaction (skipping any another worker holds). A
+        school's weeks are never split between passes: its alerts are computed from all its
+        weeks' tallies, and a week left queued would still hold counts from before its marks
+        changed, so the alerts would depend on how the queue was cut. The first school is
+        taken whole even with more weeks than ``limit``; the schools after it only while
+        they fit."""
         waiting = (
             await self.session.scalars(
                 select(_Q.school_urn)
@@ -224,10 +228,24 @@ class AttendanceTallyRepository:
             )
         claimed: list[StaleWeek] = []
         for urn in waiting:
-            if len(claimed) >= limit:
+            weeks = by_school.get(urn, [])
+            if claimed and len(claimed) + len(weeks) > limit:
                 break
-            claimed.extend(by_school.get(urn, [])[: limit - len(claimed)])
+            claimed.extend(weeks)
         return claimed
+
+    async def queued_of_schools(self, schools: Collection[int]) -> list[StaleWeek]:
+        """Every queued week of ``schools`` (which the caller has claimed and so holds)."""
+        if not schools:
+            return []
+        rows = (
+            await self.session.execute(
+                select(_Q.school_urn, _Q.week_start, _Q.queued_at)
+                .where(_Q.school_urn.in_(schools))
+                .order_by(_Q.school_urn, _Q.week_start)
+            )
+        ).all()
+        return [StaleWeek(row.school_urn, row.week_start, row.queued_at) for row in rows]
 
     async def unqueue(self, claimed: Sequence[StaleWeek]) -> int:
         """Remove the claimed weeks that no import has queued again since they were claimed.

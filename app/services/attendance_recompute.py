@@ -34,6 +34,11 @@ made for the whole batch, see ``_Batch``):
 
 4. takes the claimed weeks off the queue, unless an import queued one again meanwhile.
 
+A pass takes all of a school's queued weeks (``claim`` never splits a school between passes):
+the alerts are then a function of the marks alone, whatever order or batches the queue is
+drained in, since no alert is ever worked out beside a week whose tallies are not yet counted
+from its marks.
+
 Every read is bounded by a school and a range of weeks: for penalty events from ten school
 weeks before the change to the school's latest, reading only the unauthorised marks of the
 pupils concerned; for absence figures the school year so far, summed from weekly rows.
@@ -107,9 +112,10 @@ _log = get_logger("app.services.attendance_recompute")
 #: The purposes alerts serve: an upheld objection (UK GDPR Art 21) to either stops them.
 ALERT_PURPOSES = ("attendance_duty", "intervention")
 
-#: Stale school weeks one pass takes (all of a school's, schools waiting longest first). A
-#: pass is one transaction and holds its schools (and, on SQLite, the only write lock)
-#: throughout, so it is kept to a few seconds: after a day's imports, 200 schools' one week.
+#: Stale school weeks one pass takes (all of a school's, schools waiting longest first; a
+#: school with more is taken whole, alone). A pass is one transaction and holds its schools
+#: (and, on SQLite, the only write lock) throughout, so it is kept to a few seconds: after a
+#: day's imports, 200 schools' one week.
 DEFAULT_BATCH_WEEKS = 200
 
 
@@ -302,8 +308,15 @@ async def recompute_claimed(
     """Steps 1 to 4 for weeks already claimed (``AttendanceTallyRepository.claim``) in this
     transaction. The batch's schools are recounted together and what their alerts are
     computed from is read for all of them at once (``_Batch``); then each school's alerts
-    are worked out in turn from what was read."""
+    are worked out in turn from what was read.
+
+    Every queued week of a claimed school is taken with it, even one the caller left out: a
+    queued week's tallies still hold the counts from before its marks changed, so alerts
+    worked out beside it would depend on how the queue was cut into passes, not on the
+    marks alone (a week left for later would raise, then withdraw, alerts the marks never
+    supported)."""
     now = now or utcnow()
+    claimed = await _whole_schools(session, claimed)
     counts = RecomputeCounts(weeks=len(claimed))
     by_school: dict[int, list[date]] = defaultdict(list)
     for stale in claimed:
@@ -321,6 +334,15 @@ async def recompute_claimed(
     await session.flush()
     counts.unqueued = await AttendanceTallyRepository(session).unqueue(claimed)
     return counts
+
+
+async def _whole_schools(session: AsyncSession, claimed: Sequence[StaleWeek]) -> list[StaleWeek]:
+    """``claimed`` and the other queued weeks of its schools (which the claim holds)."""
+    taken = {(stale.school_urn, stale.week_start) for stale in claimed}
+    queued = await AttendanceTallyRepository(session).queued_of_schools(
+        {stale.school_urn for stale in claimed}
+    )
+    return [*claimed, *(s for s in queued if (s.school_urn, s.week_start) not in taken)]
 
 
 @dataclass(slots=True)
