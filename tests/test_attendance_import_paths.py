@@ -1,25 +1,30 @@
-"""The two ways an import writes its marks give the same result.
+"""The ways an import writes its marks give the same result.
 
-An import of new marks only (the daily case) is written straight from the staged rows into
-the marks; any other goes through the matching path that finds the marks it replaces. Both
-are run here on the same generated imports (seeded, so a failure can be replayed): rolls with
-a pupil who left and came back, two records sharing a UPN, a pupil not yet on roll, rows that
-repeat each other, and a second import correcting the first. The stored marks, their history,
-the queued weeks and the reports must be the same whichever path wrote them.
+An import of new marks only (the daily case) is written straight into the marks: on
+PostgreSQL as it streams in, by binary COPY; on SQLite from the staged rows. Any other goes
+through the matching path that finds the marks it replaces. They are run here on the same
+generated imports (seeded, so a failure can be replayed): rolls with a pupil who left and came
+back, two records sharing a UPN, a pupil not yet on roll, rows that repeat each other, and a
+second import correcting the first. The stored marks, their history, the queued weeks and the
+reports must be the same whichever path wrote them; and an import that fails after some of
+its marks were written leaves nothing of them.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, select
+from fastapi import FastAPI
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.attendance import (
+    AttendanceImport,
     AttendanceMark,
     AttendanceMarkHistory,
     AttendanceStaleWeek,
@@ -27,6 +32,7 @@ from app.models.attendance import (
 from app.models.people import Enrolment, EnrolmentSource, Pupil
 from app.models.schools import School
 from app.repositories.attendance_marks import AttendanceMarksRepository
+from app.services import attendance_imports
 from tests.conftest import AuthHeaders
 from tests.factories import make_pupil, make_school, make_upn
 
@@ -153,15 +159,7 @@ async def test_new_marks_written_directly_match_the_matching_path(
     first = _rows(rng, school, pupils, clean=clean)
     second = _rows(rng, school, pupils, clean=True)
     mode = "partial" if seed % 4 == 1 else None
-    direct_taken: list[bool] = []
-    insert_all_new = AttendanceMarksRepository.insert_all_new
-
-    async def spy(self: AttendanceMarksRepository, *args: Any, **kwargs: Any) -> bool:
-        taken = await insert_all_new(self, *args, **kwargs)
-        direct_taken.append(taken)
-        return taken
-
-    monkeypatch.setattr(AttendanceMarksRepository, "insert_all_new", spy)
+    direct_taken = _spy_on_direct_writes(monkeypatch)
 
     async def run() -> tuple[list[dict[str, Any]], dict[str, Any]]:
         reports, ids = [], []
@@ -187,10 +185,174 @@ async def test_new_marks_written_directly_match_the_matching_path(
         return True
 
     monkeypatch.setattr(AttendanceMarksRepository, "any_marks", always_stored)
+
+    async def all_held(self: AttendanceMarksRepository, keys: Any) -> set[Any]:
+        return set(keys)
+
+    monkeypatch.setattr(AttendanceMarksRepository, "marks_held_at", all_held)
     direct_taken.clear()
     matched = await run()
-    assert direct_taken == []
+    assert True not in direct_taken
     assert direct == matched
+
+
+def _spy_on_direct_writes(
+    monkeypatch: pytest.MonkeyPatch, streamed: list[int] | None = None
+) -> list[bool]:
+    """Whether each try at writing an import directly wrote it: on PostgreSQL as it streams
+    in (``_DirectWrite``), else from the staged rows (``insert_all_new``). ``streamed``
+    gets the number of marks each try on PostgreSQL had written when it ended."""
+    taken: list[bool] = []
+    insert_all_new = AttendanceMarksRepository.insert_all_new
+    run = attendance_imports._DirectWrite.run
+
+    async def spy_staged(self: AttendanceMarksRepository, *args: Any, **kwargs: Any) -> bool:
+        written = await insert_all_new(self, *args, **kwargs)
+        taken.append(written)
+        return written
+
+    async def spy_streamed(self: Any) -> Any:
+        try:
+            received = await run(self)
+        finally:
+            if streamed is not None:
+                streamed.append(self.written)
+        taken.append(received is not None)
+        return received
+
+    monkeypatch.setattr(AttendanceMarksRepository, "insert_all_new", spy_staged)
+    monkeypatch.setattr(attendance_imports._DirectWrite, "run", spy_streamed)
+    return taken
+
+
+def _csv_rows(school: School, pupils: list[Pupil], days: list[date]) -> list[str]:
+    return [
+        f"{school.urn},{pupil.upn},{day.isoformat()},{name},/\r\n"
+        for day in days
+        for pupil in pupils
+        for name in ("AM", "PM")
+    ]
+
+
+def _pieces(lines: list[str], *, size: int = 3) -> Any:
+    """The CSV body, streamed a few rows at a time."""
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"school_urn,upn,date,session,code\r\n"
+        for start in range(0, len(lines), size):
+            yield "".join(lines[start : start + size]).encode()
+
+    return body()
+
+
+async def _count(session: AsyncSession, model: Any) -> int:
+    return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_an_import_of_new_marks_is_written_directly(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    auth: AuthHeaders,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two schools, a week of days, streamed a few rows at a time: written on the direct
+    path, every mark created and each school week queued once."""
+    school, pupils = await _scene(session)
+    other, others = await _scene(session)
+    on_roll = pupils[:4]
+    lines = [
+        *_csv_rows(school, on_roll, DAYS[:5]),
+        *_csv_rows(other, others[:4], DAYS[:5]),
+        *_csv_rows(school, on_roll, DAYS[7:9]),
+    ]
+    taken = _spy_on_direct_writes(monkeypatch)
+    headers = auth(
+        "mis_integration", subject="mis-1", school_urns=tuple(sorted((school.urn, other.urn)))
+    )
+    response = await client.post(
+        IMPORTS, content=_pieces(lines), headers={**headers, "Content-Type": "text/csv"}
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["status"], body["marks_created"], body["rows_applied"]) == (
+        "applied",
+        len(lines),
+        len(lines),
+    )
+    assert taken == [True]
+    stored = await _stored(session, [body["id"]])
+    assert len(stored["marks"]) == len(lines)
+    assert {mark[0] for mark in stored["marks"]} == {p.id for p in [*on_roll, *others[:4]]}
+    weeks = {(school.urn, date(2025, 11, 17)), (other.urn, date(2025, 11, 17))}
+    weeks.add((school.urn, date(2025, 11, 24)))
+    assert set(stored["weeks"]) == weeks
+
+
+FAILURES = {
+    # The last row, after every other was written: what the import answers.
+    "not_on_roll": (422, "not_on_roll"),
+    "repeated_row": (422, "repeated_row"),
+    "unknown_code": (422, "unknown_code"),
+    "not_own_school": (422, "not_own_school"),
+    "unreadable": (400, None),
+    "too_large": (413, None),
+}
+
+
+@pytest.mark.parametrize("failure", list(FAILURES))
+async def test_an_import_failing_after_marks_were_written_leaves_none_of_them(
+    failure: str,
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    auth: AuthHeaders,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every row but the last is a new mark of a pupil on roll, so (on PostgreSQL) they are
+    written as they arrive; the last one fails. The answer is the one the staged path gives,
+    and not one mark, history row or queued week is kept."""
+    school, pupils = await _scene(session)
+    elsewhere = await make_school(session)
+    lines = _csv_rows(school, pupils[:4], DAYS[:6])
+    last = {
+        "not_on_roll": f"{school.urn},{pupils[7].upn},{DAYS[0]},AM,/\r\n",
+        "repeated_row": lines[0].replace(",/", ",N"),
+        "unknown_code": f"{school.urn},{pupils[0].upn},{DAYS[8]},AM,9\r\n",
+        "not_own_school": f"{elsewhere.urn},{pupils[0].upn},{DAYS[8]},AM,/\r\n",
+        "unreadable": f'{school.urn},"{pupils[0].upn},{DAYS[8]},AM,/\r\n',
+        "too_large": f"{school.urn},{pupils[0].upn},{DAYS[8]},AM,/\r\n",
+    }[failure]
+    if failure == "too_large":
+        limit = sum(len(line) for line in lines) + 40
+        app.state.settings = app.state.settings.model_copy(
+            update={"attendance_import_max_body_bytes": limit}
+        )
+    # Small batches and little read ahead: the rows are written in several COPYs, each
+    # stopped by a look-up, before the last row is read.
+    monkeypatch.setattr(attendance_imports, "DIRECT_BATCH", 4)
+    monkeypatch.setattr(attendance_imports, "LOOK_AHEAD", 5)
+    streamed: list[int] = []
+    taken = _spy_on_direct_writes(monkeypatch, streamed)
+    headers = auth("mis_integration", subject="mis-1", school_urns=(school.urn,))
+    response = await client.post(
+        IMPORTS,
+        content=_pieces([*lines, last]),
+        headers={**headers, "Content-Type": "text/csv"},
+    )
+    status, code = FAILURES[failure]
+    assert response.status_code == status, response.text
+    if code is not None:
+        assert [p["code"] for p in response.json()["errors"]] == [code]
+        assert response.json()["errors"][0]["row"] == len(lines) + 1
+    if session.get_bind().dialect.name == "postgresql":
+        # The rows before the last were written before it was read (a repeat, the last
+        # one too: the mark's key refuses it), and then undone.
+        assert streamed[:1] == [len(lines) + (failure == "repeated_row")]
+        assert taken[:1] == [False] if code is not None else taken == []
+    assert True not in taken
+    for model in (AttendanceMark, AttendanceMarkHistory, AttendanceStaleWeek):
+        assert await _count(session, model) == 0
+    assert await _count(session, AttendanceImport) == (1 if code is not None else 0)
 
 
 async def test_a_row_off_roll_sends_a_new_import_down_the_matching_path(

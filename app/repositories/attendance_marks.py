@@ -13,10 +13,11 @@ case).
 
 from __future__ import annotations
 
+import struct
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any, cast
 
@@ -30,6 +31,7 @@ from sqlalchemy import (
     Table,
     Uuid,
     and_,
+    bindparam,
     delete,
     exists,
     func,
@@ -42,7 +44,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
@@ -65,6 +67,27 @@ SCHOOLS_PER_QUERY = 1000
 IMPORT_WORK_MEM = "64MB"
 _KEY = ("pupil_id", "mark_date", "session", "school_urn")
 STAGED_COLUMNS = ("row_no", "school_urn", "upn", "mark_date", "session", "code", "week_start")
+#: A pupil's place on a roll: (pupil, on roll from, off roll on).
+RollEntry = tuple[uuid.UUID, date, date | None]
+#: The columns ``copy_marks`` writes, in the order ``MarkEncoder`` encodes them.
+MARK_COLUMNS = (
+    "pupil_id",
+    "mark_date",
+    "session",
+    "school_urn",
+    "code",
+    "import_id",
+    "recorded_at",
+)
+URN_ARRAY = postgresql.ARRAY(Integer)
+UUID_ARRAY = postgresql.ARRAY(Uuid)
+DATE_ARRAY = postgresql.ARRAY(Date)
+TEXT_ARRAY = postgresql.ARRAY(String)
+#: (school, day, session) triples, or weeks, per statement.
+KEYS_PER_QUERY = 1000
+#: PostgreSQL's codes for a lock not available (NOWAIT) and a unique key violated.
+LOCK_NOT_AVAILABLE = "55P03"
+UNIQUE_VIOLATION = "23505"
 
 MARKS = cast(Table, AttendanceMark.__table__)
 HISTORY = cast(Table, AttendanceMarkHistory.__table__)
@@ -187,17 +210,27 @@ class AttendanceMarksRepository:
             found.extend(await self.session.scalars(select(School).where(School.urn.in_(chunk))))
         return found
 
-    async def lock_schools(self, urns: Collection[int]) -> None:
+    async def lock_schools(self, urns: Collection[int], *, nowait: bool = False) -> bool:
         """Hold the schools until the transaction ends, so imports (and roll pushes) for one
         school run one after the other: what the import reads of the marks it replaces stays
-        true until it writes. Always in URN order, so two imports cannot deadlock."""
-        if urns:
+        true until it writes. Always in URN order, so two imports cannot deadlock. A writer
+        that already holds a school of higher URN asks ``nowait``: it does not wait for one
+        another transaction holds, and is answered False (its transaction, or savepoint, is
+        then to be rolled back)."""
+        if not urns:
+            return True
+        try:
             await self.session.execute(
                 select(School.urn)
                 .where(School.urn.in_(urns))
                 .order_by(School.urn)
-                .with_for_update(key_share=True)
+                .with_for_update(key_share=True, nowait=nowait)
             )
+        except DBAPIError as exc:
+            if nowait and _sqlstate(exc) == LOCK_NOT_AVAILABLE:
+                return False
+            raise
+        return True
 
     # --- staging ------------------------------------------------------------------------------
 
@@ -242,6 +275,163 @@ class AttendanceMarksRepository:
         for table in reversed(staging.created):
             await connection.run_sync(partial(table.drop, checkfirst=False))
         staging.created.clear()
+
+    # --- writing new marks straight into the marks (PostgreSQL) ----------------------------
+
+    async def rolls(self, school_urns: Collection[int]) -> dict[int, dict[str, list[RollEntry]]]:
+        """The rolls of these schools, as ``fill_rolls`` copies them: by school and UPN,
+        every live (unmerged) pupil's enrolments there as ``(pupil, on roll from, off roll
+        on)``, where two share a school and UPN the oldest record first (the order
+        ``fill_rolls`` ranks them in).
+
+        Read straight from the driver in index look-ups (the schools' enrolments, then their
+        pupils by key) and joined here: a roll is thousands of rows, the pupils' ids go back
+        out unchanged in the COPY (``copy_marks``), and a join left to the planner can take
+        a nested loop over every pupil when the tables' statistics are behind."""
+        rolls: dict[int, dict[str, list[RollEntry]]] = {urn: {} for urn in school_urns}
+        if not school_urns:
+            return rolls
+        connection = await self._connection()
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert raw is not None
+        enrolments = await raw.fetch(
+            self._driver_sql(
+                connection,
+                select(
+                    ENROLMENTS.c.pupil_id,
+                    ENROLMENTS.c.school_urn,
+                    ENROLMENTS.c.on_roll_from,
+                    ENROLMENTS.c.off_roll_on,
+                ).where(ENROLMENTS.c.school_urn == func.any(bindparam("urns", type_=URN_ARRAY))),
+            ),
+            sorted(school_urns),
+        )
+        if not enrolments:
+            return rolls
+        live = PUPILS.c.merged_into_id.is_(None), PUPILS.c.upn.is_not(None)
+        by_id = func.any(bindparam("ids", type_=UUID_ARRAY))
+        upns: dict[uuid.UUID, str] = dict(
+            await raw.fetch(
+                self._driver_sql(
+                    connection, select(PUPILS.c.id, PUPILS.c.upn).where(PUPILS.c.id == by_id, *live)
+                ),
+                list({row[0] for row in enrolments}),
+            )
+        )
+        shared: list[list[RollEntry]] = []
+        for pupil, urn, start, end in enrolments:
+            upn = upns.get(pupil)
+            if upn is None:
+                continue
+            roll = rolls[urn]
+            entries = roll.get(upn)
+            if entries is None:
+                roll[upn] = [(pupil, start, end)]
+            else:
+                entries.append((pupil, start, end))
+                shared.append(entries)
+        if shared:
+            # Two rows for one school and UPN: ranked as ``fill_rolls`` does, oldest record
+            # first, then by its id, then by date.
+            created: dict[uuid.UUID, datetime] = dict(
+                await raw.fetch(
+                    self._driver_sql(
+                        connection,
+                        select(PUPILS.c.id, PUPILS.c.created_at).where(PUPILS.c.id == by_id),
+                    ),
+                    list({entry[0] for entries in shared for entry in entries}),
+                )
+            )
+            for entries in shared:
+                entries.sort(key=lambda entry: (created[entry[0]], entry[0], entry[1]))
+        return rolls
+
+    @staticmethod
+    def _driver_sql(connection: AsyncConnection, statement: Any) -> str:
+        """The statement as the driver takes it (its parameters in order, by position)."""
+        return str(statement.compile(dialect=connection.dialect))
+
+    async def marks_held_at(
+        self, keys: Collection[tuple[int, date, str]]
+    ) -> set[tuple[int, date, str]]:
+        """Those of these (school, day, session) KPAS holds a mark of: one probe of the
+        school and date index each (PostgreSQL)."""
+        ordered = sorted(keys)
+        held: set[tuple[int, date, str]] = set()
+        # The probes run while an import writes its marks: the table's statistics may say it
+        # is empty (a new school year's partition, or one just cleared) while it holds the
+        # marks written so far, and a sequential scan per key would read them all. The
+        # index is asked for here alone: the setting is put back after.
+        setting = await self.session.scalar(
+            text(
+                "SELECT current_setting('enable_seqscan')"
+                " || left(set_config('enable_seqscan', 'off', true), 0)"
+            )
+        )
+        for start in range(0, len(ordered), KEYS_PER_QUERY):
+            chunk = ordered[start : start + KEYS_PER_QUERY]
+            rows = await self.session.execute(
+                text(
+                    # A lateral probe with a limit, so each key is one index look-up
+                    # whatever the planner thinks of the table's size.
+                    "SELECT k.school_urn, k.mark_date, k.session"
+                    " FROM unnest(:urns, :days, :sessions) AS k(school_urn, mark_date, session)"
+                    " CROSS JOIN LATERAL (SELECT FROM attendance_marks m"
+                    " WHERE m.school_urn = k.school_urn AND m.mark_date = k.mark_date"
+                    " AND m.session = k.session LIMIT 1) AS found"
+                ).bindparams(
+                    bindparam("urns", [key[0] for key in chunk], type_=URN_ARRAY),
+                    bindparam("days", [key[1] for key in chunk], type_=DATE_ARRAY),
+                    bindparam("sessions", [key[2] for key in chunk], type_=TEXT_ARRAY),
+                )
+            )
+            held.update((int(urn), day, str(session)) for urn, day, session in rows)
+        await self.session.execute(
+            text("SELECT set_config('enable_seqscan', :setting, true)").bindparams(setting=setting)
+        )
+        return held
+
+    async def copy_marks(self, rows: AsyncIterable[bytes]) -> bool:
+        """Write marks with binary ``COPY`` as ``rows`` yields them, each piece rows made by
+        a ``MarkEncoder`` (PostgreSQL): the rows may be made while the server writes the
+        ones before. False when the mark's key refuses one (a mark already held, or two
+        rows for one mark): the transaction (or savepoint) is then to be rolled back, which
+        undoes the marks written."""
+        connection = await self._connection()
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert raw is not None
+
+        async def framed() -> AsyncIterator[bytes]:
+            yield COPY_HEADER
+            async for piece in rows:
+                yield piece
+            yield COPY_TRAILER
+
+        try:
+            await raw.copy_to_table(
+                MARKS.name, source=framed(), columns=MARK_COLUMNS, format="binary"
+            )
+        except Exception as exc:
+            if _sqlstate(exc) == UNIQUE_VIOLATION:
+                return False
+            raise
+        return True
+
+    async def queue_weeks(self, weeks: Collection[tuple[int, date]], *, now: datetime) -> None:
+        """Queue these school weeks for the worker (as ``apply_changes`` queues those of the
+        marks it writes)."""
+        ordered = sorted(weeks)
+        for start in range(0, len(ordered), KEYS_PER_QUERY):
+            chunk = ordered[start : start + KEYS_PER_QUERY]
+            queue = self._insert(STALE_WEEKS).values(
+                [{"school_urn": urn, "week_start": week, "queued_at": now} for urn, week in chunk]
+            )
+            await self.session.execute(
+                queue.on_conflict_do_update(
+                    index_elements=["school_urn", "week_start"],
+                    set_={"queued_at": queue.excluded.queued_at},
+                )
+            )
 
     async def _analyze(self, table: Table) -> None:
         # Temporary tables have no statistics until asked; the joins below need them.
@@ -680,6 +870,59 @@ class AttendanceMarksRepository:
             update(HISTORY).where(HISTORY.c.pupil_id == from_pupil).values(pupil_id=to_pupil)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+#: PostgreSQL's binary COPY format: the signature, flags and header extension length; and
+#: the end of the rows.
+COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+COPY_TRAILER = struct.pack(">h", -1)
+_PG_EPOCH_DAY = date(2000, 1, 1).toordinal()
+_PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class MarkEncoder:
+    """Marks in PostgreSQL's binary COPY format (the one the driver writes for
+    ``copy_records_to_table``), made of pieces encoded once: a row is its start and its
+    pupil's id, then the piece of its day, session and school, then that of its code with the import
+    and time every row shares. An import names few days, sessions, schools and codes, and
+    each pupil once a session, so a row costs four appends."""
+
+    def __init__(self, import_id: uuid.UUID, now: datetime) -> None:
+        self._shared = _field(import_id.bytes) + struct.pack(">iq", 8, _microseconds(now))
+
+    #: The start of a row: its number of fields, and the length of the pupil's id (the id's
+    #: 16 bytes follow).
+    ROW_START = struct.pack(">hi", len(MARK_COLUMNS), 16)
+
+    @staticmethod
+    def place(day: date, session: str, school_urn: int) -> bytes:
+        return (
+            struct.pack(">ii", 4, day.toordinal() - _PG_EPOCH_DAY)
+            + _field(session.encode())
+            + struct.pack(">ii", 4, school_urn)
+        )
+
+    def code(self, code: str) -> bytes:
+        """The end of a row: the code, the import and the time."""
+        return _field(code.encode()) + self._shared
+
+
+def _field(value: bytes) -> bytes:
+    return struct.pack(">i", len(value)) + value
+
+
+def _microseconds(moment: datetime) -> int:
+    delta = moment - _PG_EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _sqlstate(exc: BaseException) -> str:
+    """PostgreSQL's code for the error, raised by asyncpg or wrapped by SQLAlchemy."""
+    for error in (exc, getattr(exc, "orig", None)):
+        code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        if code:
+            return str(code)
+    return ""
 
 
 def _same_mark(one: Any, other: Any) -> ColumnElement[bool]:

@@ -32,13 +32,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any, Final, NamedTuple
+from datetime import date, datetime
+from itertools import islice
+from typing import IO, Any, Final, NamedTuple
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncTransaction
 
 from app.db import rehearsal
 from app.errors import Conflict, PayloadTooLarge, ValidationFailed
@@ -50,7 +52,9 @@ from app.policies import Access
 from app.repositories.attendance_imports import AttendanceImportRepository, ImportQuery
 from app.repositories.attendance_marks import (
     AttendanceMarksRepository,
+    MarkEncoder,
     Outcome,
+    RollEntry,
     StagedRow,
     Staging,
 )
@@ -77,6 +81,14 @@ STAGE_BATCH = 25_000
 #: Distinct values remembered per field; beyond it a cache starts again (bounds memory when
 #: every row sends something new).
 CACHE_LIMIT = 250_000
+#: Bytes of a body written directly that are kept in memory (beyond them, in a temporary
+#: file) while it may have to be read again, and read back at once.
+KEPT_IN_MEMORY = 8 << 20
+KEPT_BLOCK = 1 << 20
+#: Rows of an import written directly that are handed to the COPY at once.
+DIRECT_BATCH = 10_000
+#: Rows read ahead when an import written directly stops for a look-up (see ``_look_up``).
+LOOK_AHEAD = 50_000
 #: Six-digit URNs, as the schools register holds them.
 URN_RANGE = range(100_000, 1_000_000)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -389,8 +401,21 @@ def _code(raw: Any) -> str | Refusal:
 
 
 @dataclass(slots=True)
+class WrittenMarks:
+    """The marks of an import written straight into the marks as it streamed in, inside a
+    savepoint that ``apply_import`` releases (or ``discard_import`` rolls back)."""
+
+    import_id: uuid.UUID
+    now: datetime
+    savepoint: AsyncTransaction
+    #: The school weeks the marks fall in, for the worker's queue.
+    weeks: set[tuple[int, date]]
+
+
+@dataclass(slots=True)
 class ReceivedImport:
-    """An import read to its end and checked row by row, its valid rows staged."""
+    """An import read to its end and checked row by row, its valid rows staged (or, for an
+    import of new marks only on PostgreSQL, already written: ``written``)."""
 
     media_type: str
     content_sha256: str
@@ -402,6 +427,56 @@ class ReceivedImport:
     sessions: frozenset[str]
     problems: ImportProblems
     staging: Staging
+    written: WrittenMarks | None = None
+
+
+class _Body:
+    """The request body as it streams in: its size held to the limit and its digest taken
+    once, however often it is read. While an import is written directly (``keep``), what
+    was read is kept aside (in memory, then a temporary file), so the import can be read
+    again from its start should it have to take the staged path after all."""
+
+    def __init__(self, chunks: AsyncIterator[bytes], max_bytes: int, *, keep: bool) -> None:
+        self._source = aiter(chunks)
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.digest = hashlib.sha256()
+        self._kept: IO[bytes] | None = (
+            # Closed by ``chunks`` or ``close``.
+            tempfile.SpooledTemporaryFile(max_size=KEPT_IN_MEMORY)  # noqa: SIM115
+            if keep
+            else None
+        )
+
+    async def next(self) -> bytes | None:
+        """The next chunk of the body, or None at its end."""
+        try:
+            chunk = await anext(self._source)
+        except StopAsyncIteration:
+            return None
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise PayloadTooLarge(f"The request body exceeds the limit of {self.max_bytes} bytes.")
+        self.digest.update(chunk)
+        if self._kept is not None:
+            self._kept.write(chunk)
+        return chunk
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body from its start: what was kept aside, then the rest as it arrives."""
+        kept, self._kept = self._kept, None
+        if kept is not None:
+            kept.seek(0)
+            while block := kept.read(KEPT_BLOCK):
+                yield block
+            kept.close()
+        while (chunk := await self.next()) is not None:
+            yield chunk
+
+    def close(self) -> None:
+        if self._kept is not None:
+            self._kept.close()
+            self._kept = None
 
 
 async def receive_import(
@@ -411,16 +486,35 @@ async def receive_import(
     chunks: AsyncIterator[bytes],
     media_type: str,
     max_bytes: int,
+    direct: bool = False,
 ) -> ReceivedImport:
     """Read the body as it streams in, check each row and stage the valid ones. Raises for a
     body that cannot be read as an import at all (nothing is kept of it) and for one over
-    ``max_bytes`` (413)."""
+    ``max_bytes`` (413).
+
+    ``direct`` (an import to be applied, not only validated): on PostgreSQL the rows are
+    written straight into the marks as they arrive, for as long as every row is a new mark
+    of a pupil on that school's roll (``_DirectWrite``). At the first row that is not, the
+    marks written are rolled back and the import is read again from its start and staged,
+    exactly as without ``direct``."""
     repo = AttendanceMarksRepository(session)
-    reader = CsvMarkReader() if media_type == CSV_MEDIA_TYPE else JsonMarkReader()
+    body = _Body(chunks, max_bytes, keep=direct and repo.dialect == "postgresql")
+    try:
+        if direct and repo.dialect == "postgresql":
+            written = await _DirectWrite(repo, access, body, media_type).run()
+            if written is not None:
+                return written
+        return await _receive_staged(repo, access, body, media_type)
+    finally:
+        body.close()
+
+
+async def _receive_staged(
+    repo: AttendanceMarksRepository, access: Access, body: _Body, media_type: str
+) -> ReceivedImport:
+    reader = _reader(media_type)
     checks = _Checks(repo, access, text_values=media_type == CSV_MEDIA_TYPE)
     staging = await repo.open_staging()
-    digest = hashlib.sha256()
-    size = 0
     staged = 0
     batch: list[StagedRow] = []
 
@@ -434,11 +528,7 @@ async def receive_import(
             staged += len(batch)
             batch = []
 
-    async for chunk in chunks:
-        size += len(chunk)
-        if size > max_bytes:
-            raise PayloadTooLarge(f"The request body exceeds the limit of {max_bytes} bytes.")
-        digest.update(chunk)
+    async for chunk in body.chunks():
         rows = reader.feed(chunk)
         if rows:
             await take(rows)
@@ -447,7 +537,7 @@ async def receive_import(
         raise ValidationFailed("The import has no marks: send at least one row.")
     return ReceivedImport(
         media_type=media_type,
-        content_sha256=digest.hexdigest(),
+        content_sha256=body.digest.hexdigest(),
         rows=reader.rows,
         staged=staged,
         school_urns=frozenset(checks.permitted),
@@ -458,8 +548,294 @@ async def receive_import(
     )
 
 
+def _reader(media_type: str) -> CsvMarkReader | JsonMarkReader:
+    return CsvMarkReader() if media_type == CSV_MEDIA_TYPE else JsonMarkReader()
+
+
+#: Why a direct write stopped short of a row: it needs the database first (a school or a
+#: day not met yet), or the row cannot be written directly at all.
+_NEEDS_LOOKUP: Final = "needs_lookup"
+_NOT_DIRECT: Final = "not_direct"
+_UNDECIDED: Final[Any] = object()
+
+
+class _DirectWrite:
+    """An import written straight into the marks as it streams in (PostgreSQL): each row is
+    checked, matched to its pupil on the school's roll (held in memory, one school at a time
+    as rows name it) and handed to one binary ``COPY`` while the next rows are read, so
+    reading and checking the import overlaps the server's writing of it.
+
+    It holds for the daily import alone, every row a new mark of a pupil on that school's
+    roll: schools are locked and their rolls read the first time a row names them, and
+    KPAS's marks are looked up the first time a row names a school, day and session
+    (found: the import corrects marks, and takes the staged path). A COPY lasts until a row
+    needs such a look-up; then the next starts. Everything is written inside a savepoint:
+    at the first row that is refused for any reason (a check, no pupil on the roll, a
+    school locked by another writer out of URN order), or should the mark's key refuse a
+    row (two rows for one mark), the savepoint is rolled back and ``run`` answers None: the
+    import is then read again from its start and staged (``_receive_staged``), which finds
+    and reports what is wrong as it always has."""
+
+    def __init__(
+        self, repo: AttendanceMarksRepository, access: Access, body: _Body, media_type: str
+    ) -> None:
+        self.repo = repo
+        self.body = body
+        self.media_type = media_type
+        self.reader = _reader(media_type)
+        self.checks = _Checks(repo, access, text_values=media_type == CSV_MEDIA_TYPE)
+        self.import_id = uuid.uuid4()
+        self.now = utcnow()
+        self.encoder = MarkEncoder(self.import_id, self.now)
+        #: The locked schools' rolls: UPN (also as sent, once seen) -> the roll's entries
+        #: for it, the oldest record first.
+        self.rolls: dict[int, dict[Any, list[RollEntry]]] = {}
+        #: (school, day, session) with no stored mark, checked, and its piece of a row ...
+        self.clear: dict[tuple[int, date, str], bytes] = {}
+        #: ... those with one ...
+        self.held: set[tuple[int, date, str]] = set()
+        #: ... and by (school, date as sent, session as sent), once a row was written there:
+        #: the day and that piece.
+        self.approved: dict[tuple[int, Any, Any], tuple[date, bytes]] = {}
+        #: The last piece of a row by the code as sent.
+        self.tails: dict[Any, bytes] = {}
+        #: Rows read and not yet written.
+        self.pending: list[RawMark] = []
+        self.read_all = False
+        self.done = False
+        self.stopped: str | None = None
+        self.written = 0
+        #: A problem with the body itself, raised once the COPY has ended.
+        self.failure: Exception | None = None
+
+    async def run(self) -> ReceivedImport | None:
+        # A savepoint of the connection's own (releasing it is no commit of the session's).
+        savepoint = await (await self.repo.session.connection()).begin_nested()
+        try:
+            written = await self._write()
+        except BaseException:
+            if savepoint.is_active:
+                await savepoint.rollback()
+            raise
+        if not written:
+            await savepoint.rollback()
+            return None
+        checks = self.checks
+        return ReceivedImport(
+            media_type=self.media_type,
+            content_sha256=self.body.digest.hexdigest(),
+            rows=self.reader.rows,
+            staged=self.written,
+            school_urns=frozenset(checks.permitted),
+            days=(checks.first_day, checks.last_day),
+            sessions=frozenset(checks.session_names),
+            problems=checks.problems,
+            staging=Staging(),
+            written=WrittenMarks(self.import_id, self.now, savepoint, self._weeks()),
+        )
+
+    def _weeks(self) -> set[tuple[int, date]]:
+        """The school weeks the marks written fall in."""
+        return {(urn, week_start(day)) for (urn, _, _), (day, _) in self.approved.items()}
+
+    async def _write(self) -> bool:
+        while True:
+            self.stopped = None
+            if not await self.repo.copy_marks(self._rows()):
+                return False  # the mark's key refused a row
+            if self.failure is not None:
+                raise self.failure
+            if self.done:
+                if self.reader.rows == 0:
+                    raise ValidationFailed("The import has no marks: send at least one row.")
+                return True
+            if self.stopped == _NOT_DIRECT or not await self._look_up():
+                return False
+
+    async def _rows(self) -> AsyncIterator[bytes]:
+        """The marks of the rows as they are read, a few thousand at a time, until a row
+        needs a look-up (or cannot be written directly, or the body ends)."""
+        while True:
+            if not self.pending:
+                if self.read_all:
+                    self.done = True
+                    return
+                try:
+                    chunk = await self.body.next()
+                    if chunk is None:
+                        self.read_all = True
+                        self.pending = self.reader.close()
+                    else:
+                        self.pending = self.reader.feed(chunk)
+                except Exception as exc:  # raised once the COPY has ended
+                    self.failure = exc
+                    return
+            pending = self.pending
+            for first in range(0, len(pending), DIRECT_BATCH):
+                pieces, stop = self._convert(pending, first, first + DIRECT_BATCH)
+                self.written += len(pieces) // 4
+                if pieces:
+                    yield b"".join(pieces)
+                if stop is not None:
+                    self.pending = pending[stop:]
+                    return
+            self.pending = []
+
+    def _convert(self, rows: list[RawMark], first: int, end: int) -> tuple[list[bytes], int | None]:
+        """The marks of ``rows[first:end]`` as COPY pieces (four a row), up to the first
+        row that needs a look-up or cannot be written directly (its index; None when every
+        row gave a mark). The hot path: a few dictionary look-ups per row of values met
+        before."""
+        urns, approved, rolls, tails = self.checks.urns, self.approved, self.rolls, self.tails
+        start = MarkEncoder.ROW_START
+        pieces: list[bytes] = []
+        append = pieces.append
+        for index, row in enumerate(islice(rows, first, end), first):
+            try:
+                if row[6]:
+                    raise KeyError
+                urn = urns[row[1]]
+                day, place = approved[urn, row[3], row[4]]
+                for entry in rolls[urn][row[2]]:
+                    if entry[1] <= day and (entry[2] is None or day < entry[2]):
+                        break
+                else:
+                    raise KeyError
+                tail = tails[row[5]]
+                append(start)
+                append(entry[0].bytes)
+                append(place)
+                append(tail)
+            except (KeyError, TypeError):
+                if not self._one(row, append):
+                    return pieces, index
+        return pieces, None
+
+    def _one(self, row: RawMark, append: Callable[[bytes], None]) -> bool:
+        """Append the mark of a row ``_convert`` could not take at once (a value not met
+        before); False, with ``stopped`` saying why, when it cannot be written yet."""
+        checks = self.checks
+        if row[6] or not checks._school_decided(row[1]):
+            self.stopped = _NOT_DIRECT if row[6] else _NEEDS_LOOKUP
+            return False
+        staged: list[StagedRow] = []
+        checks._check_one(row, staged)
+        if not staged:
+            self.stopped = _NOT_DIRECT  # refused: the staged path reports why
+            return False
+        _, urn, upn, day, session, code, _ = staged[0]
+        place = self.clear.get((urn, day, session))
+        if place is None:
+            # A mark already held there: the import corrects marks (the staged path).
+            held = (urn, day, session) in self.held
+            self.stopped = _NOT_DIRECT if held else _NEEDS_LOOKUP
+            return False
+        self.approved[urn, row[3], row[4]] = (day, place)
+        if row[5] not in self.tails:
+            self.tails[row[5]] = self.encoder.code(code)
+        roll = self.rolls[urn]
+        for pupil, start, end in roll.get(upn, ()):
+            if start <= day and (end is None or day < end):
+                roll[row[2]] = roll[upn]  # the UPN as sent, met again
+                append(MarkEncoder.ROW_START)
+                append(pupil.bytes)
+                append(place)
+                append(self.tails[row[5]])
+                return True
+        self.stopped = _NOT_DIRECT  # on no roll: the staged path reports it
+        return False
+
+    async def _look_up(self) -> bool:
+        """What the pending rows need before they are written: their schools decided (and
+        those the caller may write for locked, their rolls read), and KPAS's marks looked
+        for on their days and sessions not met yet. False when the import cannot be written
+        directly: a school another writer holds, met out of URN order. (A row where KPAS
+        holds a mark already is found when it is met: ``_one``.)"""
+        # Read ahead, so that one look-up serves the rows to come too (each look-up stops
+        # the COPY: the fewer, the less the server waits).
+        while len(self.pending) < LOOK_AHEAD and not self.read_all:
+            chunk = await self.body.next()
+            if chunk is None:
+                self.read_all = True
+                self.pending.extend(self.reader.close())
+            else:
+                self.pending.extend(self.reader.feed(chunk))
+        rows, checks = self.pending, self.checks
+        named: list[tuple[Any, Any, Any]] = []
+        try:
+            named = list({(row[1], row[3], row[4]) for row in rows})
+        except TypeError:  # an unhashable JSON value: its row is refused when met
+            named = [key for row in rows if _hashable(key := (row[1], row[3], row[4]))]
+        schools = {urn for urn, _, _ in named}
+        await checks._learn_schools([(0, urn, None, None, None, None, ()) for urn in schools])
+        new = sorted(checks.permitted - self.rolls.keys())
+        if new:
+            # Schools are locked in URN order; one below a school already held is not waited
+            # for (two imports waiting on each other's schools would deadlock).
+            held = max(self.rolls, default=0)
+            if not await self.repo.lock_schools(new, nowait=new[0] < held):
+                return False
+            self.rolls.update(await self.repo.rolls(new))
+        # KPAS's marks are looked for on every day and session the rows name, at every
+        # school held, in one go: a new day, or a new school, stops the COPY once.
+        days = {day for _, raw, _ in named if (day := self._day(raw)) is not None}
+        sessions = {name for _, _, raw in named if (name := self._session(raw)) is not None}
+        wanted = {
+            (school, day, session) for school in self.rolls for day in days for session in sessions
+        }
+        wanted -= self.clear.keys() | self.held
+        if wanted:
+            found = await self.repo.marks_held_at(wanted)
+            self.held |= found
+            for school, day, session in wanted - found:
+                self.clear[school, day, session] = self.encoder.place(day, session, school)
+        return True
+
+    # The checked value of a field as sent, as ``_Checks`` would give it, or None.
+
+    def _urn(self, raw: Any) -> int | None:
+        checks = self.checks
+        if raw in checks.urns:
+            return checks.urns[raw]
+        number = checks._urn_number(raw)
+        if number is None or checks.schools.get(number, _UNDECIDED) is not None:
+            return None
+        checks.urns[raw] = number
+        return number
+
+    def _day(self, raw: Any) -> date | None:
+        checks = self.checks
+        if raw not in checks.days:
+            verdict = checks._day(raw)
+            if isinstance(verdict, Refusal):
+                return None
+            checks.days[raw] = verdict
+        return checks.days[raw][0]
+
+    def _session(self, raw: Any) -> str | None:
+        checks = self.checks
+        if raw not in checks.sessions:
+            verdict = checks._session(raw)
+            if isinstance(verdict, Refusal):
+                return None
+            checks.sessions[raw] = verdict
+        return checks.sessions[raw]
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
 async def discard_import(session: AsyncSession, received: ReceivedImport) -> None:
-    """Drop what was staged for an import that is not applied (an idempotent replay)."""
+    """Drop what was staged (or undo what was written) for an import that is not applied
+    (an idempotent replay)."""
+    written, received.written = received.written, None
+    if written is not None and written.savepoint.is_active:
+        await written.savepoint.rollback()
     await AttendanceMarksRepository(session).close_staging(received.staging)
 
 
@@ -478,6 +854,8 @@ async def validate_import(
     no report, no change event (the policy decision is recorded as for any request). The
     import is applied in a savepoint that is rolled back, so the answer is the real one: the
     counts and problems, or the 422 of an import that would be rejected."""
+    if received.written is not None:
+        raise ValueError("An import received to be written directly cannot be validated.")
     staged_before = list(received.staging.created)
     answer: AttendanceImportCheck | ImportRejection
     async with rehearsal(session):
@@ -511,10 +889,17 @@ async def apply_import(
     await repo.lock_schools(urns)
     matched = 0
     new_marks_written = all_new = False
+    written, received.written = received.written, None
     # The daily import: marks for a registration KPAS holds nothing of yet. Decided under the
     # schools' locks, so no other import can add a mark there before this one writes.
     daily = received.staged and not problems.count
-    if daily and not await repo.any_marks(urns, received.days, received.sessions):
+    if written is not None:
+        # Written as it streamed in (``_DirectWrite``), the schools held since.
+        import_id, now = written.import_id, written.now
+        await written.savepoint.commit()
+        await repo.queue_weeks(written.weeks, now=now)
+        all_new, matched = True, received.staged
+    elif daily and not await repo.any_marks(urns, received.days, received.sessions):
         all_new = await repo.insert_all_new(
             staging, urns, staged=received.staged, import_id=import_id, now=now
         )

@@ -172,7 +172,12 @@ async def create_import(
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The request body exceeds the limit of {limit} bytes.")
     received = await attendance_imports.receive_import(
-        session, access, chunks=request.stream(), media_type=media_type, max_bytes=limit
+        session,
+        access,
+        chunks=request.stream(),
+        media_type=media_type,
+        max_bytes=limit,
+        direct=not validate_only,
     )
     if validate_only:
         answer = await attendance_imports.validate_import(
