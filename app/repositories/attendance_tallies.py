@@ -145,16 +145,6 @@ class YearToDate:
     last_week: date
 
 
-@dataclass(slots=True)
-class Recount:
-    """What recounting some of a school's weeks found."""
-
-    #: Pupils the replaced rows named.
-    before: set[uuid.UUID]
-    #: The new rows.
-    after: list[PupilWeek] = field(default_factory=list)
-
-
 class Counted(NamedTuple):
     """What a batch's recount hands back of each new pupil-week."""
 
@@ -279,45 +269,6 @@ class AttendanceTallyRepository:
         return len(removed.all())
 
     # --- weekly tallies -----------------------------------------------------------------
-
-    async def replace_pupil_weeks(self, school_urn: int, weeks: Sequence[date]) -> Recount:
-        """Recount the school's pupil-weeks for ``weeks`` from its marks, in the database
-        (one ``INSERT ... SELECT`` per week over the school and date index). A pupil with no
-        possible session in a week (only ``D``, ``#`` and the like) gets no row for it; a
-        code outside the 2024 set (the import refuses them) counts as no session."""
-        removed = await self.session.execute(
-            delete(PUPIL_WEEKS)
-            .where(_P.school_urn == school_urn, _P.week_start.in_(weeks))
-            .returning(_P.pupil_id)
-        )
-        recount = Recount(before={row.pupil_id for row in removed})
-        columns = ["school_urn", "week_start", "pupil_id", *_COUNTS]
-        for week in weeks:
-            counted = (
-                select(_M.school_urn, literal(week, Date), _M.pupil_id, *_COUNTS.values())
-                .where(
-                    _M.school_urn == school_urn,
-                    _M.mark_date >= week,
-                    _M.mark_date < week + timedelta(days=7),
-                )
-                .group_by(_M.school_urn, _M.pupil_id)
-                .having(_COUNTS["possible"] > 0)
-            )
-            inserted = await self.session.execute(
-                insert(PUPIL_WEEKS)
-                .from_select(columns, counted)
-                .returning(
-                    _P.pupil_id,
-                    _P.week_start,
-                    _P.possible,
-                    _P.present,
-                    _P.approved_activity,
-                    _P.authorised,
-                    _P.unauthorised,
-                )
-            )
-            recount.after.extend(PupilWeek(*row) for row in inserted)
-        return recount
 
     async def replace_school_weeks(
         self, school_urn: int, weeks: Sequence[date], possible: dict[date, int]
@@ -537,9 +488,11 @@ class AttendanceTallyRepository:
     async def recount_schools(
         self, weeks_by_school: Mapping[int, Sequence[date]]
     ) -> dict[int, BatchRecount]:
-        """``replace_pupil_weeks`` for a batch of schools: one ``DELETE`` and one ``INSERT ...
-        SELECT`` per distinct week, each over every school of the batch that week is stale
-        for (a day's imports leave one week for every school: two statements in all)."""
+        """Recount the pupil-weeks of a batch of schools from their marks: one ``DELETE``
+        and one ``INSERT ... SELECT`` per distinct week, each over every school of the batch
+        that week is stale for (a day's imports leave one week for every school: two
+        statements in all). A pupil with no possible session in a week (only ``D``, ``#``
+        and the like) gets no row for it."""
         recounts = {urn: BatchRecount(before=set()) for urn in weeks_by_school}
         for week, urns in _schools_by_week(weeks_by_school).items():
             for chunk in _chunks(urns):
