@@ -57,38 +57,51 @@ def kpas(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 @contextmanager
-def live_server(env: dict[str, str], log_path: Path, *, start_within: float = 30) -> Iterator[str]:
-    """Start ``kpas serve`` and yield its base URL once ``/readyz`` answers 200 (within
-    ``start_within`` seconds: more where several processes start on a busy machine).
+def running_server(
+    env: dict[str, str],
+    log_path: Path,
+    *,
+    ready_path: str = "/readyz",
+    start_within: float = 30,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Start ``kpas serve`` and yield its base URL and process once ``ready_path`` answers
+    200 (within ``start_within`` seconds: more where several processes start on a busy
+    machine). ``/healthz`` answers without a database, ``/readyz`` only with one.
 
     Its log goes to ``log_path`` (a pipe nobody reads would fill and stall the server).
     """
     port = free_port()
-    log = log_path.open("w")
-    process = subprocess.Popen(  # noqa: S603 - fixed argv
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + start_within
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {log_path.read_text()[-2000:]}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - fixed argv
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+            deadline = time.monotonic() + start_within
+            while True:
+                try:
+                    if httpx.get(f"{base}{ready_path}", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start: {log_path.read_text()[-2000:]}")
+                time.sleep(0.1)
+            yield base, process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@contextmanager
+def live_server(env: dict[str, str], log_path: Path, *, start_within: float = 30) -> Iterator[str]:
+    """``running_server``'s base URL alone, once ``/readyz`` answers."""
+    with running_server(env, log_path, start_within=start_within) as (base, _):
+        yield base

@@ -11,8 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -30,7 +29,7 @@ from app.settings import PROJECT_ROOT
 from tests.conftest import make_settings
 from tests.databases import fresh_database
 from tests.factories import school_body
-from tests.live import free_port, service_env
+from tests.live import running_server, service_env
 from tests.messages_support import queue_messages, start_outbox_fake
 from tests.notify_support import NOTIFY_KEY, ledger
 from tests.tcp_proxy import TcpProxy
@@ -38,40 +37,6 @@ from tests.tcp_proxy import TcpProxy
 pytestmark = pytest.mark.resilience
 
 PROBLEM = "application/problem+json"
-
-
-@contextmanager
-def started(env: dict[str, str], log_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``kpas serve``, once it answers ``/healthz`` (it needs no database for that)."""
-    port = free_port()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - fixed argv
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            # Several processes may be starting on a busy machine: imports alone take seconds.
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start: {log_path.read_text()[-2000:]}")
-                time.sleep(0.1)
-            yield base, process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def worker_process(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -142,7 +107,9 @@ async def test_the_service_starts_without_its_database_and_serves_once_it_is_bac
             auth = {"Authorization": f"Bearer {token}"}
             worker = worker_process(env, worker_log)
             try:
-                with started(env, tmp_path / "server.log") as (base, process):
+                with running_server(
+                    env, tmp_path / "server.log", ready_path="/healthz", start_within=120
+                ) as (base, process):
                     client = httpx.AsyncClient(base_url=base, timeout=10)
                     ready = await client.get("/readyz")
                     assert_unavailable(ready)
@@ -199,7 +166,9 @@ async def test_connections_cut_mid_run_are_503s_then_the_service_recovers(
             env = service_env(proxied(url, proxy), KPAS_LOG_FORMAT="json")
             token = development_token(make_settings(url), subject="ops", roles=[Role.ADMIN])
             auth = {"Authorization": f"Bearer {token}"}
-            with started(env, tmp_path / "server.log") as (base, process):
+            with running_server(
+                env, tmp_path / "server.log", ready_path="/healthz", start_within=120
+            ) as (base, process):
                 client = httpx.AsyncClient(base_url=base, timeout=15)
                 await eventually(lambda: client.get("/readyz"))
                 for urn in (118871, 118872):  # the pool holds live connections now

@@ -10,7 +10,6 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bench.load import (
@@ -22,12 +21,11 @@ from bench.load import (
     Settings,
     percentile,
     run_bounded,
-    running_process,
     stopped,
     verdicts,
     write_report,
 )
-from tests.live import free_port, service_env
+from tests.live import running_server, service_env
 
 
 def test_percentiles_are_by_nearest_rank() -> None:
@@ -140,19 +138,8 @@ def test_a_run_rewrites_its_own_section_and_keeps_the_other(tmp_path: Path) -> N
 def live_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``kpas serve`` on loopback; ``/healthz`` needs no database, so none is migrated."""
     workdir = tmp_path_factory.mktemp("load")
-    port = free_port()
     env = service_env(f"sqlite+aiosqlite:///{workdir / 'empty.db'}")
-    with running_process(["serve", "--port", str(port)], env, workdir / "server.log"):
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, (workdir / "server.log").read_text()[-2000:]
-            time.sleep(0.05)
+    with running_server(env, workdir / "server.log", ready_path="/healthz") as (base, _):
         yield base
 
 
