@@ -29,6 +29,7 @@ from app.middleware import (
 from app.policies.engine import PolicyEngine
 from app.policies.guard import bearer_scheme
 from app.routers import operations, problems, wellknown
+from app.routers.dispatch import skip_unreachable_routers
 from app.routers.v1 import (
     attendance_alerts,
     attendance_imports,
@@ -351,5 +352,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(problems.router)
     for router in V1_ROUTERS:
         app.include_router(router)
+    skip_unreachable_routers(app)
     install_openapi(app)
     return app
