@@ -27,16 +27,6 @@ from app.services.people import PEOPLE_BASIS, PEOPLE_PURPOSES_MASK
 from tests.attendance_support import make_import
 
 FIRST_URN = 870000
-#: Columns of attendance_marks, in table order, for COPY.
-MARK_COLUMNS = (
-    "pupil_id",
-    "mark_date",
-    "session",
-    "school_urn",
-    "code",
-    "import_id",
-    "recorded_at",
-)
 
 
 @dataclass(frozen=True, slots=True)

@@ -804,22 +804,23 @@ class _DirectWrite:
         return number
 
     def _day(self, raw: Any) -> date | None:
-        checks = self.checks
-        if raw not in checks.days:
-            verdict = checks._day(raw)
-            if isinstance(verdict, Refusal):
-                return None
-            checks.days[raw] = verdict
-        return checks.days[raw][0]
+        verdict = _remembered(self.checks.days, raw, self.checks._day)
+        return None if verdict is None else verdict[0]
 
     def _session(self, raw: Any) -> str | None:
-        checks = self.checks
-        if raw not in checks.sessions:
-            verdict = checks._session(raw)
-            if isinstance(verdict, Refusal):
-                return None
-            checks.sessions[raw] = verdict
-        return checks.sessions[raw]
+        session: str | None = _remembered(self.checks.sessions, raw, self.checks._session)
+        return session
+
+
+def _remembered(cache: dict[Any, Any], raw: Any, check: Callable[[Any], Any]) -> Any:
+    """``check``'s verdict on ``raw``, remembered in ``cache``; None for a refusal (which is
+    not remembered: the row is refused when it is met)."""
+    if raw not in cache:
+        verdict = check(raw)
+        if isinstance(verdict, Refusal):
+            return None
+        cache[raw] = verdict
+    return cache[raw]
 
 
 def _hashable(value: Any) -> bool:

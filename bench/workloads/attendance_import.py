@@ -33,9 +33,9 @@ from sqlalchemy import text
 from app.auth.principal import Role
 from app.db import Database
 from app.main import create_app
+from app.repositories.attendance_marks import MARK_COLUMNS
 from app.rules.kent import District
 from bench.attendance_scene import (
-    MARK_COLUMNS,
     create_schools_and_pupils,
     csv_body,
     insert_import_row,

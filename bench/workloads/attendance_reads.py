@@ -29,11 +29,11 @@ from sqlalchemy import text
 from app.auth.principal import Role
 from app.db import Database
 from app.main import create_app
+from app.repositories.attendance_marks import MARK_COLUMNS
 from app.rules.attendance import ATTENDANCE_CODES, CodeCategory
 from app.rules.kent import District, area_team_for
 from app.services.attendance_recompute import AttendanceRecomputer
 from bench.attendance_scene import (
-    MARK_COLUMNS,
     create_schools_and_pupils,
     insert_import_row,
     mark_records,
