@@ -643,6 +643,7 @@ async def seed_demo_marks(session: AsyncSession, today: date | None = None) -> i
     from app.models.base import utcnow
     from app.models.people import Enrolment, Pupil
     from app.models.sharing import london_today
+    from app.repositories.attendance_marks import MARK_COLUMNS
     from app.rules.attendance import week_start
 
     if await session.get(AttendanceImport, DEMO_MARKS_IMPORT_ID) is not None:
@@ -725,16 +726,7 @@ async def seed_demo_marks(session: AsyncSession, today: date | None = None) -> i
         .where(on_open_roll, ~already)
         .order_by(Enrolment.pupil_id, register.c.mark_date, register.c.session)
     )
-    columns = [
-        "pupil_id",
-        "mark_date",
-        "session",
-        "school_urn",
-        "code",
-        "import_id",
-        "recorded_at",
-    ]
-    inserted = await session.execute(insert(marks).from_select(columns, present_marks))
+    inserted = await session.execute(insert(marks).from_select(MARK_COLUMNS, present_marks))
     added = len(other) + int(inserted.rowcount)  # type: ignore[attr-defined]
     urns = sorted({urn for _, urn in on_roll})
     weeks = sorted({week_start(day) for day in days})

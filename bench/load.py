@@ -26,7 +26,6 @@ import os
 import platform
 import random
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -336,46 +335,6 @@ class MemoryWatch:
 # --- the service ----------------------------------------------------------------------------
 
 
-def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{base} did not start: {log.read_text()[-2000:]}")
-        time.sleep(0.1)
-
-
-@contextmanager
-def running_process(
-    argv: list[str], env: dict[str, str], log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    """``kpas <argv>`` as a subprocess logging to ``log``; stopped (SIGTERM, then SIGKILL
-    after 15 s) on leaving."""
-    from app.settings import PROJECT_ROOT
-
-    with log.open("w") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own command
-            [sys.executable, "-m", "app.cli", *argv],
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            yield process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
 @dataclass(slots=True)
 class Service:
     bases: list[str]
@@ -389,7 +348,7 @@ def running_service(url: str, workdir: Path, processes: int) -> Iterator[Service
     """``processes`` API servers, the outbox worker and the fake Notify on loopback, on the
     migrated and seeded database at ``url``. Each server is its own ``kpas serve``: the
     load generator spreads its clients over them, as a load balancer would."""
-    from tests.live import free_port, service_env
+    from tests.live import free_port, running_process, service_env, wait_until_answering
 
     ports = [free_port() for _ in range(processes)]
     notify_port = free_port()
@@ -421,7 +380,7 @@ def running_service(url: str, workdir: Path, processes: int) -> Iterator[Service
         ]
         bases = [f"http://127.0.0.1:{port}" for port in ports]
         for base, server, log in zip(bases, servers, logs, strict=True):
-            _wait_ready(base, server, log)
+            wait_until_answering(f"{base}/readyz", server, within=60, log_path=log)
         stack.enter_context(running_process(["worker"], env, workdir / "worker.log"))
         yield Service(bases, [s.pid for s in servers], env, logs)
 

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -56,6 +57,52 @@ def kpas(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+def wait_until_answering(
+    url: str,
+    process: subprocess.Popen[Any],
+    *,
+    within: float = 30,
+    log_path: Path | None = None,
+) -> None:
+    """Return once ``url`` answers 200; raise if ``process`` ends first or ``within``
+    seconds pass (with the end of its log, where there is one)."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            log = log_path.read_text()[-2000:] if log_path else ""
+            raise RuntimeError(f"{url} did not answer: {log}")
+        time.sleep(0.05)
+
+
+@contextmanager
+def running_process(
+    argv: list[str], env: dict[str, str], log_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``kpas <argv>`` as a subprocess logging to ``log_path`` (a pipe nobody reads would
+    fill and stall it); stopped (SIGTERM, then SIGKILL after 15 s) on leaving."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own command
+            [sys.executable, "-m", "app.cli", *argv],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 @contextmanager
 def running_server(
     env: dict[str, str],
@@ -66,38 +113,12 @@ def running_server(
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Start ``kpas serve`` and yield its base URL and process once ``ready_path`` answers
     200 (within ``start_within`` seconds: more where several processes start on a busy
-    machine). ``/healthz`` answers without a database, ``/readyz`` only with one.
-
-    Its log goes to ``log_path`` (a pipe nobody reads would fill and stall the server).
-    """
+    machine). ``/healthz`` answers without a database, ``/readyz`` only with one."""
     port = free_port()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - fixed argv
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    with running_process(["serve", "--port", str(port)], env, log_path) as process:
         base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + start_within
-            while True:
-                try:
-                    if httpx.get(f"{base}{ready_path}", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start: {log_path.read_text()[-2000:]}")
-                time.sleep(0.1)
-            yield base, process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        wait_until_answering(f"{base}{ready_path}", process, within=start_within, log_path=log_path)
+        yield base, process
 
 
 @contextmanager

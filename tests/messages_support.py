@@ -41,7 +41,7 @@ from app.services.outbox import Addressee, enqueue
 from app.services.people import PEOPLE_BASIS, PEOPLE_PURPOSES_MASK, new_subject
 from app.settings import PROJECT_ROOT
 from tests.audit_support import migrated_database
-from tests.live import free_port
+from tests.live import free_port, wait_until_answering
 from tests.notify_support import NOTIFY_KEY, control, fake_config
 
 CONCERN = {
@@ -249,16 +249,7 @@ def fake_notify_process(*, delivery_delay: float = 0.05) -> Iterator[FakeProcess
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/_fake/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the fake Notify did not start")
-            time.sleep(0.05)
+        wait_until_answering(f"{url}/_fake/health", process)
         # No receipts: nothing listens for them here.
         httpx.post(f"{url}/_fake/config", json={"callback_url": None}).raise_for_status()
         yield FakeProcess(url, process)

@@ -270,27 +270,6 @@ class AttendanceTallyRepository:
 
     # --- weekly tallies -----------------------------------------------------------------
 
-    async def replace_school_weeks(
-        self, school_urn: int, weeks: Sequence[date], possible: dict[date, int]
-    ) -> set[date]:
-        """Set the school's school weeks among ``weeks``: a row for each week with possible
-        sessions (``possible``), none for the others. Returns which of ``weeks`` were school
-        weeks before."""
-        removed = await self.session.execute(
-            delete(SCHOOL_WEEKS)
-            .where(_S.school_urn == school_urn, _S.week_start.in_(weeks))
-            .returning(_S.week_start)
-        )
-        before = {row.week_start for row in removed}
-        rows = [
-            {"school_urn": school_urn, "week_start": week, "possible_sessions": sessions}
-            for week, sessions in sorted(possible.items())
-            if sessions > 0
-        ]
-        if rows:
-            await self.session.execute(insert(SCHOOL_WEEKS), rows)
-        return before
-
     async def school_weeks_around(
         self,
         school_urn: int,
@@ -527,8 +506,9 @@ class AttendanceTallyRepository:
         weeks_by_school: Mapping[int, Sequence[date]],
         possible: Mapping[int, Mapping[date, int]],
     ) -> dict[int, set[date]]:
-        """``replace_school_weeks`` for a batch of schools. Returns, by school, which of its
-        weeks were school weeks before."""
+        """Set the school weeks of a batch of schools among their ``weeks_by_school``: a row
+        for each week with possible sessions (``possible``), none for the others. Returns,
+        by school, which of its weeks were school weeks before."""
         were: dict[int, set[date]] = {urn: set() for urn in weeks_by_school}
         for week, urns in _schools_by_week(weeks_by_school).items():
             for chunk in _chunks(urns):

@@ -661,12 +661,7 @@ class _DirectWrite:
                     self.done = True
                     return
                 try:
-                    chunk = await self.body.next()
-                    if chunk is None:
-                        self.read_all = True
-                        self.pending = self.reader.close()
-                    else:
-                        self.pending = self.reader.feed(chunk)
+                    await self._read()
                 except Exception as exc:  # raised once the COPY has ended
                     self.failure = exc
                     return
@@ -754,12 +749,7 @@ class _DirectWrite:
         # Read ahead, so that one look-up serves the rows to come too (each look-up stops
         # the COPY: the fewer, the less the server waits).
         while len(self.pending) < LOOK_AHEAD and not self.read_all:
-            chunk = await self.body.next()
-            if chunk is None:
-                self.read_all = True
-                self.pending.extend(self.reader.close())
-            else:
-                self.pending.extend(self.reader.feed(chunk))
+            await self._read()
         rows, checks = self.pending, self.checks
         named: list[tuple[Any, Any, Any]] = []
         try:
@@ -790,6 +780,15 @@ class _DirectWrite:
             for school, day, session in wanted - found:
                 self.clear[school, day, session] = self.encoder.place(day, session, school)
         return True
+
+    async def _read(self) -> None:
+        """The rows of the body's next chunk, added to those pending (the last at its end)."""
+        chunk = await self.body.next()
+        if chunk is None:
+            self.read_all = True
+            self.pending.extend(self.reader.close())
+        else:
+            self.pending.extend(self.reader.feed(chunk))
 
     # The checked value of a field as sent, as ``_Checks`` would give it, or None.
 
