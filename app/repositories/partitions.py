@@ -252,6 +252,21 @@ async def ensure_partitions(
     )
 
 
+async def hold_partitions_steady(session: AsyncSession) -> None:
+    """Keep the partition upkeep from moving rows until this transaction ends (PostgreSQL).
+
+    While upkeep moves a year's rows out of DEFAULT into a new partition, a statement whose
+    snapshot predates the move's commit but whose plan sees the new partition attached
+    finds those rows in neither place. Transactions that store what they read of the marks
+    (the recompute's tallies, an import's decision that its marks are new) take this
+    shared lock before they read or write any mark; upkeep takes it exclusively
+    (``ensure_partitions_sync``), so it waits for them and they for it."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": _ADVISORY_LOCK}
+        )
+
+
 def ahead_of(today: date) -> date:
     """The day the daily run makes partitions through: a year after ``today``."""
     return today + AHEAD

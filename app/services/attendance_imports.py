@@ -59,6 +59,7 @@ from app.repositories.attendance_marks import (
     Staging,
 )
 from app.repositories.pagination import PageRequest
+from app.repositories.partitions import hold_partitions_steady
 from app.rules.attendance import (
     CODES_IN_FORCE_FROM,
     RETIRED_CODES,
@@ -498,6 +499,7 @@ async def receive_import(
     marks written are rolled back and the import is read again from its start and staged,
     exactly as without ``direct``."""
     repo = AttendanceMarksRepository(session)
+    await hold_partitions_steady(session)
     body = _Body(chunks, max_bytes, keep=direct and repo.dialect == "postgresql")
     try:
         if direct and repo.dialect == "postgresql":

@@ -91,6 +91,7 @@ from app.repositories.attendance_tallies import (
     YearToDate,
     stale_query,
 )
+from app.repositories.partitions import hold_partitions_steady
 from app.rules.attendance import (
     AttendanceFigures,
     PenaltyWindow,
@@ -297,6 +298,7 @@ async def recompute(
 ) -> RecomputeCounts:
     """One pass over up to ``limit`` stale school weeks, in the caller's transaction (which
     the caller commits). Returns what it did; ``weeks`` is 0 when nothing was waiting."""
+    await hold_partitions_steady(session)
     await _release_withheld(session, now or utcnow())
     claimed = await AttendanceTallyRepository(session).claim(limit=limit)
     return await recompute_claimed(session, claimed, now=now)
